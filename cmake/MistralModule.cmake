@@ -1,0 +1,47 @@
+# mistral_module(<name> [DIR <dir>] [DEPS <targets>...])
+#
+# Builds the static library mistral_<name> from every *.cpp below the current
+# folder (not descending into folders that have their own CMakeLists.txt) except
+# *.test.cpp and *.bench.cpp.  When *.test.cpp files exist they become the
+# doctest binary test_<name>, registered with CTest test case by test case.
+function(mistral_module name)
+  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS
+       RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  set(lib_sources)
+  set(test_sources)
+  foreach(src IN LISTS all_sources)
+    # Skip sources that belong to a nested module.
+    get_filename_component(src_dir ${src} DIRECTORY)
+    set(nested FALSE)
+    set(probe ${src_dir})
+    while(NOT probe STREQUAL "")
+      if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${probe}/CMakeLists.txt)
+        set(nested TRUE)
+      endif()
+      get_filename_component(probe ${probe} DIRECTORY)
+    endwhile()
+    if(nested)
+      continue()
+    endif()
+    if(src MATCHES "\\.test\\.cpp$")
+      list(APPEND test_sources ${src})
+    elseif(src MATCHES "\\.bench\\.cpp$" OR src MATCHES "(^|/)main\\.cpp$")
+      # built by the folder's own CMakeLists
+    else()
+      list(APPEND lib_sources ${src})
+    endif()
+  endforeach()
+  if(lib_sources)
+    add_library(mistral_${name} STATIC ${lib_sources})
+  else()
+    add_library(mistral_${name} STATIC ${PROJECT_SOURCE_DIR}/cmake/empty.cpp)
+  endif()
+  target_include_directories(mistral_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(mistral_${name} PUBLIC ${M_DEPS})
+  if(test_sources)
+    add_executable(test_${name} ${test_sources})
+    target_link_libraries(test_${name} PRIVATE mistral_${name} mistral_doctest_main ${M_TEST_DEPS})
+    doctest_discover_tests(test_${name} TEST_PREFIX "${name}: ")
+  endif()
+endfunction()

@@ -1,0 +1,23 @@
+#include "common/uuid.hpp"
+
+#include <doctest/doctest.h>
+#include <set>
+
+using namespace mistral;
+
+TEST_CASE("make_uuid gives distinct version 4 UUIDs") {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = make_uuid();
+    CHECK(looks_like_uuid(id));
+    CHECK(id[14] == '4');
+    seen.insert(id);
+  }
+  CHECK(seen.size() == 1000);
+}
+
+TEST_CASE("looks_like_uuid rejects names") {
+  CHECK_FALSE(looks_like_uuid("my_workflow"));
+  CHECK_FALSE(looks_like_uuid("123e4567-e89b-12d3-a456-42661417400"));
+  CHECK(looks_like_uuid("123e4567-e89b-12d3-a456-426614174000"));
+}
