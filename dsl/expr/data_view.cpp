@@ -1,0 +1,34 @@
+#include "dsl/expr/data_view.hpp"
+
+namespace mistral::expr {
+
+const json* data_view::find(std::string_view key) const {
+  for (const json* layer : layers_) {
+    if (layer == nullptr || !layer->is_object())
+      continue;
+    auto it = layer->find(key);
+    if (it != layer->end())
+      return &*it;
+  }
+  return nullptr;
+}
+
+json data_view::materialize() const {
+  if (layers_.empty())
+    return json();
+  if (is_single())
+    return *layers_.front();
+  // Later layers go first so that earlier ones overwrite them, but keys keep
+  // the order in which they first appear from the top layer down.
+  json merged = json::object();
+  for (const json* layer : layers_) {
+    if (layer == nullptr || !layer->is_object())
+      continue;
+    for (auto it = layer->begin(); it != layer->end(); ++it)
+      if (!merged.contains(it.key()))
+        merged[it.key()] = it.value();
+  }
+  return merged;
+}
+
+} // namespace mistral::expr
