@@ -7,7 +7,7 @@ namespace mistral {
 
 timestamp system_clock::now() const {
   using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::time_point::clock::now().time_since_epoch()).count();
+  return duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string format_time(timestamp t) {
@@ -16,7 +16,7 @@ std::string format_time(timestamp t) {
     --secs;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[32];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;

@@ -1,0 +1,75 @@
+#include "actors/node.hpp"
+
+#include "actors/protocol.hpp"
+#include "common/log.hpp"
+
+#include <vector>
+
+namespace mistral::actors {
+
+namespace {
+
+struct role_state {
+  std::string name;
+};
+
+// A role's supervisor. The engine, executor and notifier issues give it
+// children; until then it only proves the role runs.
+role_actor::behavior_type role_supervisor(role_actor::stateful_pointer<role_state> self, std::string name) {
+  self->state.name = std::move(name);
+  return {
+    [=](ping_atom) -> std::string { return self->state.name; },
+  };
+}
+
+} // namespace
+
+struct node::impl {
+  explicit impl(std::unique_ptr<caf::actor_system_config> c) : caf_cfg(std::move(c)), system(*caf_cfg) {}
+  cluster::role_set roles;
+  std::unique_ptr<caf::actor_system_config> caf_cfg; // must outlive `system`
+  caf::actor_system system;
+  std::vector<role_actor> supervisors;
+};
+
+namespace {
+
+std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&) {
+  auto cfg = std::make_unique<caf::actor_system_config>();
+  cfg->add_message_types<caf::id_block::mistral>();
+  // Requests come from HTTP threads: the sharing policy wakes actors faster
+  // than work stealing's sleep back-off (STACK.md §3.4).
+  cfg->set("scheduler.policy", caf::atom("sharing"));
+  cfg->set("scheduler.max-threads", 2);
+  return cfg;
+}
+
+} // namespace
+
+node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+node::~node() { stop(); }
+
+result<std::unique_ptr<node>> node::start(const config::config& cfg, const cluster::role_set& roles) {
+  auto state = std::make_unique<impl>(make_caf_config(cfg));
+  state->roles = roles;
+  for (const auto& name : roles.names()) {
+    state->supervisors.push_back(state->system.spawn(role_supervisor, name));
+    log::info("node", "role " + name + " started");
+  }
+  return std::unique_ptr<node>(new node(std::move(state)));
+}
+
+caf::actor_system& node::system() { return impl_->system; }
+
+const cluster::role_set& node::roles() const { return impl_->roles; }
+
+void node::stop() {
+  if (!impl_)
+    return;
+  for (auto& sup : impl_->supervisors)
+    caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  impl_->supervisors.clear();
+}
+
+} // namespace mistral::actors

@@ -1,0 +1,57 @@
+#include "api/api_service.hpp"
+
+#include "api/http_actor.hpp"
+#include "api/http_server.hpp"
+#include "api/root_controller.hpp"
+
+namespace mistral::api {
+
+struct api_service::impl {
+  std::string base_url;
+  caf::actor http;
+  std::unique_ptr<http_server> server;
+};
+
+api_service::api_service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+api_service::~api_service() { stop(); }
+
+result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys, const config::config& cfg) {
+  auto routes = std::make_shared<router>();
+  add_root_routes(*routes);
+
+  auto state = std::make_unique<impl>();
+  state->http = spawn_http_actor(sys, routes);
+  std::string host = cfg.get_string("api", "host", "127.0.0.1");
+  auto port = cfg.get_int("api", "port", 8989);
+  if (port < 0 || port > 65535)
+    return error(errc::invalid_input, "[api] port out of range: " + std::to_string(port));
+  caf::actor target = state->http;
+  auto server = http_server::start(
+    host, static_cast<std::uint16_t>(port),
+    [target](http_request req, responder respond) {
+      caf::anon_send(target, http_exchange{std::make_shared<http_request>(std::move(req)), std::move(respond)});
+    },
+    static_cast<int>(std::max<std::int64_t>(2, cfg.get_int("api", "api_workers", 4))));
+  if (!server.ok()) {
+    caf::anon_send_exit(state->http, caf::exit_reason::user_shutdown);
+    return std::move(server).err();
+  }
+  state->server = std::move(server).value();
+  state->base_url = "http://" + host + ":" + std::to_string(port);
+  return std::unique_ptr<api_service>(new api_service(std::move(state)));
+}
+
+const std::string& api_service::base_url() const { return impl_->base_url; }
+
+void api_service::stop() {
+  if (!impl_)
+    return;
+  if (impl_->server)
+    impl_->server->stop();
+  if (impl_->http)
+    caf::anon_send_exit(impl_->http, caf::exit_reason::user_shutdown);
+  impl_->http = nullptr;
+}
+
+} // namespace mistral::api

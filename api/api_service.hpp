@@ -1,0 +1,34 @@
+#pragma once
+
+#include "common/error.hpp"
+#include "config/config.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <string>
+
+namespace mistral::api {
+
+/// The api role of a node: the HTTP actor plus the transport bound to
+/// [api] host and port.
+class api_service {
+public:
+  /// Builds the routes, spawns the HTTP actor and binds the listener.
+  static result<std::unique_ptr<api_service>> start(caf::actor_system& sys, const config::config& cfg);
+
+  /// "http://host:port" the service listens on.
+  const std::string& base_url() const;
+
+  /// Stops the listener and the HTTP actor. Idempotent.
+  void stop();
+
+  ~api_service();
+
+private:
+  struct impl;
+  explicit api_service(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace mistral::api

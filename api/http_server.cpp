@@ -1,0 +1,152 @@
+// The only translation unit that includes cpprest (it is heavy to compile).
+#define _TURN_OFF_PLATFORM_STRING // cpprest's U() macro breaks templates elsewhere
+#include "api/http_server.hpp"
+
+#include <cpprest/http_listener.h>
+#include <pplx/threadpool.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace mistral::api {
+
+namespace http = web::http;
+
+struct http_server::impl {
+  std::unique_ptr<http::experimental::listener::http_listener> listener;
+  sink handle;
+  bool open = false;
+};
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+http_request convert(const http::http_request& in, std::string body) {
+  http_request out;
+  out.method = in.method();
+  const auto& rel = in.relative_uri();
+  out.path = percent_decode(rel.path(), false);
+  out.query = parse_query(rel.query());
+  for (const auto& [name, value] : in.headers()) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers[lower] = value;
+  }
+  out.body = std::move(body);
+  return out;
+}
+
+void send(const http::http_request& req, const http_response& resp) {
+  http::http_response out(static_cast<http::status_code>(resp.status));
+  for (const auto& [name, value] : resp.headers)
+    out.headers().add(name, value);
+  out.set_body(resp.body, resp.content_type);
+  req.reply(out).then([](pplx::task<void> t) {
+    try {
+      t.get();
+    } catch (...) {
+      // The client went away; nothing to do.
+    }
+  });
+}
+
+void ensure_pool(int threads) {
+  static std::once_flag once;
+  std::call_once(once, [threads] { crossplat::threadpool::initialize_with_threads(threads); });
+}
+
+} // namespace
+
+std::string percent_decode(const std::string& text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      int hi = hex_value(text[i + 1]);
+      int lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_is_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_query(const std::string& raw) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t start = 0;
+  while (start <= raw.size()) {
+    std::size_t end = raw.find_first_of("&;", start);
+    if (end == std::string::npos)
+      end = raw.size();
+    std::string part = raw.substr(start, end - start);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      std::string key = part.substr(0, eq);
+      std::string value = eq == std::string::npos ? std::string() : part.substr(eq + 1);
+      out.emplace_back(percent_decode(key, true), percent_decode(value, true));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+http_server::http_server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+http_server::~http_server() { stop(); }
+
+result<std::unique_ptr<http_server>> http_server::start(const std::string& host, std::uint16_t port, sink s,
+                                                        int threads) {
+  ensure_pool(threads);
+  auto state = std::make_unique<impl>();
+  state->handle = std::move(s);
+  std::string url = "http://" + host + ":" + std::to_string(port);
+  try {
+    state->listener = std::make_unique<http::experimental::listener::http_listener>(url);
+    auto* raw = state.get();
+    state->listener->support([raw](http::http_request req) {
+      req.extract_string(true).then([raw, req](pplx::task<std::string> body_task) {
+        std::string body;
+        try {
+          body = body_task.get();
+        } catch (...) {
+          // An unreadable body is treated as empty; the controller answers.
+        }
+        raw->handle(convert(req, std::move(body)), [req](http_response resp) { send(req, resp); });
+      });
+    });
+    state->listener->open().wait();
+    state->open = true;
+  } catch (const std::exception& e) {
+    return error(errc::unavailable, "cannot listen on " + url + ": " + e.what());
+  }
+  return std::unique_ptr<http_server>(new http_server(std::move(state)));
+}
+
+void http_server::stop() {
+  if (!impl_ || !impl_->open)
+    return;
+  impl_->open = false;
+  try {
+    impl_->listener->close().wait();
+  } catch (...) {
+    // Closing a listener that failed mid-way must not throw out of a destructor.
+  }
+}
+
+} // namespace mistral::api

@@ -1,0 +1,67 @@
+#include "api/router.hpp"
+
+namespace mistral::api {
+
+void router::add(std::string method, std::string pattern, handler h) {
+  routes_.push_back(route{std::move(method), split(pattern), std::move(h)});
+}
+
+std::vector<std::string> router::split(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string current;
+  for (char c : path) {
+    if (c == '/') {
+      if (!current.empty())
+        parts.push_back(std::move(current));
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  if (!current.empty())
+    parts.push_back(std::move(current));
+  return parts;
+}
+
+bool router::match(const route& r, const std::vector<std::string>& parts, route_params& out) {
+  if (r.segments.size() != parts.size())
+    return false;
+  route_params captured;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& seg = r.segments[i];
+    if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}')
+      captured[seg.substr(1, seg.size() - 2)] = parts[i];
+    else if (seg != parts[i])
+      return false;
+  }
+  out = std::move(captured);
+  return true;
+}
+
+void router::dispatch(const http_request& req, responder respond) const {
+  auto parts = split(req.path);
+  bool path_known = false;
+  for (const auto& r : routes_) {
+    route_params params;
+    if (!match(r, parts, params))
+      continue;
+    path_known = true;
+    if (r.method == req.method) {
+      r.h(req, params, std::move(respond));
+      return;
+    }
+  }
+  if (!path_known) {
+    respond(not_found_html());
+    return;
+  }
+  http_response r;
+  r.status = 405;
+  r.content_type = "text/html; charset=UTF-8";
+  r.body = "<html>\n <head>\n  <title>405 Method Not Allowed</title>\n </head>\n <body>\n"
+           "  <h1>405 Method Not Allowed</h1>\n  The method " + req.method +
+           " is not allowed for this resource. <br /><br />\n\n\n\n </body>\n</html>";
+  respond(std::move(r));
+}
+
+} // namespace mistral::api

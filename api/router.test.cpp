@@ -1,0 +1,71 @@
+#include "api/root_controller.hpp"
+#include "api/router.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace mistral::api;
+
+namespace {
+
+http_response call(const router& r, std::string method, std::string path, std::string host = "127.0.0.1:8989") {
+  http_request req;
+  req.method = std::move(method);
+  req.path = std::move(path);
+  req.headers["host"] = std::move(host);
+  http_response out;
+  out.status = -1;
+  r.dispatch(req, [&](http_response resp) { out = std::move(resp); });
+  return out;
+}
+
+router root_router() {
+  router r;
+  add_root_routes(r);
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("GET / answers the versions document byte for byte") {
+  auto resp = call(root_router(), "GET", "/");
+  CHECK(resp.status == 200);
+  CHECK(resp.content_type == "application/json");
+  CHECK(resp.body == "{\"versions\": [{\"id\": \"v2.0\", \"status\": \"CURRENT\", \"links\": [{\"href\": "
+                     "\"http://127.0.0.1:8989/v2\", \"target\": \"v2\", \"rel\": \"self\"}]}]}");
+}
+
+TEST_CASE("GET /v2/ answers the v2 root with the host the client used") {
+  auto resp = call(root_router(), "GET", "/v2/", "localhost:1234");
+  CHECK(resp.status == 200);
+  CHECK(resp.body == "{\"uri\": \"http://localhost:1234/v2\"}");
+}
+
+TEST_CASE("GET /v2 redirects to /v2/") {
+  auto resp = call(root_router(), "GET", "/v2");
+  CHECK(resp.status == 302);
+  REQUIRE(resp.headers.size() == 1);
+  CHECK(resp.headers[0].first == "Location");
+  CHECK(resp.headers[0].second == "http://127.0.0.1:8989/v2/");
+  CHECK(resp.body.size() == 233); // the length of the reference body
+}
+
+TEST_CASE("unknown routes get the HTML 404 and known routes under another method a 405") {
+  auto missing = call(root_router(), "GET", "/nope");
+  CHECK(missing.status == 404);
+  CHECK(missing.content_type == "text/html; charset=UTF-8");
+  CHECK(missing.body.find("The resource could not be found.") != std::string::npos);
+  auto wrong_method = call(root_router(), "DELETE", "/");
+  CHECK(wrong_method.status == 405);
+}
+
+TEST_CASE("route captures are passed to the handler") {
+  router r;
+  std::string seen;
+  r.add("GET", "/v2/workflows/{id}", [&](const http_request&, const route_params& p, responder respond) {
+    seen = p.at("id");
+    respond(http_response{});
+  });
+  CHECK(call(r, "GET", "/v2/workflows/wf1/").status == 200);
+  CHECK(seen == "wf1");
+  CHECK(call(r, "GET", "/v2/workflows").status == 404);
+}

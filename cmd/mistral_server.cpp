@@ -1,0 +1,180 @@
+// mistral-server: one process running the chosen roles of the C++ Mistral.
+//
+//   mistral-server [--server all|api,engine,...] [--config-file F]... [--gen-config] [--version] [--help]
+
+#include "actors/cluster/roles.hpp"
+#include "actors/node.hpp"
+#include "api/api_service.hpp"
+#include "common/log.hpp"
+#include "common/version.hpp"
+#include "config/config.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <pthread.h>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+struct options {
+  std::string server = "all";
+  std::vector<std::string> config_files;
+  bool gen_config = false;
+  bool version = false;
+  bool help = false;
+};
+
+const char* usage_text =
+  "usage: mistral-server [-h] [--version] [--config-file PATH] [--server SERVER] [--gen-config]\n"
+  "\n"
+  "The C++ OpenStack Mistral workflow service.\n"
+  "\n"
+  "options:\n"
+  "  -h, --help           show this help message and exit\n"
+  "  --version            show program's version number and exit\n"
+  "  --config-file PATH   path to a config file to use; may be repeated, later files win\n"
+  "  --server SERVER      comma list of roles: all (default), api, engine, executor,\n"
+  "                       notifier, event-engine\n"
+  "  --gen-config         print a complete sample configuration and exit\n";
+
+// Parses "--name value" and "--name=value"; false on an unknown argument.
+bool parse_args(int argc, char** argv, options& opts, std::string& problem) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_inline = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_inline = true;
+    }
+    auto take_value = [&](std::string& out) {
+      if (has_inline) {
+        out = value;
+        return true;
+      }
+      if (i + 1 >= argc) {
+        problem = "argument " + arg + ": expected one argument";
+        return false;
+      }
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "-h" || arg == "--help") {
+      opts.help = true;
+    } else if (arg == "--version") {
+      opts.version = true;
+    } else if (arg == "--gen-config") {
+      opts.gen_config = true;
+    } else if (arg == "--server") {
+      if (!take_value(opts.server))
+        return false;
+    } else if (arg == "--config-file") {
+      std::string file;
+      if (!take_value(file))
+        return false;
+      opts.config_files.push_back(file);
+    } else {
+      problem = "unrecognized arguments: " + std::string(argv[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Blocks SIGINT and SIGTERM in every thread; main waits for them with sigwait.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// A stop must finish within 5 s; if some library thread hangs the exit, cut it short.
+void arm_exit_watchdog() {
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    mistral::log::warning("server", "shutdown took too long, exiting");
+    std::fflush(nullptr);
+    _exit(0);
+  }).detach();
+}
+
+int run(const options& opts) {
+  auto roles = mistral::cluster::parse_roles(opts.server);
+  if (!roles.ok()) {
+    std::cerr << "mistral-server: error: " << roles.err().message << "\n";
+    return exit_usage;
+  }
+  auto cfg = mistral::config::load(opts.config_files);
+  if (!cfg.ok()) {
+    std::cerr << "mistral-server: error: " << cfg.err().message << "\n";
+    return exit_usage;
+  }
+  for (const auto& w : cfg->warnings())
+    mistral::log::warning("config", w);
+  if (cfg->get_bool("DEFAULT", "debug", false))
+    mistral::log::set_level(mistral::log::level::debug);
+
+  sigset_t stop_signals = block_stop_signals();
+  auto node = mistral::actors::node::start(*cfg, *roles);
+  if (!node.ok()) {
+    std::cerr << "mistral-server: error: " << node.err().message << "\n";
+    return 1;
+  }
+  std::unique_ptr<mistral::api::api_service> api;
+  if (roles->api) {
+    auto started = mistral::api::api_service::start((*node)->system(), *cfg);
+    if (!started.ok()) {
+      std::cerr << "mistral-server: error: " << started.err().message << "\n";
+      (*node)->stop();
+      return 1;
+    }
+    api = std::move(started).value();
+    mistral::log::info("api", "listening on " + api->base_url());
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  mistral::log::info("server", std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+  arm_exit_watchdog();
+  if (api)
+    api->stop();
+  (*node)->stop();
+  api.reset();
+  node.value().reset();
+  mistral::log::info("server", "stopped");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opts;
+  std::string problem;
+  if (!parse_args(argc, argv, opts, problem)) {
+    std::cerr << usage_text << "mistral-server: error: " << problem << "\n";
+    return exit_usage;
+  }
+  if (opts.help) {
+    std::cout << usage_text;
+    return 0;
+  }
+  if (opts.version) {
+    std::cout << mistral::mistral_version << "\n";
+    return 0;
+  }
+  if (opts.gen_config) {
+    std::cout << mistral::config::generate_sample();
+    return 0;
+  }
+  return run(opts);
+}
