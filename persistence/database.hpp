@@ -1,0 +1,78 @@
+#pragma once
+
+#include "common/error.hpp"
+#include "persistence/query.hpp"
+#include "persistence/table.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mistral::persistence {
+
+enum class backend { sqlite, postgresql };
+
+/// Where and how to connect, from `[database] connection` and our options.
+struct connection_info {
+  backend kind = backend::sqlite;
+  std::string soci_connect;          ///< SOCI's connect string
+  std::string sqlite_path;           ///< the file, for SQLite
+  std::string sqlite_synchronous = "FULL";
+  int pool_size = 4;
+};
+
+/// Parses Mistral's connection URLs: `sqlite:///relative/or//abs/path.db`,
+/// `sqlite://` (in memory is refused: the store must be durable),
+/// `postgresql://user:pw@host:port/db` (also `postgresql+psycopg2://`).
+result<connection_info> parse_connection_url(const std::string& url);
+
+/// One applied schema migration.
+struct migration_info {
+  int version = 0;
+  std::string name;
+};
+
+/// A database: a pool of sessions, numbered migrations and generic row
+/// operations over tables described by table_def. The per-aggregate stores
+/// (definition_stores.hpp) sit on top. Thread-safe.
+class database {
+public:
+  virtual ~database() = default;
+
+  virtual backend kind() const = 0;
+
+  /// Applies the migrations above the current version, up to `target` (-1 = head).
+  virtual result<std::vector<migration_info>> migrate(int target = -1) = 0;
+  /// The migrations applied, in order.
+  virtual result<std::vector<migration_info>> applied() = 0;
+  /// Records `version` as current without running anything (mistral-db-manage stamp).
+  virtual status stamp(int version) = 0;
+
+  /// Inserts a row. A unique-key violation gives errc::conflict.
+  virtual status insert(const table_def& t, const record& row) = 0;
+  /// Sets `changes` on the rows matching `where`; returns how many changed.
+  virtual result<std::int64_t> update(const table_def& t, const std::vector<filter>& where,
+                                      const record& changes) = 0;
+  /// Deletes the rows matching `where`; returns how many.
+  virtual result<std::int64_t> remove(const table_def& t, const std::vector<filter>& where) = 0;
+  /// Rows in the order and page `q` asks for.
+  virtual result<std::vector<record>> list(const table_def& t, const list_query& q) = 0;
+  /// The first row matching `where`, if any.
+  result<std::optional<record>> find_one(const table_def& t, const std::vector<filter>& where);
+};
+
+/// Opens (and creates when missing) the database of `info`, ready for use.
+result<std::shared_ptr<database>> open_database(const connection_info& info);
+
+/// The numbered migrations compiled into the binary for `kind`, in order.
+struct migration_script {
+  int version = 0;
+  std::string name;
+  std::string sql;
+};
+const std::vector<migration_script>& migrations_for(backend kind);
+
+} // namespace mistral::persistence

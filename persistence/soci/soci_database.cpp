@@ -1,0 +1,498 @@
+// The SOCI adapter: the only place in persistence/ that speaks SQL to a
+// driver. Generic row operations over table_def, numbered migrations, and
+// SQLite's durability pragmas.
+#include "persistence/database.hpp"
+
+#include "common/clock.hpp"
+
+#include <soci/connection-pool.h>
+#include <soci/soci.h>
+
+#include <deque>
+#include <filesystem>
+#include <sstream>
+
+namespace mistral::persistence {
+
+namespace {
+
+// Values bound to one statement; deques keep the references SOCI holds stable.
+class binder {
+public:
+  std::string add_text(std::string v) {
+    texts_.push_back(std::move(v));
+    inds_.push_back(soci::i_ok);
+    binds_.push_back({0, texts_.size() - 1, inds_.size() - 1});
+    return next_name();
+  }
+  std::string add_int(long long v) {
+    ints_.push_back(v);
+    inds_.push_back(soci::i_ok);
+    binds_.push_back({1, ints_.size() - 1, inds_.size() - 1});
+    return next_name();
+  }
+  std::string add_null() {
+    texts_.emplace_back();
+    inds_.push_back(soci::i_null);
+    binds_.push_back({0, texts_.size() - 1, inds_.size() - 1});
+    return next_name();
+  }
+  void apply(soci::statement& st) {
+    for (std::size_t i = 0; i < binds_.size(); ++i) {
+      const auto& b = binds_[i];
+      std::string name = "p" + std::to_string(i);
+      if (b.kind == 0)
+        st.exchange(soci::use(texts_[b.index], inds_[b.ind], name));
+      else
+        st.exchange(soci::use(ints_[b.index], inds_[b.ind], name));
+    }
+  }
+
+private:
+  struct bind {
+    int kind;
+    std::size_t index;
+    std::size_t ind;
+  };
+  std::string next_name() { return ":p" + std::to_string(binds_.size() - 1); }
+  std::deque<std::string> texts_;
+  std::deque<long long> ints_;
+  std::deque<soci::indicator> inds_;
+  std::vector<bind> binds_;
+};
+
+bool to_bool(const json& v) {
+  if (v.is_boolean())
+    return v.get<bool>();
+  if (v.is_number())
+    return v.get<double>() != 0;
+  if (v.is_string()) {
+    auto s = v.get<std::string>();
+    return s == "true" || s == "True" || s == "1" || s == "yes";
+  }
+  return false;
+}
+
+long long to_int(const column& c, const json& v) {
+  if (v.is_number_integer())
+    return v.get<long long>();
+  if (v.is_number())
+    return static_cast<long long>(v.get<double>());
+  if (v.is_boolean())
+    return v.get<bool>() ? 1 : 0;
+  if (v.is_string()) {
+    if (c.kind == column_kind::timestamp) {
+      timestamp t = 0;
+      if (parse_time(v.get<std::string>(), t))
+        return t;
+    }
+    try {
+      return std::stoll(v.get<std::string>());
+    } catch (...) {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+// Binds `v` as a value of column `c`. `for_filter`: a string given for a JSON
+// column is compared as stored text, not re-encoded.
+std::string bind_value(binder& b, const column& c, const json& v, bool for_filter) {
+  if (v.is_null())
+    return b.add_null();
+  switch (c.kind) {
+    case column_kind::text: return b.add_text(v.is_string() ? v.get<std::string>() : v.dump());
+    case column_kind::json_text:
+      return b.add_text(for_filter && v.is_string() ? v.get<std::string>() : v.dump());
+    case column_kind::boolean: return b.add_int(to_bool(v) ? 1 : 0);
+    case column_kind::integer:
+    case column_kind::timestamp: return b.add_int(to_int(c, v));
+  }
+  return b.add_null();
+}
+
+json read_value(const column& c, const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null)
+    return nullptr;
+  long long number = 0;
+  std::string text;
+  bool is_text = false;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_string:
+    case soci::dt_xml:
+    case soci::dt_blob:
+      text = r.get<std::string>(i);
+      is_text = true;
+      break;
+    case soci::dt_integer: number = r.get<int>(i); break;
+    case soci::dt_long_long: number = r.get<long long>(i); break;
+    case soci::dt_unsigned_long_long: number = static_cast<long long>(r.get<unsigned long long>(i)); break;
+    case soci::dt_double: number = static_cast<long long>(r.get<double>(i)); break;
+    case soci::dt_date: {
+      std::tm tm = r.get<std::tm>(i);
+      number = static_cast<long long>(timegm(&tm)) * 1000000;
+      break;
+    }
+  }
+  switch (c.kind) {
+    case column_kind::text: return is_text ? json(text) : json(std::to_string(number));
+    case column_kind::json_text: {
+      if (!is_text)
+        return number;
+      auto parsed = json::parse(text, nullptr, false);
+      return parsed.is_discarded() ? json(text) : parsed;
+    }
+    case column_kind::boolean: return is_text ? (text == "1" || text == "true") : number != 0;
+    case column_kind::integer:
+    case column_kind::timestamp:
+      if (is_text) {
+        try {
+          return std::stoll(text);
+        } catch (...) {
+          return nullptr;
+        }
+      }
+      return number;
+  }
+  return nullptr;
+}
+
+const char* sql_op(filter_op op) {
+  switch (op) {
+    case filter_op::eq: return " = ";
+    case filter_op::neq: return " <> ";
+    case filter_op::gt: return " > ";
+    case filter_op::gte: return " >= ";
+    case filter_op::lt: return " < ";
+    case filter_op::lte: return " <= ";
+    default: return " = ";
+  }
+}
+
+result<std::string> where_clause(const table_def& t, const std::vector<filter>& where, binder& b) {
+  std::string sql;
+  for (const auto& f : where) {
+    const column* c = t.find(f.column);
+    if (!c)
+      return error(errc::invalid_input, "unknown column " + f.column + " of " + t.name);
+    sql += sql.empty() ? " WHERE " : " AND ";
+    switch (f.op) {
+      case filter_op::is_null: sql += c->name + " IS NULL"; break;
+      case filter_op::in:
+      case filter_op::nin: {
+        if (f.values.empty()) {
+          sql += f.op == filter_op::in ? "1 = 0" : "1 = 1";
+          break;
+        }
+        sql += c->name + (f.op == filter_op::in ? " IN (" : " NOT IN (");
+        for (std::size_t i = 0; i < f.values.size(); ++i)
+          sql += (i ? ", " : "") + bind_value(b, *c, f.values[i], true);
+        sql += ")";
+        break;
+      }
+      case filter_op::has: {
+        std::string needle = f.values.empty() ? "" : (f.values[0].is_string() ? f.values[0].get<std::string>()
+                                                                              : f.values[0].dump());
+        sql += c->name + " LIKE " + b.add_text("%" + needle + "%");
+        break;
+      }
+      default:
+        if (f.values.empty() || f.values[0].is_null()) {
+          sql += c->name + (f.op == filter_op::neq ? " IS NOT NULL" : " IS NULL");
+        } else {
+          sql += c->name + sql_op(f.op) + bind_value(b, *c, f.values[0], true);
+        }
+    }
+  }
+  return sql;
+}
+
+std::string column_list(const table_def& t) {
+  std::string out;
+  for (const auto& c : t.columns)
+    out += (out.empty() ? "" : ", ") + c.name;
+  return out;
+}
+
+bool is_unique_violation(const std::string& what) {
+  return what.find("UNIQUE constraint failed") != std::string::npos ||
+         what.find("duplicate key value") != std::string::npos;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// Splits a migration script into statements; `--` comments are dropped.
+std::vector<std::string> split_statements(const std::string& script) {
+  std::vector<std::string> out;
+  std::istringstream in(script);
+  std::string line, current;
+  while (std::getline(in, line)) {
+    auto trimmed = line.substr(0, line.find("--"));
+    current += trimmed + "\n";
+    if (trimmed.find(';') != std::string::npos) {
+      auto semi = current.rfind(';');
+      std::string stmt = current.substr(0, semi);
+      if (stmt.find_first_not_of(" \n\t") != std::string::npos)
+        out.push_back(stmt);
+      current.clear();
+    }
+  }
+  if (current.find_first_not_of(" \n\t") != std::string::npos)
+    out.push_back(current);
+  return out;
+}
+
+class soci_database final : public database {
+public:
+  soci_database(connection_info info) : info_(std::move(info)), pool_(info_.pool_size) {}
+
+  status connect() {
+    try {
+      for (int i = 0; i < info_.pool_size; ++i) {
+        auto& s = pool_.at(i);
+        s.open(info_.kind == backend::sqlite ? "sqlite3" : "postgresql", info_.soci_connect);
+        if (info_.kind == backend::sqlite) {
+          std::string mode;
+          s << "PRAGMA journal_mode=WAL", soci::into(mode);
+          s << "PRAGMA synchronous=" + info_.sqlite_synchronous;
+          s << "PRAGMA foreign_keys=ON";
+        }
+      }
+    } catch (const std::exception& e) {
+      return error(errc::unavailable, "cannot open the database: " + first_line(e.what()));
+    }
+    return ok_v;
+  }
+
+  backend kind() const override { return info_.kind; }
+
+  result<std::vector<migration_info>> migrate(int target) override {
+    try {
+      soci::session s(pool_);
+      ensure_migration_table(s);
+      int current = current_version(s);
+      std::vector<migration_info> done;
+      for (const auto& m : migrations_for(info_.kind)) {
+        if (m.version <= current || (target >= 0 && m.version > target))
+          continue;
+        soci::transaction tr(s);
+        for (const auto& stmt : split_statements(m.sql))
+          s << stmt;
+        long long version = m.version, at = system_clock{}.now();
+        std::string name = m.name;
+        s << "INSERT INTO schema_migrations(version, name, applied_at) VALUES(:v, :n, :a)", soci::use(version),
+          soci::use(name), soci::use(at);
+        tr.commit();
+        done.push_back({m.version, m.name});
+      }
+      return done;
+    } catch (const std::exception& e) {
+      return error(errc::internal, "migration failed: " + first_line(e.what()));
+    }
+  }
+
+  result<std::vector<migration_info>> applied() override {
+    try {
+      soci::session s(pool_);
+      ensure_migration_table(s);
+      std::vector<migration_info> out;
+      soci::rowset<soci::row> rows = (s.prepare << "SELECT version, name FROM schema_migrations ORDER BY version");
+      column version_col{"version", column_kind::integer}, name_col{"name", column_kind::text};
+      for (const auto& r : rows)
+        out.push_back({static_cast<int>(read_value(version_col, r, 0).get<long long>()),
+                       read_value(name_col, r, 1).get<std::string>()});
+      return out;
+    } catch (const std::exception& e) {
+      return error(errc::internal, first_line(e.what()));
+    }
+  }
+
+  status stamp(int version) override {
+    try {
+      soci::session s(pool_);
+      ensure_migration_table(s);
+      soci::transaction tr(s);
+      s << "DELETE FROM schema_migrations";
+      for (const auto& m : migrations_for(info_.kind)) {
+        if (m.version > version)
+          break;
+        long long v = m.version, at = system_clock{}.now();
+        std::string name = m.name;
+        s << "INSERT INTO schema_migrations(version, name, applied_at) VALUES(:v, :n, :a)", soci::use(v),
+          soci::use(name), soci::use(at);
+      }
+      tr.commit();
+      return ok_v;
+    } catch (const std::exception& e) {
+      return error(errc::internal, first_line(e.what()));
+    }
+  }
+
+  status insert(const table_def& t, const record& row) override {
+    binder b;
+    std::string cols, vals;
+    for (const auto& c : t.columns) {
+      if (!row.contains(c.name))
+        continue;
+      cols += (cols.empty() ? "" : ", ") + c.name;
+      vals += (vals.empty() ? "" : ", ") + bind_value(b, c, row.at(c.name), false);
+    }
+    auto done = execute("INSERT INTO " + t.name + "(" + cols + ") VALUES(" + vals + ")", b);
+    if (!done.ok())
+      return std::move(done).err();
+    return ok_v;
+  }
+
+  result<std::int64_t> update(const table_def& t, const std::vector<filter>& where,
+                              const record& changes) override {
+    binder b;
+    std::string sets;
+    for (const auto& c : t.columns) {
+      if (!changes.contains(c.name))
+        continue;
+      sets += (sets.empty() ? "" : ", ") + c.name + " = " + bind_value(b, c, changes.at(c.name), false);
+    }
+    if (sets.empty())
+      return std::int64_t{0};
+    auto cond = where_clause(t, where, b);
+    if (!cond.ok())
+      return std::move(cond).err();
+    return execute("UPDATE " + t.name + " SET " + sets + *cond, b);
+  }
+
+  result<std::int64_t> remove(const table_def& t, const std::vector<filter>& where) override {
+    binder b;
+    auto cond = where_clause(t, where, b);
+    if (!cond.ok())
+      return std::move(cond).err();
+    return execute("DELETE FROM " + t.name + *cond, b);
+  }
+
+  result<std::vector<record>> list(const table_def& t, const list_query& q) override {
+    std::vector<filter> where = q.filters;
+    std::vector<sort_key> order = q.sort;
+    if (order.empty())
+      order.push_back({"id", false});
+    binder b;
+    auto cond = where_clause(t, where, b);
+    if (!cond.ok())
+      return std::move(cond).err();
+    std::string sql = "SELECT " + column_list(t) + " FROM " + t.name + *cond;
+    if (q.marker) {
+      auto keyset = marker_condition(t, order, *q.marker, b);
+      if (!keyset.ok())
+        return std::move(keyset).err();
+      sql += (cond->empty() ? " WHERE " : " AND ") + *keyset;
+    }
+    sql += " ORDER BY ";
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (!t.find(order[i].column))
+        return error(errc::invalid_input, "unknown sort key " + order[i].column);
+      sql += (i ? ", " : "") + order[i].column + (order[i].descending ? " DESC" : " ASC");
+    }
+    if (q.limit)
+      sql += " LIMIT " + std::to_string(*q.limit);
+    return query(t, sql, b);
+  }
+
+private:
+  void ensure_migration_table(soci::session& s) {
+    s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR(255), "
+         "applied_at BIGINT)";
+  }
+
+  int current_version(soci::session& s) {
+    long long v = 0;
+    soci::indicator ind = soci::i_ok;
+    s << "SELECT MAX(version) FROM schema_migrations", soci::into(v, ind);
+    return ind == soci::i_null ? 0 : static_cast<int>(v);
+  }
+
+  // (k1 > m1) OR (k1 = m1 AND k2 > m2) ...: the rows after the marker row.
+  result<std::string> marker_condition(const table_def& t, const std::vector<sort_key>& order,
+                                       const std::string& marker_id, binder& b) {
+    auto marker = find_one(t, {filter{"id", filter_op::eq, {marker_id}}});
+    if (!marker.ok())
+      return std::move(marker).err();
+    if (!marker->has_value())
+      return error(errc::not_found, "marker not found: " + marker_id);
+    const record& m = **marker;
+    std::string any;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const column* c = t.find(order[i].column);
+      if (!c)
+        return error(errc::invalid_input, "unknown sort key " + order[i].column);
+      std::string all;
+      for (std::size_t j = 0; j < i; ++j) {
+        const column* prev = t.find(order[j].column);
+        all += prev->name + " = " + bind_value(b, *prev, m.value(prev->name, json()), false) + " AND ";
+      }
+      all += c->name + (order[i].descending ? " < " : " > ") + bind_value(b, *c, m.value(c->name, json()), false);
+      any += (any.empty() ? "(" : " OR (") + all + ")";
+    }
+    return "(" + any + ")";
+  }
+
+  result<std::int64_t> execute(const std::string& sql, binder& b) {
+    try {
+      soci::session s(pool_);
+      soci::statement st(s);
+      b.apply(st);
+      st.alloc();
+      st.prepare(sql);
+      st.define_and_bind();
+      st.execute(true);
+      return static_cast<std::int64_t>(st.get_affected_rows());
+    } catch (const std::exception& e) {
+      if (is_unique_violation(e.what()))
+        return error(errc::conflict, first_line(e.what()));
+      return error(errc::internal, first_line(e.what()));
+    }
+  }
+
+  result<std::vector<record>> query(const table_def& t, const std::string& sql, binder& b) {
+    try {
+      soci::session s(pool_);
+      soci::row r;
+      soci::statement st(s);
+      b.apply(st);
+      st.exchange(soci::into(r));
+      st.alloc();
+      st.prepare(sql);
+      st.define_and_bind();
+      std::vector<record> out;
+      if (st.execute(true)) {
+        do {
+          record rec = json::object();
+          for (std::size_t i = 0; i < t.columns.size(); ++i)
+            rec[t.columns[i].name] = read_value(t.columns[i], r, i);
+          out.push_back(std::move(rec));
+        } while (st.fetch());
+      }
+      return out;
+    } catch (const std::exception& e) {
+      return error(errc::internal, first_line(e.what()));
+    }
+  }
+
+  connection_info info_;
+  soci::connection_pool pool_;
+};
+
+} // namespace
+
+result<std::shared_ptr<database>> open_database(const connection_info& info) {
+  if (info.kind == backend::sqlite) {
+    std::error_code ec;
+    auto parent = std::filesystem::path(info.sqlite_path).parent_path();
+    if (!parent.empty())
+      std::filesystem::create_directories(parent, ec);
+  }
+  auto db = std::make_shared<soci_database>(info);
+  auto connected = db->connect();
+  if (!connected.ok())
+    return std::move(connected).err();
+  return std::shared_ptr<database>(std::move(db));
+}
+
+} // namespace mistral::persistence
