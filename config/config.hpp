@@ -28,8 +28,22 @@ public:
   bool get_bool(const std::string& group, const std::string& name, bool fallback = false) const;
   std::vector<std::string> get_list(const std::string& group, const std::string& name) const;
 
+  /// A dict option (`k1:v1,k2:v2`); empty when unset, None or malformed.
+  std::map<std::string, std::string> get_dict(const std::string& group, const std::string& name) const;
+
+  /// True when a file (or set()/append()) gave the option a value.
+  bool is_set(const std::string& group, const std::string& name) const;
+
   /// Sets a value as if a file had set it (used by tests and command-line overrides).
   void set(const std::string& group, const std::string& name, std::string value);
+
+  /// Adds one more value to a multi-valued option (values are kept joined by
+  /// '\n', so get_list() returns them one per entry).
+  void append(const std::string& group, const std::string& name, std::string value);
+
+  /// Like set(), but checks the value against the registry first (for
+  /// command-line overrides). The error names the group and the option.
+  status set_checked(const std::string& group, const std::string& name, std::string value);
 
   /// Warnings collected while loading (unknown options, ignored options, ...).
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -51,5 +65,20 @@ result<config> load_text(const std::string& text, const std::string& name = "<te
 /// The complete sample configuration (every group and option with its help
 /// text and default, commented out), like `tox -egenconfig` produces.
 std::string generate_sample();
+
+/// What generate_sample() prints.
+struct sample_options {
+  /// Print Mistral 15's own sample instead (its defaults, no notes, none of
+  /// this server's options, no header): equals `oslo-config-generator` output
+  /// for Mistral's namespaces, which is how the registry is checked.
+  bool upstream = false;
+};
+
+/// generate_sample() with options.
+std::string generate_sample(const sample_options& options);
+
+/// SQLite's PRAGMA synchronous level from [database] sqlite_synchronous:
+/// "OFF", "NORMAL", "FULL" or "EXTRA" (oslo.db's true/false map to FULL/OFF).
+std::string sqlite_synchronous(const config& cfg);
 
 } // namespace mistral::config

@@ -1,0 +1,140 @@
+// This server's view of Mistral's options: which ones it acts on, where its
+// defaults differ from Mistral's (and why), and its own options.
+#include "config/registry.hpp"
+
+#include <stdexcept>
+
+namespace mistral::config::detail {
+
+namespace {
+
+/// The namespace our own options print under in the sample ("# From ...").
+constexpr const char* own_ns = "mistral-cpp";
+
+option& at(std::vector<option>& opts, std::string_view group, std::string_view name) {
+  for (auto& o : opts)
+    if (o.group == group && o.name == name)
+      return o;
+  // The table is generated from Mistral 15, so a miss is a programming error.
+  throw std::logic_error("config registry: no option [" + std::string(group) + "] " + std::string(name));
+}
+
+void change_default(option& o, std::optional<std::string> value, std::string note) {
+  o.sample_defaults = {value ? *value : "<None>"};
+  o.default_value = std::move(value);
+  o.note = std::move(note);
+}
+
+option own(std::string group, std::string name, opt_kind kind, std::optional<std::string> def, std::string help) {
+  option o;
+  o.ns = own_ns;
+  o.group = std::move(group);
+  o.name = std::move(name);
+  o.kind = kind;
+  switch (kind) {
+    case opt_kind::integer: o.type_name = "integer value"; break;
+    case opt_kind::port: o.type_name = "port value"; o.min = "0"; o.max = "65535"; break;
+    case opt_kind::list: o.type_name = "list value"; break;
+    case opt_kind::host_address: o.type_name = "host address value"; break;
+    default: o.type_name = "string value"; break;
+  }
+  o.sample_defaults = {def ? *def : "<None>"};
+  o.default_value = std::move(def);
+  o.help = std::move(help);
+  o.acted_on = true;
+  return o;
+}
+
+void mark_acted_on(std::vector<option>& opts) {
+  static const std::pair<const char*, const char*> acted[] = {
+    {"api", "host"}, {"api", "port"}, {"api", "allow_action_execution_deletion"},
+    {"api", "validation_mode"}, {"api", "api_workers"},
+    {"database", "connection"},
+    {"pecan", "auth_enable"},
+    {"engine", "execution_field_size_limit_kb"},
+    {"executor", "host"}, {"executor", "type"},
+    {"cron_trigger", "enabled"}, {"cron_trigger", "execution_interval"},
+    {"yaql", "limit_iterators"}, {"yaql", "memory_quota"},
+    {"coordination", "backend_url"},
+    {"DEFAULT", "server"}, {"DEFAULT", "debug"}, {"DEFAULT", "log_file"},
+    {"DEFAULT", "use_stderr"}, {"DEFAULT", "js_implementation"},
+  };
+  for (auto [g, n] : acted)
+    at(opts, g, n).acted_on = true;
+  for (auto& o : opts)
+    if (o.group == "execution_expiration_policy")
+      o.acted_on = true;
+}
+
+void change_defaults(std::vector<option>& opts) {
+  change_default(at(opts, "api", "host"), "127.0.0.1",
+                 "This server's default is 127.0.0.1 (Mistral's is 0.0.0.0), so a fresh install "
+                 "only answers local clients; set 0.0.0.0 to listen on every interface");
+  change_default(at(opts, "database", "connection"), "sqlite:///data/mistral.db",
+                 "This server's default is sqlite:///data/mistral.db, relative to the working "
+                 "directory (Mistral has none). Use postgresql://user:password@host/db for a "
+                 "cluster of several nodes");
+  change_default(at(opts, "pecan", "auth_enable"), "false",
+                 "This server's default is false (Mistral's is true): it has no Keystone "
+                 "integration, so every request is served as the same admin project");
+  change_default(at(opts, "execution_expiration_policy", "evaluation_interval"), "60",
+                 "This server's default is 60, so expired executions are removed hourly "
+                 "(Mistral's default None switches the policy off); set it empty to switch it off");
+  change_default(at(opts, "execution_expiration_policy", "older_than"), "10080",
+                 "This server's default is 10080, one week (Mistral's is None)");
+}
+
+void add_database_options(std::vector<option>& opts) {
+  // oslo.db's boolean of the same name becomes SQLite's PRAGMA synchronous
+  // level; true/false stay valid so Mistral's files keep loading.
+  auto& sync = at(opts, "database", "sqlite_synchronous");
+  sync.kind = opt_kind::string;
+  sync.type_name = "string value";
+  sync.ns = own_ns;
+  sync.help = "SQLite's PRAGMA synchronous level for the sqlite:// store. FULL syncs at every "
+              "commit, so a committed transition survives a power loss";
+  sync.note = "This replaces oslo.db's boolean of the same name: true means FULL and false means OFF";
+  sync.choices = {{"OFF", "no fsync; fastest, a crash may lose recent commits"},
+                  {"NORMAL", "fsync at checkpoints only (WAL mode)"},
+                  {"FULL", "fsync at every commit"},
+                  {"EXTRA", "FULL plus an fsync of the directory"},
+                  {"true", "same as FULL (oslo.db's spelling)"},
+                  {"false", "same as OFF (oslo.db's spelling)"}};
+  change_default(sync, "FULL", sync.note);
+  sync.deprecated_names.clear();
+  sync.deprecated_names.push_back({"DEFAULT", "sqlite_synchronous"});
+  sync.acted_on = true;
+
+  auto window = own("database", "group_commit_window_ms", opt_kind::integer, "2",
+                    "How long, in milliseconds, the store waits to gather the state changes of "
+                    "several executions into one transaction (group commit). 0 commits every "
+                    "batch at once; larger values trade latency for throughput");
+  window.min = "0";
+  opts.push_back(std::move(window));
+}
+
+void add_cluster_options(std::vector<option>& opts) {
+  opts.push_back(own("cluster", "node_name", opt_kind::string, std::nullopt,
+                     "The C++ server's CAF cluster settings. Name of this node among the "
+                     "cluster's nodes; unset means the host name"));
+  opts.push_back(own("cluster", "listen_host", opt_kind::host_address, "127.0.0.1",
+                     "Address on which this node's CAF middleman accepts connections from "
+                     "other nodes"));
+  opts.push_back(own("cluster", "listen_port", opt_kind::port, "0",
+                     "Port on which this node's CAF middleman accepts connections from other "
+                     "nodes. 0 does not listen (single-node mode)"));
+  opts.push_back(own("cluster", "seed_nodes", opt_kind::list, "",
+                     "Nodes to connect to at start, as host:port of their [cluster] "
+                     "listen_host and listen_port. Empty means a single node"));
+}
+
+} // namespace
+
+void apply_server_settings(std::vector<option>& options) {
+  mark_acted_on(options);
+  change_defaults(options);
+  add_database_options(options);
+  add_cluster_options(options);
+}
+
+} // namespace mistral::config::detail
