@@ -76,7 +76,7 @@ std::string where(const std::string& file, int line_no, const std::string& secti
     out += " [" + section + "]";
   if (!key.empty())
     out += " " + key;
-  return out + ": ";
+  return section.empty() && key.empty() ? out + " " : out + ": ";
 }
 
 error parser::fail(int line_no, const std::string& section, const std::string& key, const std::string& what) const {

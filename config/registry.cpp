@@ -69,6 +69,7 @@ option from_upstream(const detail::upstream_option& u) {
   o.secret = u.flags & detail::flag_secret;
   o.sample_default_note = u.flags & detail::flag_sample_default_note;
   o.bounds = u.flags & detail::flag_bounds;
+  o.ignore_case = u.flags & detail::flag_ignore_case;
   o.deprecated_since = str_or_empty(u.deprecated_since);
   o.deprecated_reason = str_or_empty(u.deprecated_reason);
   o.help = u.help;
@@ -82,7 +83,7 @@ std::optional<std::string> check_choice(const option& opt, std::string_view text
     return std::nullopt;
   std::string allowed;
   for (const auto& c : opt.choices) {
-    if (c.value && *c.value == text)
+    if (c.value && (*c.value == text || (opt.ignore_case && lower(*c.value) == lower(text))))
       return std::nullopt;
     if (!allowed.empty())
       allowed += ", ";
@@ -167,36 +168,46 @@ std::optional<bool> parse_bool(std::string_view text) {
 
 std::vector<std::string> parse_list(std::string_view text, bool bounds) {
   auto s = trim(text);
-  if (bounds && s.size() >= 2 && s.front() == '[' && s.back() == ']')
-    s = trim(s.substr(1, s.size() - 2));
   while (!s.empty() && s.back() == ',')
     s.remove_suffix(1);
+  if (bounds && s.size() >= 2 && s.front() == '[' && s.back() == ']')
+    s = s.substr(1, s.size() - 2);
   std::vector<std::string> out;
-  if (trim(s).empty())
+  if (s.empty())
     return out;
-  // Commas inside quotes do not split, as in oslo's List type.
+  // oslo splits a plain list at every comma and keeps quotes. A bounded list
+  // holds JSON items (e.g. [notifier] notify), whose inner commas oslo keeps
+  // by retrying json.loads; splitting only at top-level commas is the same.
   std::string item;
-  char quote = 0;
-  auto flush = [&] {
-    auto t = trim(item);
-    if (t.size() >= 2 && (t.front() == '"' || t.front() == '\'') && t.back() == t.front())
-      t = t.substr(1, t.size() - 2);
-    out.emplace_back(t);
-    item.clear();
-  };
-  for (char c : s) {
-    if (quote) {
-      if (c == quote)
-        quote = 0;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == ',') {
-      flush();
-      continue;
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (bounds) {
+      if (in_string) {
+        if (c == '\\' && i + 1 < s.size()) {
+          item += c;
+          item += s[++i];
+          continue;
+        }
+        if (c == '"')
+          in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        --depth;
+      }
     }
-    item += c;
+    if (c == ',' && depth == 0 && !in_string) {
+      out.emplace_back(trim(item));
+      item.clear();
+    } else {
+      item += c;
+    }
   }
-  flush();
+  out.emplace_back(trim(item));
   return out;
 }
 
@@ -226,8 +237,14 @@ std::optional<std::string> check_value(const option& opt, std::string_view text)
       if (!parse_dict(text))
         return "invalid dict value " + quoted(text) + ", expected key:value pairs separated by commas";
       return std::nullopt;
-    case opt_kind::list:
+    case opt_kind::list: {
+      auto s = trim(text);
+      while (!s.empty() && s.back() == ',')
+        s.remove_suffix(1);
+      if (opt.bounds && !s.empty() && (s.front() != '[' || s.back() != ']'))
+        return "invalid list value " + quoted(text) + ", it must be enclosed in [ ]";
       return std::nullopt;
+    }
     default:
       return check_choice(opt, text);
   }

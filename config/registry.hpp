@@ -60,7 +60,8 @@ struct option {
   bool deprecated_for_removal = false;
   bool secret = false;
   bool sample_default_note = false; ///< prints oslo's "This option has a sample default" note
-  bool bounds = false;              ///< list value may be written inside [ ]
+  bool bounds = false;              ///< list value is written inside [ ]
+  bool ignore_case = false;         ///< choices match in any case
   std::string deprecated_since;
   std::string deprecated_reason;
   std::string help; ///< summary help, as `oslo-config-generator --summarize` uses it
@@ -114,8 +115,9 @@ std::optional<std::string> check_value(const option& opt, std::string_view text)
 /// oslo's booleans: true/false, yes/no, on/off, 1/0 in any case; nullopt otherwise.
 std::optional<bool> parse_bool(std::string_view text);
 
-/// oslo's list syntax: comma-separated, items stripped, quotes removed, a
-/// trailing comma ignored, optional surrounding [ ] when `bounds`.
+/// oslo's list syntax: comma-separated, items stripped (quotes kept, as
+/// oslo does), trailing commas ignored. With `bounds` the list is enclosed in
+/// [ ] and holds JSON items, split only at top-level commas.
 std::vector<std::string> parse_list(std::string_view text, bool bounds = false);
 
 /// oslo's dict syntax `k1:v1,k2:v2`; nullopt when an item has no ':'.

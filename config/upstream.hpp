@@ -27,6 +27,7 @@ enum : unsigned {
   flag_secret = 8,
   flag_sample_default_note = 16,
   flag_bounds = 32,
+  flag_ignore_case = 64,
 };
 
 /// One option as the Python generator dumped it; see registry.hpp's option.

@@ -105,6 +105,7 @@ def main():
                 if opt.secret: flags.append('flag_secret')
                 if opt.sample_default: flags.append('flag_sample_default_note')
                 if getattr(opt.type, 'bounds', False): flags.append('flag_bounds')
+                if getattr(opt.type, 'ignore_case', False): flags.append('flag_ignore_case')
                 fl = ' | '.join(flags) or '0'
                 mn = getattr(opt.type, 'min', None)
                 mx = getattr(opt.type, 'max', None)
