@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -79,7 +80,8 @@ std::string where(const std::string& file, int line_no, const std::string& secti
   return section.empty() && key.empty() ? out + " " : out + ": ";
 }
 
-error parser::fail(int line_no, const std::string& section, const std::string& key, const std::string& what) const {
+error parser::fail(int line_no, const std::string& section, const std::string& key,
+                   const std::string& what) const {
   return error(errc::invalid_input, where(name_, line_no, section, key) + what);
 }
 
@@ -112,7 +114,8 @@ status parser::line(std::string_view raw) {
     if (body.front() == '#' || body.front() == ';')
       return ok_v;
     if (!pending_)
-      return fail(line_no_, section_.value_or(""), "", "unexpected continuation line '" + std::string(body) + "'");
+      return fail(line_no_, section_.value_or(""), "",
+                  "unexpected continuation line '" + std::string(body) + "'");
     pending_->lines.emplace_back(body);
     return ok_v;
   }
@@ -217,26 +220,103 @@ std::optional<std::string> config::raw(const std::string& group, const std::stri
   return std::nullopt;
 }
 
+std::optional<std::string> config::value(const std::string& group, const std::string& name) const {
+  return expand(group, name, 0);
+}
+
+std::optional<std::string> config::expand(const std::string& group, const std::string& name,
+                                          int depth) const {
+  auto v = raw(group, name);
+  if (!v || v->find_first_of("$\\") == std::string::npos)
+    return v;
+  return substitute(*v, canonical(group, name).first, depth);
+}
+
+std::string config::substitute(const std::string& text, const std::string& group, int depth) const {
+  // Like Python's string.Template.safe_substitute with oslo's id pattern.
+  auto is_id_start = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+  auto is_id = [&](char c) {
+    return is_id_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+  };
+  auto lookup = [&](const std::string& key) -> std::optional<std::string> {
+    if (depth >= 10) // a reference cycle: leave the rest as written
+      return std::nullopt;
+    auto known = [&](const std::string& g, const std::string& n) {
+      return registry::instance().find(g, n) || is_set(g, n);
+    };
+    if (auto dot = key.find('.'); dot != std::string::npos) {
+      auto g = normalize_group(key.substr(0, dot));
+      auto n = key.substr(dot + 1);
+      if (known(g, n))
+        return expand(g, n, depth + 1).value_or("");
+    } else if (known(group, key)) {
+      return expand(group, key, depth + 1).value_or("");
+    }
+    if (known("DEFAULT", key))
+      return expand("DEFAULT", key, depth + 1).value_or("");
+    return std::nullopt;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\' && i + 1 < text.size() && text[i + 1] == '$') {
+      out += '$';
+      ++i;
+      continue;
+    }
+    if (c != '$' || i + 1 >= text.size()) {
+      out += c;
+      continue;
+    }
+    if (text[i + 1] == '$') {
+      out += '$';
+      ++i;
+      continue;
+    }
+    std::size_t start = i + 1;
+    bool braced = text[start] == '{';
+    if (braced)
+      ++start;
+    std::size_t end = start;
+    if (end < text.size() && is_id_start(text[end]))
+      while (end < text.size() && is_id(text[end]))
+        ++end;
+    if (end == start || (braced && (end >= text.size() || text[end] != '}'))) {
+      out += c;
+      continue;
+    }
+    auto found = lookup(text.substr(start, end - start));
+    std::size_t last = braced ? end : end - 1;
+    if (found)
+      out += *found;
+    else
+      out += text.substr(i, last - i + 1);
+    i = last;
+  }
+  return out;
+}
+
 bool config::is_set(const std::string& group, const std::string& name) const {
   auto [g, n] = canonical(group, name);
   auto it = values_.find(g);
   return it != values_.end() && it->second.count(n);
 }
 
-std::string config::get_string(const std::string& group, const std::string& name, const std::string& fallback) const {
-  auto v = raw(group, name);
+std::string config::get_string(const std::string& group, const std::string& name,
+                               const std::string& fallback) const {
+  auto v = value(group, name);
   return v ? *v : fallback;
 }
 
 std::int64_t config::get_int(const std::string& group, const std::string& name, std::int64_t fallback) const {
-  auto v = raw(group, name);
+  auto v = value(group, name);
   if (!v)
     return fallback;
   return to_int(*v).value_or(fallback);
 }
 
 double config::get_float(const std::string& group, const std::string& name, double fallback) const {
-  auto v = raw(group, name);
+  auto v = value(group, name);
   if (!v)
     return fallback;
   auto t = std::string(trim(*v));
@@ -248,14 +328,14 @@ double config::get_float(const std::string& group, const std::string& name, doub
 }
 
 bool config::get_bool(const std::string& group, const std::string& name, bool fallback) const {
-  auto v = raw(group, name);
+  auto v = value(group, name);
   if (!v)
     return fallback;
   return parse_bool(*v).value_or(fallback);
 }
 
 std::vector<std::string> config::get_list(const std::string& group, const std::string& name) const {
-  auto v = raw(group, name);
+  auto v = value(group, name);
   if (!v)
     return {};
   const auto* opt = registry::instance().find(group, name);
@@ -270,7 +350,7 @@ std::vector<std::string> config::get_list(const std::string& group, const std::s
 }
 
 std::map<std::string, std::string> config::get_dict(const std::string& group, const std::string& name) const {
-  auto v = raw(group, name);
+  auto v = value(group, name);
   if (!v)
     return {};
   return parse_dict(*v).value_or(std::map<std::string, std::string>{});
@@ -311,6 +391,9 @@ result<config> load_text(const std::string& text, const std::string& name) {
 result<config> load(const std::vector<std::string>& files) {
   config cfg;
   for (const auto& file : files) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+      return error(errc::invalid_input, file + ": cannot read config file: it is a directory");
     std::ifstream in(file, std::ios::binary);
     if (!in)
       return error(errc::invalid_input, file + ": cannot read config file: " + std::strerror(errno));

@@ -18,7 +18,12 @@ public:
   /// registry default. nullopt when neither sets it (a None default).
   std::optional<std::string> raw(const std::string& group, const std::string& name) const;
 
-  /// Typed getters. They parse the raw text with oslo's rules (booleans
+  /// The text of an option after oslo's `$name` / `${group.name}` substitution
+  /// (`$$` or `\$` for a literal `$`): `$name` is the option in the same
+  /// group, else in [DEFAULT]; unknown names stay as written.
+  std::optional<std::string> value(const std::string& group, const std::string& name) const;
+
+  /// Typed getters. They parse value() with oslo's rules (booleans
   /// True/False/yes/no/1/0/on/off, comma-separated lists) and fall back to
   /// `fallback` when the option is unset or None.
   std::string get_string(const std::string& group, const std::string& name,
@@ -50,6 +55,9 @@ public:
   void add_warning(std::string text) { warnings_.push_back(std::move(text)); }
 
 private:
+  std::optional<std::string> expand(const std::string& group, const std::string& name, int depth) const;
+  std::string substitute(const std::string& text, const std::string& group, int depth) const;
+
   std::map<std::string, std::map<std::string, std::string>> values_;
   std::vector<std::string> warnings_;
 };

@@ -97,7 +97,8 @@ TEST_CASE("quotes around a value are removed") {
 }
 
 TEST_CASE("comments and blank lines are skipped") {
-  auto cfg = must_load("# a comment\n; another\n\n[api]\n# port = 1\n;port = 2\n   # indented comment\nport = 3\n\n");
+  auto cfg =
+    must_load("# a comment\n; another\n\n[api]\n# port = 1\n;port = 2\n   # indented comment\nport = 3\n\n");
   CHECK(cfg.get_int("api", "port") == 3);
 }
 
@@ -128,7 +129,8 @@ TEST_CASE("booleans accept oslo's spellings in any case") {
 }
 
 TEST_CASE("lists are split at commas and trimmed") {
-  auto cfg = must_load("[DEFAULT]\nserver = api, engine ,executor,\n[execution_expiration_policy]\nignored_states =\n");
+  auto cfg = must_load(
+    "[DEFAULT]\nserver = api, engine ,executor,\n[execution_expiration_policy]\nignored_states =\n");
   CHECK(cfg.get_list("DEFAULT", "server") == std::vector<std::string>{"api", "engine", "executor"});
   CHECK(cfg.get_list("execution_expiration_policy", "ignored_states").empty());
 }
@@ -144,7 +146,8 @@ TEST_CASE("dict values are key value pairs") {
 }
 
 TEST_CASE("a bounded list keeps the commas inside its JSON items") {
-  auto cfg = must_load("[notifier]\nnotify = [{\"type\": \"webhook\", \"url\": \"http://x/a,b\"}, {\"type\": \"noop\"}]\n");
+  auto cfg = must_load(
+    "[notifier]\nnotify = [{\"type\": \"webhook\", \"url\": \"http://x/a,b\"}, {\"type\": \"noop\"}]\n");
   auto items = cfg.get_list("notifier", "notify");
   REQUIRE(items.size() == 2);
   CHECK(items[0] == "{\"type\": \"webhook\", \"url\": \"http://x/a,b\"}");
@@ -159,7 +162,8 @@ TEST_CASE("a plain list keeps quotes like oslo") {
 
 TEST_CASE("a multi-valued option collects every assignment") {
   auto cfg = must_load("[oslo_messaging_notifications]\ndriver = log\ndriver = messaging\n");
-  CHECK(cfg.get_list("oslo_messaging_notifications", "driver") == std::vector<std::string>{"log", "messaging"});
+  CHECK(cfg.get_list("oslo_messaging_notifications", "driver") ==
+        std::vector<std::string>{"log", "messaging"});
 }
 
 TEST_CASE("floats parse and keep their bounds") {
@@ -173,35 +177,41 @@ TEST_CASE("floats parse and keep their bounds") {
 }
 
 TEST_CASE("an invalid integer names the file, line, section and key") {
-  CHECK(load_error("[DEFAULT]\n\n[api]\nport = abc\n") == "/etc/m.conf:4: [api] port: invalid port value 'abc'");
+  CHECK(load_error("[DEFAULT]\n\n[api]\nport = abc\n") ==
+        "/etc/m.conf:4: [api] port: invalid port value 'abc'");
   CHECK(load_error("[engine]\nexecution_field_size_limit_kb = 1k\n") ==
         "/etc/m.conf:2: [engine] execution_field_size_limit_kb: invalid integer value '1k'");
 }
 
 TEST_CASE("an integer out of its bounds is an error") {
-  CHECK(load_error("[api]\nport = 70000\n") == "/etc/m.conf:2: [api] port: value 70000 is greater than the maximum 65535");
+  CHECK(load_error("[api]\nport = 70000\n") ==
+        "/etc/m.conf:2: [api] port: value 70000 is greater than the maximum 65535");
   CHECK(load_error("[cron_trigger]\nexecution_interval = 0\n") ==
         "/etc/m.conf:2: [cron_trigger] execution_interval: value 0 is less than the minimum 1");
 }
 
 TEST_CASE("an invalid boolean is an error") {
-  CHECK(load_error("[pecan]\nauth_enable = maybe\n") == "/etc/m.conf:2: [pecan] auth_enable: invalid boolean value 'maybe'");
+  CHECK(load_error("[pecan]\nauth_enable = maybe\n") ==
+        "/etc/m.conf:2: [pecan] auth_enable: invalid boolean value 'maybe'");
 }
 
 TEST_CASE("a value outside the choices is an error listing them") {
   CHECK(load_error("[api]\nvalidation_mode = sometimes\n") ==
-        "/etc/m.conf:2: [api] validation_mode: invalid value 'sometimes', must be one of: enabled, mandatory, disabled");
+        "/etc/m.conf:2: [api] validation_mode: invalid value 'sometimes', must be one of: enabled, "
+        "mandatory, disabled");
   CHECK(load_error("[executor]\ntype = far\n") ==
         "/etc/m.conf:2: [executor] type: invalid value 'far', must be one of: local, remote");
 }
 
 TEST_CASE("a line that is not a header, comment or assignment is an error") {
-  CHECK(load_error("[api]\nport = 1\njust some words\n") ==
-        "/etc/m.conf:3: [api]: expected a [section] header, a comment or 'key = value', got 'just some words'");
+  CHECK(
+    load_error("[api]\nport = 1\njust some words\n") ==
+    "/etc/m.conf:3: [api]: expected a [section] header, a comment or 'key = value', got 'just some words'");
 }
 
 TEST_CASE("a key before any section is an error") {
-  CHECK(load_error("# header\nport = 8989\n") == "/etc/m.conf:2: port: option set before any [section] header");
+  CHECK(load_error("# header\nport = 8989\n") ==
+        "/etc/m.conf:2: port: option set before any [section] header");
 }
 
 TEST_CASE("an unterminated section header is an error") {
@@ -270,6 +280,13 @@ TEST_CASE("a missing config file is an error naming it") {
   CHECK(r.err().message.find("cannot read") != std::string::npos);
 }
 
+TEST_CASE("a directory given as config file is an error naming it") {
+  temp_dir dir;
+  auto r = load({dir.path.string()});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message == dir.path.string() + ": cannot read config file: it is a directory");
+}
+
 TEST_CASE("no file at all gives the defaults") {
   auto r = load({});
   REQUIRE(r.ok());
@@ -301,11 +318,29 @@ TEST_CASE("sqlite_synchronous maps oslo.db's booleans to pragma levels") {
   CHECK(sqlite_synchronous(must_load("[database]\nsqlite_synchronous = NORMAL\n")) == "NORMAL");
   CHECK(sqlite_synchronous(must_load("[database]\nsqlite_synchronous = false\n")) == "OFF");
   CHECK(sqlite_synchronous(must_load("[database]\nsqlite_synchronous = true\n")) == "FULL");
-  CHECK(load_error("[database]\nsqlite_synchronous = sometimes\n").find("[database] sqlite_synchronous: invalid value") !=
-        std::string::npos);
+  CHECK(load_error("[database]\nsqlite_synchronous = sometimes\n")
+          .find("[database] sqlite_synchronous: invalid value") != std::string::npos);
 }
 
 TEST_CASE("CRLF line endings are read like LF") {
   auto cfg = must_load("[api]\r\nport = 4444\r\n");
   CHECK(cfg.get_int("api", "port") == 4444);
+}
+
+TEST_CASE("values substitute other options like oslo") {
+  auto cfg = must_load("[DEFAULT]\nlog_dir = /var/log\nlog_file = $log_dir/mistral.log\n"
+                       "[keycloak_oidc]\nauth_url = https://${api.host}:${api.port}/auth\n"
+                       "certfile = $$HOME/cert and \\$x\nkeyfile = $unknown_thing/k\n"
+                       "cafile = ${keyfile}.ca\n");
+  CHECK(cfg.get_string("DEFAULT", "log_file") == "/var/log/mistral.log");
+  CHECK(*cfg.raw("DEFAULT", "log_file") == "$log_dir/mistral.log");
+  CHECK(cfg.get_string("keycloak_oidc", "auth_url") == "https://127.0.0.1:8989/auth");
+  CHECK(cfg.get_string("keycloak_oidc", "certfile") == "$HOME/cert and $x");
+  CHECK(cfg.get_string("keycloak_oidc", "keyfile") == "$unknown_thing/k");
+  CHECK(cfg.get_string("keycloak_oidc", "cafile") == "$unknown_thing/k.ca");
+}
+
+TEST_CASE("a substitution cycle stops instead of looping") {
+  auto cfg = must_load("[keycloak_oidc]\ncertfile = $keyfile\nkeyfile = $certfile\n");
+  CHECK(cfg.get_string("keycloak_oidc", "certfile").find('$') != std::string::npos);
 }

@@ -25,7 +25,8 @@ void change_default(option& o, std::optional<std::string> value, std::string not
   o.note = std::move(note);
 }
 
-option own(std::string group, std::string name, opt_kind kind, std::optional<std::string> def, std::string help) {
+option own(std::string group, std::string name, opt_kind kind, std::optional<std::string> def,
+           std::string help) {
   option o;
   o.ns = own_ns;
   o.group = std::move(group);
@@ -33,7 +34,11 @@ option own(std::string group, std::string name, opt_kind kind, std::optional<std
   o.kind = kind;
   switch (kind) {
     case opt_kind::integer: o.type_name = "integer value"; break;
-    case opt_kind::port: o.type_name = "port value"; o.min = "0"; o.max = "65535"; break;
+    case opt_kind::port:
+      o.type_name = "port value";
+      o.min = "0";
+      o.max = "65535";
+      break;
     case opt_kind::list: o.type_name = "list value"; break;
     case opt_kind::host_address: o.type_name = "host address value"; break;
     default: o.type_name = "string value"; break;
@@ -47,17 +52,26 @@ option own(std::string group, std::string name, opt_kind kind, std::optional<std
 
 void mark_acted_on(std::vector<option>& opts) {
   static const std::pair<const char*, const char*> acted[] = {
-    {"api", "host"}, {"api", "port"}, {"api", "allow_action_execution_deletion"},
-    {"api", "validation_mode"}, {"api", "api_workers"},
+    {"api", "host"},
+    {"api", "port"},
+    {"api", "allow_action_execution_deletion"},
+    {"api", "validation_mode"},
+    {"api", "api_workers"},
     {"database", "connection"},
     {"pecan", "auth_enable"},
     {"engine", "execution_field_size_limit_kb"},
-    {"executor", "host"}, {"executor", "type"},
-    {"cron_trigger", "enabled"}, {"cron_trigger", "execution_interval"},
-    {"yaql", "limit_iterators"}, {"yaql", "memory_quota"},
+    {"executor", "host"},
+    {"executor", "type"},
+    {"cron_trigger", "enabled"},
+    {"cron_trigger", "execution_interval"},
+    {"yaql", "limit_iterators"},
+    {"yaql", "memory_quota"},
     {"coordination", "backend_url"},
-    {"DEFAULT", "server"}, {"DEFAULT", "debug"}, {"DEFAULT", "log_file"},
-    {"DEFAULT", "use_stderr"}, {"DEFAULT", "js_implementation"},
+    {"DEFAULT", "server"},
+    {"DEFAULT", "debug"},
+    {"DEFAULT", "log_file"},
+    {"DEFAULT", "use_stderr"},
+    {"DEFAULT", "js_implementation"},
   };
   for (auto [g, n] : acted)
     at(opts, g, n).acted_on = true;

@@ -27,7 +27,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string str_or_empty(const char* s) { return s ? s : ""; }
+std::string str_or_empty(const char* s) {
+  return s ? s : "";
+}
 
 std::optional<std::string> opt_str(const char* s) {
   if (!s)
@@ -76,7 +78,9 @@ option from_upstream(const detail::upstream_option& u) {
   return o;
 }
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
 
 std::optional<std::string> check_choice(const option& opt, std::string_view text) {
   if (opt.choices.empty())
@@ -93,7 +97,8 @@ std::optional<std::string> check_choice(const option& opt, std::string_view text
 }
 
 template <class T>
-std::optional<std::string> check_bounds(const option& opt, T value, std::string_view text, T (*conv)(const std::string&)) {
+std::optional<std::string> check_bounds(const option& opt, T value, std::string_view text,
+                                        T (*conv)(const std::string&)) {
   if (opt.min && value < conv(*opt.min))
     return "value " + std::string(text) + " is less than the minimum " + *opt.min;
   if (opt.max && value > conv(*opt.max))
@@ -101,8 +106,12 @@ std::optional<std::string> check_bounds(const option& opt, T value, std::string_
   return std::nullopt;
 }
 
-std::int64_t to_int(const std::string& s) { return std::strtoll(s.c_str(), nullptr, 10); }
-double to_double(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
+std::int64_t to_int(const std::string& s) {
+  return std::strtoll(s.c_str(), nullptr, 10);
+}
+double to_double(const std::string& s) {
+  return std::strtod(s.c_str(), nullptr);
+}
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
   if (!text.empty() && text.front() == '+')
@@ -137,7 +146,8 @@ std::optional<std::string> check_number(const option& opt, std::string_view raw)
   }
   auto v = parse_int(text);
   if (!v)
-    return std::string(opt.kind == opt_kind::port ? "invalid port value " : "invalid integer value ") + quoted(raw);
+    return std::string(opt.kind == opt_kind::port ? "invalid port value " : "invalid integer value ") +
+           quoted(raw);
   if (auto e = check_bounds<std::int64_t>(opt, *v, text, to_int))
     return e;
   if (!opt.choices.empty()) {
@@ -227,8 +237,7 @@ std::optional<std::string> check_value(const option& opt, std::string_view text)
   switch (opt.kind) {
     case opt_kind::integer:
     case opt_kind::port:
-    case opt_kind::floating:
-      return check_number(opt, text);
+    case opt_kind::floating: return check_number(opt, text);
     case opt_kind::boolean:
       if (!parse_bool(text))
         return "invalid boolean value " + quoted(text);
@@ -245,8 +254,7 @@ std::optional<std::string> check_value(const option& opt, std::string_view text)
         return "invalid list value " + quoted(text) + ", it must be enclosed in [ ]";
       return std::nullopt;
     }
-    default:
-      return check_choice(opt, text);
+    default: return check_choice(opt, text);
   }
 }
 

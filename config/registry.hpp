@@ -42,9 +42,9 @@ struct opt_alias {
 /// The declaration of one option: what oslo.config registers for it in
 /// Mistral 15, plus what this server makes of it.
 struct option {
-  std::string ns;        ///< oslo namespace it comes from ("mistral.config", "oslo.db", "mistral-cpp")
-  std::string group;     ///< "DEFAULT", "api", ...
-  std::string name;      ///< dest name (underscores)
+  std::string ns;    ///< oslo namespace it comes from ("mistral.config", "oslo.db", "mistral-cpp")
+  std::string group; ///< "DEFAULT", "api", ...
+  std::string name;  ///< dest name (underscores)
   opt_kind kind = opt_kind::string;
   std::string type_name; ///< as the sample prints it: "integer value", "port value", ...
   /// The default as config-file text that parses back to it; nullopt = None.
@@ -64,8 +64,8 @@ struct option {
   bool ignore_case = false;         ///< choices match in any case
   std::string deprecated_since;
   std::string deprecated_reason;
-  std::string help; ///< summary help, as `oslo-config-generator --summarize` uses it
-  std::string note; ///< this server's remark (why a default differs, ...), appended to the help
+  std::string help;      ///< summary help, as `oslo-config-generator --summarize` uses it
+  std::string note;      ///< this server's remark (why a default differs, ...), appended to the help
   bool acted_on = false; ///< false: parsed and validated, but this server ignores it
 };
 

@@ -20,11 +20,29 @@ const option& opt(const std::string& group, const std::string& name) {
 TEST_CASE("the registry has every group of Mistral's configuration") {
   const auto groups = registry::instance().groups();
   const std::set<std::string> have(groups.begin(), groups.end());
-  for (const char* g : {"DEFAULT", "api", "engine", "executor", "event_engine", "notifier", "scheduler",
-                        "cron_trigger", "execution_expiration_policy", "action_heartbeat", "pecan",
-                        "coordination", "yaql", "legacy_action_provider", "profiler", "keycloak_oidc",
-                        "database", "keystone_authtoken", "oslo_policy", "oslo_messaging_rabbit",
-                        "oslo_messaging_notifications", "cors", "cluster"})
+  for (const char* g : {"DEFAULT",
+                        "api",
+                        "engine",
+                        "executor",
+                        "event_engine",
+                        "notifier",
+                        "scheduler",
+                        "cron_trigger",
+                        "execution_expiration_policy",
+                        "action_heartbeat",
+                        "pecan",
+                        "coordination",
+                        "yaql",
+                        "legacy_action_provider",
+                        "profiler",
+                        "keycloak_oidc",
+                        "database",
+                        "keystone_authtoken",
+                        "oslo_policy",
+                        "oslo_messaging_rabbit",
+                        "oslo_messaging_notifications",
+                        "cors",
+                        "cluster"})
     CHECK_MESSAGE(have.count(g), g);
   CHECK(groups.front() == "DEFAULT");
   CHECK(std::is_sorted(groups.begin() + 1, groups.end()));

@@ -18,7 +18,9 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 } // namespace
 
@@ -27,10 +29,27 @@ TEST_CASE("the sample has a header and every group of section 6") {
   CHECK(sample.rfind("# mistral.conf", 0) == 0);
   for (const auto& g : registry::instance().groups())
     CHECK_MESSAGE(contains(sample, "\n[" + g + "]\n"), g);
-  for (const char* g : {"DEFAULT", "api", "engine", "executor", "event_engine", "notifier", "scheduler",
-                        "cron_trigger", "execution_expiration_policy", "action_heartbeat", "pecan",
-                        "coordination", "yaql", "legacy_action_provider", "profiler", "keycloak_oidc",
-                        "database", "keystone_authtoken", "oslo_policy", "oslo_messaging_rabbit", "cors",
+  for (const char* g : {"DEFAULT",
+                        "api",
+                        "engine",
+                        "executor",
+                        "event_engine",
+                        "notifier",
+                        "scheduler",
+                        "cron_trigger",
+                        "execution_expiration_policy",
+                        "action_heartbeat",
+                        "pecan",
+                        "coordination",
+                        "yaql",
+                        "legacy_action_provider",
+                        "profiler",
+                        "keycloak_oidc",
+                        "database",
+                        "keystone_authtoken",
+                        "oslo_policy",
+                        "oslo_messaging_rabbit",
+                        "cors",
                         "cluster"})
     CHECK_MESSAGE(contains(sample, std::string("[") + g + "]\n"), g);
 }
@@ -47,7 +66,9 @@ TEST_CASE("every option appears commented out with its default") {
 
 TEST_CASE("the sample prints types, bounds and choices as oslo does") {
   const auto sample = generate_sample();
-  CHECK(contains(sample, "# Mistral API server port (port value)\n# Minimum value: 0\n# Maximum value: 65535\n#port = 8989\n"));
+  CHECK(contains(
+    sample,
+    "# Mistral API server port (port value)\n# Minimum value: 0\n# Maximum value: 65535\n#port = 8989\n"));
   CHECK(contains(sample, "# Possible values:\n# enabled - <No description provided>\n"
                          "# mandatory - <No description provided>\n# disabled - <No description provided>\n"
                          "#validation_mode = mandatory\n"));
@@ -56,8 +77,10 @@ TEST_CASE("the sample prints types, bounds and choices as oslo does") {
 
 TEST_CASE("ignored options and changed defaults are documented in the sample") {
   const auto sample = generate_sample();
-  CHECK(contains(sample, "# Mistral engine plugin (ignored by this server) (string value)\n#engine = default\n"));
-  CHECK(contains(sample, "# Mistral API server host. This server's default is 127.0.0.1 (Mistral's is\n# 0.0.0.0)"));
+  CHECK(
+    contains(sample, "# Mistral engine plugin (ignored by this server) (string value)\n#engine = default\n"));
+  CHECK(contains(sample,
+                 "# Mistral API server host. This server's default is 127.0.0.1 (Mistral's is\n# 0.0.0.0)"));
   CHECK(contains(sample, "no Keystone"));
   CHECK(contains(sample, "#auth_enable = false\n"));
   CHECK(contains(sample, "#evaluation_interval = 60\n"));

@@ -7,7 +7,9 @@ namespace mistral::config {
 
 namespace {
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+bool is_ws(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
 
 // Python's [^\d\W]: letters and '_' (non-ASCII bytes count as letters).
 bool is_letter(char c) {
@@ -15,7 +17,9 @@ bool is_letter(char c) {
   return u >= 0x80 || std::isalpha(u) || c == '_';
 }
 
-bool is_word(char c) { return is_letter(c) || std::isdigit(static_cast<unsigned char>(c)); }
+bool is_word(char c) {
+  return is_letter(c) || std::isdigit(static_cast<unsigned char>(c));
+}
 
 // textwrap's word_punct: [\w!"'&.,?]
 bool is_word_punct(char c) {
@@ -24,9 +28,8 @@ bool is_word_punct(char c) {
 
 /// Python's len(): code points, not bytes.
 std::size_t length(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<std::size_t>(
+    std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 /// An em-dash (two or more '-' followed by a word character) starting at i.

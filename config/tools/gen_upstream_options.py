@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Writes config/options_upstream.cpp: every option of the namespaces Mistral 15's
 tools/config/config-generator.mistral.conf lists, as oslo-config-generator sees them
-(needs Debian's python3-mistral).  Usage: gen_upstream_options.py > config/options_upstream.cpp
+(needs Debian's python3-mistral). Usage, from the repo root:
+  config/tools/gen_upstream_options.py > config/options_upstream.cpp && clang-format -i config/options_upstream.cpp
 """
-from oslo_config import cfg, generator
+from oslo_config import generator
 from mistral import config as mconf
 
 NAMESPACES = ['mistral.config', 'oslo.db', 'oslo.messaging', 'oslo.middleware.cors',
@@ -74,7 +75,6 @@ def main():
     n = 0
     for gname in order:
         gdata = groups[gname]
-        ghelp = getattr(gdata['object'], 'help', None) if gdata['object'] else None
         for ns, opts in sorted(gdata['namespaces'], key=lambda x: x[0]):
             for opt in sorted(opts, key=lambda o: o.advanced):
                 n += 1
@@ -114,10 +114,6 @@ def main():
                     c(value_text(opt, opt.default)), c('\n'.join(sample)),
                     c(mn), c(mx), ch, dp, fl, c(opt.deprecated_since), c(opt.deprecated_reason),
                     c(summary(opt))))
-                if ghelp:
-                    out[-1] += ' // group help: see group_helps'
-        if ghelp:
-            decls.append('// group %s has help' % gname)
     ghelps = []
     for gname in order:
         obj = groups[gname]['object']
@@ -127,9 +123,9 @@ def main():
     print('// (oslo.config generator namespaces of Mistral\'s config-generator.mistral.conf). Do not edit.')
     print('#include "config/upstream.hpp"\n')
     print('namespace mistral::config::detail {\nnamespace {\n')
-    print('\n'.join(d for d in decls if not d.startswith('//')))
+    print('\n'.join(decls))
     print('\nconst upstream_option options[] = {')
-    print('\n'.join(o.replace(' // group help: see group_helps', '') for o in out))
+    print('\n'.join(out))
     print('};\n\nconst upstream_group_help group_helps[] = {')
     print('\n'.join(ghelps) if ghelps else '  {nullptr, nullptr},')
     print('};\n\n} // namespace\n')
