@@ -1,0 +1,97 @@
+#include "dsl/expr/expression.hpp"
+
+#include "dsl/expr/jinja.hpp"
+#include "dsl/expr/yaql.hpp"
+
+namespace mistral::expr {
+
+namespace {
+
+/// True when `open ... close` occurs on one line (Python's `.*?` without DOTALL).
+bool has_pair(std::string_view text, std::string_view open, std::string_view close) {
+  std::size_t i = 0;
+  while ((i = text.find(open, i)) != std::string_view::npos) {
+    std::size_t end = text.find(close, i + open.size());
+    std::size_t nl = text.find('\n', i + open.size());
+    if (end != std::string_view::npos && (nl == std::string_view::npos || end < nl))
+      return true;
+    ++i;
+  }
+  return false;
+}
+
+bool is_jinja(std::string_view text) {
+  return has_pair(text, "{{", "}}") || has_pair(text, "{%", "%}");
+}
+
+bool is_yaql(std::string_view text) {
+  return has_pair(text, "<%", "%>");
+}
+
+} // namespace
+
+language detect(std::string_view text) noexcept {
+  if (is_jinja(text))
+    return language::jinja;
+  if (is_yaql(text))
+    return language::yaql;
+  return language::none;
+}
+
+bool has_expression(std::string_view text) noexcept {
+  return detect(text) != language::none;
+}
+
+result<json> evaluate(std::string_view text, const eval_env& env) {
+  switch (detect(text)) {
+  case language::jinja: return jinja::evaluate(text, env);
+  case language::yaql: return yaql::evaluate(text, env);
+  default: return json(std::string(text));
+  }
+}
+
+result<json> evaluate_recursively(const json& value, const eval_env& env) {
+  if (value.is_string())
+    return evaluate(value.get_ref<const std::string&>(), env);
+  if (value.is_array()) {
+    json out = json::array();
+    for (const auto& item : value) {
+      auto r = evaluate_recursively(item, env);
+      if (!r.ok())
+        return r;
+      out.push_back(std::move(*r));
+    }
+    return out;
+  }
+  if (value.is_object()) {
+    json out = json::object();
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      auto r = evaluate_recursively(it.value(), env);
+      if (!r.ok())
+        return r;
+      out[it.key()] = std::move(*r);
+    }
+    return out;
+  }
+  return value;
+}
+
+std::optional<error> validate(std::string_view text) {
+  // Mistral tries Jinja then YAQL; a line holding both is refused.
+  bool jinja_found = is_jinja(text);
+  if (jinja_found) {
+    if (auto err = jinja::validate(text))
+      return err;
+  }
+  if (is_yaql(text)) {
+    if (jinja_found)
+      return error{errc::invalid_input,
+                   "The line already contains an expression of type 'jinja'. Mixing expression types in a "
+                   "single line is not allowed.",
+                   "ExpressionGrammarException"};
+    return yaql::validate(text);
+  }
+  return std::nullopt;
+}
+
+} // namespace mistral::expr

@@ -1,0 +1,518 @@
+#include "dsl/expr/yaql_value.hpp"
+
+#include "dsl/expr/py_value.hpp"
+
+#include <cmath>
+#include <unordered_map>
+
+namespace mistral::expr::yaql {
+
+value value::boolean(bool b) {
+  value v;
+  v.kind_ = kind::boolean;
+  v.b_ = b;
+  v.i_ = b;
+  return v;
+}
+
+value value::integer(std::int64_t i) {
+  value v;
+  v.kind_ = kind::integer;
+  v.i_ = i;
+  return v;
+}
+
+value value::floating(double d) {
+  value v;
+  v.kind_ = kind::floating;
+  v.d_ = d;
+  return v;
+}
+
+value value::string(std::string s) {
+  value v;
+  v.kind_ = kind::string;
+  v.str_ = std::make_shared<const std::string>(std::move(s));
+  return v;
+}
+
+value value::sequence(kind k, seq_t items) {
+  value v;
+  v.kind_ = k;
+  v.seq_ = std::make_shared<const seq_t>(std::move(items));
+  return v;
+}
+
+value value::dict(dict_t items) {
+  value v;
+  v.kind_ = kind::dict;
+  v.dict_ = std::make_shared<const dict_t>(std::move(items));
+  return v;
+}
+
+value value::regex(std::shared_ptr<const regex_obj> r) {
+  value v;
+  v.kind_ = kind::regex;
+  v.regex_ = std::move(r);
+  return v;
+}
+
+value value::context(std::shared_ptr<scope> s) {
+  value v;
+  v.kind_ = kind::context;
+  v.ctx_ = std::move(s);
+  return v;
+}
+
+value value::from_json(const json& j) {
+  switch (j.type()) {
+  case json::value_t::boolean: return boolean(j.get<bool>());
+  case json::value_t::number_integer: return integer(j.get<std::int64_t>());
+  case json::value_t::number_unsigned: {
+    auto u = j.get<std::uint64_t>();
+    if (u <= static_cast<std::uint64_t>(INT64_MAX))
+      return integer(static_cast<std::int64_t>(u));
+    return floating(static_cast<double>(u));
+  }
+  case json::value_t::number_float: return floating(j.get<double>());
+  case json::value_t::string:
+  case json::value_t::array:
+  case json::value_t::object: {
+    value v;
+    v.kind_ = j.is_string() ? kind::string : j.is_array() ? kind::tuple : kind::dict;
+    v.ref_ = &j;
+    return v;
+  }
+  default: return value();
+  }
+}
+
+value value::from_json_owned(const json& j) {
+  if (j.is_string())
+    return string(j.get<std::string>());
+  if (j.is_array()) {
+    seq_t items;
+    items.reserve(j.size());
+    for (const auto& item : j)
+      items.push_back(from_json_owned(item));
+    return sequence(kind::tuple, std::move(items));
+  }
+  if (j.is_object()) {
+    dict_t items;
+    items.reserve(j.size());
+    for (auto it = j.begin(); it != j.end(); ++it)
+      items.emplace_back(string(it.key()), from_json_owned(it.value()));
+    return dict(std::move(items));
+  }
+  return from_json(j);
+}
+
+bool value::is_iterable() const noexcept {
+  return kind_ == kind::tuple || kind_ == kind::list || kind_ == kind::iterator || kind_ == kind::set;
+}
+
+std::string_view value::as_str() const noexcept {
+  if (ref_)
+    return ref_->get_ref<const std::string&>();
+  return str_ ? std::string_view(*str_) : std::string_view();
+}
+
+std::size_t value::size() const noexcept {
+  if (ref_)
+    return ref_->is_string() ? ref_->get_ref<const std::string&>().size() : ref_->size();
+  if (kind_ == kind::string)
+    return str_->size();
+  if (kind_ == kind::dict)
+    return dict_->size();
+  return seq_ ? seq_->size() : 0;
+}
+
+value value::at(std::size_t i) const {
+  if (ref_)
+    return from_json((*ref_)[i]);
+  return (*seq_)[i];
+}
+
+void value::for_each(const std::function<bool(const value&)>& fn) const {
+  if (ref_) {
+    if (ref_->is_array()) {
+      for (const auto& item : *ref_)
+        if (!fn(from_json(item)))
+          return;
+    } else if (ref_->is_object()) {
+      for (auto it = ref_->begin(); it != ref_->end(); ++it)
+        if (!fn(string(it.key())))
+          return;
+    }
+    return;
+  }
+  if (kind_ == kind::dict) {
+    for (const auto& kv : *dict_)
+      if (!fn(kv.first))
+        return;
+    return;
+  }
+  if (seq_)
+    for (const auto& item : *seq_)
+      if (!fn(item))
+        return;
+}
+
+seq_t value::items() const {
+  if (seq_ && !ref_)
+    return *seq_;
+  seq_t out;
+  out.reserve(size());
+  for_each([&](const value& v) {
+    out.push_back(v);
+    return true;
+  });
+  return out;
+}
+
+std::optional<value> value::get(std::string_view key) const {
+  if (ref_) {
+    auto it = ref_->find(key);
+    if (it == ref_->end())
+      return std::nullopt;
+    return from_json(*it);
+  }
+  for (const auto& kv : *dict_)
+    if (kv.first.is(kind::string) && kv.first.as_str() == key)
+      return kv.second;
+  return std::nullopt;
+}
+
+std::optional<value> value::get(const value& key) const {
+  if (key.is(kind::string))
+    return get(key.as_str());
+  if (ref_)
+    return std::nullopt; // JSON objects only have string keys
+  for (const auto& kv : *dict_)
+    if (equal(kv.first, key))
+      return kv.second;
+  return std::nullopt;
+}
+
+dict_t value::pairs() const {
+  if (!ref_)
+    return *dict_;
+  dict_t out;
+  out.reserve(ref_->size());
+  for (auto it = ref_->begin(); it != ref_->end(); ++it)
+    out.emplace_back(string(it.key()), from_json(it.value()));
+  return out;
+}
+
+namespace {
+
+bool numeric(const value& v) {
+  return v.is(kind::integer) || v.is(kind::floating) || v.is(kind::boolean);
+}
+
+bool seq_equal(const value& a, const value& b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!equal(a.at(i), b.at(i)))
+      return false;
+  return true;
+}
+
+bool set_contains(const value& s, const value& x) {
+  bool found = false;
+  s.for_each([&](const value& item) {
+    found = equal(item, x);
+    return !found;
+  });
+  return found;
+}
+
+bool dict_equal(const value& a, const value& b) {
+  if (a.size() != b.size())
+    return false;
+  for (const auto& kv : a.pairs()) {
+    auto other = b.get(kv.first);
+    if (!other || !equal(kv.second, *other))
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool equal(const value& a, const value& b) {
+  if (numeric(a) && numeric(b)) {
+    if (a.is(kind::floating) || b.is(kind::floating))
+      return a.as_float() == b.as_float();
+    return a.as_int() == b.as_int();
+  }
+  if (a.type() != b.type())
+    return false;
+  switch (a.type()) {
+  case kind::null: return true;
+  case kind::string: return a.as_str() == b.as_str();
+  case kind::tuple:
+  case kind::list: return seq_equal(a, b);
+  case kind::set: {
+    if (a.size() != b.size())
+      return false;
+    bool all = true;
+    a.for_each([&](const value& x) {
+      all = set_contains(b, x);
+      return all;
+    });
+    return all;
+  }
+  case kind::dict: return dict_equal(a, b);
+  case kind::regex: return a.as_regex().pattern == b.as_regex().pattern;
+  default: return false; // iterators and contexts compare by identity
+  }
+}
+
+std::size_t hash(const value& v) {
+  switch (v.type()) {
+  case kind::null: return 0x9e3779b9u;
+  case kind::boolean:
+  case kind::integer: return std::hash<std::int64_t>{}(v.as_int());
+  case kind::floating: {
+    double d = v.as_float();
+    if (std::floor(d) == d && std::fabs(d) < 9e18)
+      return std::hash<std::int64_t>{}(static_cast<std::int64_t>(d));
+    return std::hash<double>{}(d);
+  }
+  case kind::string: return std::hash<std::string_view>{}(v.as_str());
+  case kind::tuple: {
+    std::size_t h = 0x345678;
+    v.for_each([&](const value& x) {
+      h = h * 1000003u ^ hash(x);
+      return true;
+    });
+    return h;
+  }
+  case kind::set: {
+    std::size_t h = 0x1234;
+    v.for_each([&](const value& x) {
+      h ^= hash(x) * 0x9e3779b97f4a7c15ull;
+      return true;
+    });
+    return h;
+  }
+  case kind::dict: {
+    std::size_t h = 0x5678;
+    for (const auto& kv : v.pairs())
+      h ^= (hash(kv.first) * 31u + hash(kv.second)) * 0x9e3779b97f4a7c15ull;
+    return h;
+  }
+  default: return 0;
+  }
+}
+
+bool hashable(const value& v) {
+  switch (v.type()) {
+  case kind::list: return false;
+  case kind::tuple: {
+    bool ok = true;
+    v.for_each([&](const value& x) {
+      ok = hashable(x);
+      return ok;
+    });
+    return ok;
+  }
+  default: return true;
+  }
+}
+
+bool truthy(const value& v) {
+  switch (v.type()) {
+  case kind::null: return false;
+  case kind::boolean: return v.as_bool();
+  case kind::integer: return v.as_int() != 0;
+  case kind::floating: return v.as_float() != 0.0;
+  case kind::string:
+  case kind::tuple:
+  case kind::list:
+  case kind::set:
+  case kind::dict: return v.size() != 0;
+  default: return true;
+  }
+}
+
+namespace {
+
+void repr_into(std::string& out, const value& v);
+
+void repr_items(std::string& out, const value& v, const char* open, const char* close) {
+  out += open;
+  bool first = true;
+  v.for_each([&](const value& x) {
+    if (!first)
+      out += ", ";
+    first = false;
+    repr_into(out, x);
+    return true;
+  });
+  if (v.is(kind::tuple) && v.size() == 1)
+    out += ',';
+  out += close;
+}
+
+void repr_into(std::string& out, const value& v) {
+  switch (v.type()) {
+  case kind::null: out += "None"; return;
+  case kind::boolean: out += v.as_bool() ? "True" : "False"; return;
+  case kind::integer: out += std::to_string(v.as_int()); return;
+  case kind::floating: out += py_float_repr(v.as_float()); return;
+  case kind::string: out += mistral::expr::py_repr(json(std::string(v.as_str()))); return;
+  case kind::tuple: repr_items(out, v, "(", ")"); return;
+  case kind::list:
+  case kind::iterator: repr_items(out, v, "[", "]"); return;
+  case kind::set:
+    if (v.size() == 0) {
+      out += "frozenset()";
+      return;
+    }
+    out += "frozenset(";
+    repr_items(out, v, "{", "}");
+    out += ')';
+    return;
+  case kind::dict: {
+    out += '{';
+    bool first = true;
+    for (const auto& kv : v.pairs()) {
+      if (!first)
+        out += ", ";
+      first = false;
+      repr_into(out, kv.first);
+      out += ": ";
+      repr_into(out, kv.second);
+    }
+    out += '}';
+    return;
+  }
+  case kind::regex:
+    out += "re.compile(" + mistral::expr::py_repr(json(v.as_regex().pattern)) + ")";
+    return;
+  case kind::context: out += "<yaql.language.contexts.Context object>"; return;
+  }
+}
+
+} // namespace
+
+std::string py_repr(const value& v) {
+  std::string out;
+  repr_into(out, v);
+  return out;
+}
+
+std::string py_str(const value& v) {
+  if (v.is(kind::string))
+    return std::string(v.as_str());
+  return py_repr(v);
+}
+
+const char* type_name(const value& v) {
+  switch (v.type()) {
+  case kind::null: return "NoneType";
+  case kind::boolean: return "bool";
+  case kind::integer: return "int";
+  case kind::floating: return "float";
+  case kind::string: return "str";
+  case kind::tuple: return "tuple";
+  case kind::list: return "list";
+  case kind::iterator: return "generator";
+  case kind::set: return "frozenset";
+  case kind::dict: return "dict";
+  case kind::regex: return "re.Pattern";
+  case kind::context: return "Context";
+  }
+  return "object";
+}
+
+namespace {
+
+std::string key_text(const value& k) {
+  switch (k.type()) {
+  case kind::string: return std::string(k.as_str());
+  case kind::null: return "null";
+  case kind::boolean: return k.as_bool() ? "true" : "false";
+  case kind::floating: return py_float_repr(k.as_float());
+  default: return py_str(k);
+  }
+}
+
+} // namespace
+
+json to_json(const value& v) {
+  if (const json* r = v.json_ref())
+    return *r;
+  switch (v.type()) {
+  case kind::null: return nullptr;
+  case kind::boolean: return v.as_bool();
+  case kind::integer: return v.as_int();
+  case kind::floating: return v.as_float();
+  case kind::string: return std::string(v.as_str());
+  case kind::tuple:
+  case kind::list:
+  case kind::iterator:
+  case kind::set: {
+    json arr = json::array();
+    v.for_each([&](const value& x) {
+      arr.push_back(to_json(x));
+      return true;
+    });
+    return arr;
+  }
+  case kind::dict: {
+    json obj = json::object();
+    for (const auto& kv : v.pairs())
+      obj[key_text(kv.first)] = to_json(kv.second);
+    return obj;
+  }
+  case kind::regex: return py_repr(v);
+  case kind::context: return nullptr;
+  }
+  return nullptr;
+}
+
+value make_set(const seq_t& items) {
+  seq_t out;
+  out.reserve(items.size());
+  std::unordered_multimap<std::size_t, std::size_t> index;
+  for (const auto& item : items) {
+    std::size_t h = hash(item);
+    bool dup = false;
+    auto range = index.equal_range(h);
+    for (auto it = range.first; it != range.second && !dup; ++it)
+      dup = equal(out[it->second], item);
+    if (!dup) {
+      index.emplace(h, out.size());
+      out.push_back(item);
+    }
+  }
+  return value::sequence(kind::set, std::move(out));
+}
+
+value make_dict(const dict_t& pairs) {
+  dict_t out;
+  out.reserve(pairs.size());
+  std::unordered_multimap<std::size_t, std::size_t> index;
+  for (const auto& kv : pairs) {
+    std::size_t h = hash(kv.first);
+    bool replaced = false;
+    auto range = index.equal_range(h);
+    for (auto it = range.first; it != range.second && !replaced; ++it) {
+      if (equal(out[it->second].first, kv.first)) {
+        out[it->second].second = kv.second;
+        replaced = true;
+      }
+    }
+    if (!replaced) {
+      index.emplace(h, out.size());
+      out.push_back(kv);
+    }
+  }
+  return value::dict(std::move(out));
+}
+
+} // namespace mistral::expr::yaql

@@ -1,0 +1,150 @@
+#pragma once
+
+// The value YAQL computes with: Python's types as yaql 2.0 sees them
+// (int, float, str, tuple, list, iterator, frozenset, FrozenDict, compiled
+// regex, context). Input JSON is borrowed, not copied: arrays read as tuples
+// and objects as FrozenDicts, the way yaql's convert_input_data presents them.
+
+#include "common/json.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mistral::expr::yaql {
+
+class value;
+struct scope;
+
+/// Python type of a YAQL value.
+enum class kind : std::uint8_t {
+  null,
+  boolean,
+  integer,
+  floating,
+  string,
+  tuple,    ///< input arrays, [..] literals, toList()
+  list,     ///< Python lists made by a few functions (insert, toDict values)
+  iterator, ///< results of select/where/...: already computed, but typed as Python generators
+  set,      ///< frozenset
+  dict,     ///< FrozenDict / dict
+  regex,    ///< re.compile(...)
+  context,  ///< a yaql context (let(), with(), unpack() results)
+};
+
+/// Owned sequence storage (tuple, list, iterator, set).
+using seq_t = std::vector<value>;
+/// Owned dict storage: insertion-ordered pairs.
+using dict_t = std::vector<std::pair<value, value>>;
+
+/// A compiled YAQL regex (pattern text plus flags; compiled lazily by the library).
+struct regex_obj {
+  std::string pattern;
+  bool ignore_case = false, multi_line = false, dot_all = false;
+  std::shared_ptr<const void> compiled; ///< std::regex, type-erased to keep this header light
+};
+
+/// One YAQL value. Cheap to copy: scalars are inline, containers are shared
+/// and immutable, input JSON is referenced.
+class value {
+public:
+  value() = default;
+  value(std::nullptr_t) {}
+  static value boolean(bool b);
+  static value integer(std::int64_t i);
+  static value floating(double d);
+  static value string(std::string s);
+  /// A sequence of the given Python kind (tuple, list, iterator or set; sets must be deduplicated).
+  static value sequence(kind k, seq_t items);
+  static value dict(dict_t items);
+  static value regex(std::shared_ptr<const regex_obj> r);
+  static value context(std::shared_ptr<scope> s);
+  /// Borrows a JSON node (strings, arrays, objects) or converts a scalar.
+  static value from_json(const json& j);
+  /// Copies a JSON value into owned storage (for data that does not outlive the call).
+  static value from_json_owned(const json& j);
+
+  kind type() const noexcept { return kind_; }
+  bool is(kind k) const noexcept { return kind_ == k; }
+  bool is_null() const noexcept { return kind_ == kind::null; }
+  /// int or float, not bool (yaql's Number()).
+  bool is_number() const noexcept { return kind_ == kind::integer || kind_ == kind::floating; }
+  /// tuple, list, iterator or set: what yaql's Iterable() accepts (strings and dicts excluded).
+  bool is_iterable() const noexcept;
+  /// tuple or list: Python Sequence (not str).
+  bool is_sequence() const noexcept { return kind_ == kind::tuple || kind_ == kind::list; }
+
+  bool as_bool() const noexcept { return b_; }
+  std::int64_t as_int() const noexcept { return i_; }
+  double as_float() const noexcept { return kind_ == kind::integer ? static_cast<double>(i_) : d_; }
+  std::string_view as_str() const noexcept;
+
+  /// Number of items of a sequence, set or dict; characters (bytes) of a string.
+  std::size_t size() const noexcept;
+  /// Item i of a sequence or set.
+  value at(std::size_t i) const;
+  /// Visits the items of an iterable (or the keys of a dict) until fn returns false.
+  void for_each(const std::function<bool(const value&)>& fn) const;
+  /// Materialises the items of an iterable.
+  seq_t items() const;
+
+  /// Dict lookup by Python equality; nullopt when absent.
+  std::optional<value> get(const value& key) const;
+  /// Dict lookup by string key (fast path for `$.a`).
+  std::optional<value> get(std::string_view key) const;
+  /// Dict pairs in insertion order.
+  dict_t pairs() const;
+
+  const regex_obj& as_regex() const { return *regex_; }
+  const std::shared_ptr<scope>& as_context() const { return ctx_; }
+  /// The borrowed JSON node, if this value is a view of input data.
+  const json* json_ref() const noexcept { return ref_; }
+
+  /// Library-private state riding along with a value (orderBy's sort keys).
+  const std::shared_ptr<const void>& aux() const noexcept { return aux_; }
+  void set_aux(std::shared_ptr<const void> a) { aux_ = std::move(a); }
+
+private:
+  kind kind_ = kind::null;
+  bool b_ = false;
+  std::int64_t i_ = 0;
+  double d_ = 0;
+  const json* ref_ = nullptr;
+  std::shared_ptr<const std::string> str_;
+  std::shared_ptr<const seq_t> seq_;
+  std::shared_ptr<const dict_t> dict_;
+  std::shared_ptr<const regex_obj> regex_;
+  std::shared_ptr<scope> ctx_;
+  std::shared_ptr<const void> aux_;
+};
+
+/// Python's ==, including tuple != list and 1 == 1.0 == True.
+bool equal(const value& a, const value& b);
+/// A hash consistent with equal() (for sets, dict keys, distinct()).
+std::size_t hash(const value& v);
+/// Whether Python could hash the value (lists, sets of lists... cannot).
+bool hashable(const value& v);
+/// Python's truthiness.
+bool truthy(const value& v);
+/// Python's str() of the value as yaql holds it (tuples print as (1, 2)).
+std::string py_str(const value& v);
+/// Python's repr().
+std::string py_repr(const value& v);
+/// The Python type name used in error messages ("int", "str", "tuple", ...).
+const char* type_name(const value& v);
+
+/// yaql's convert_output_data + Mistral's to_json_str: tuples and iterators
+/// become arrays, sets become arrays, dict keys become strings.
+json to_json(const value& v);
+
+/// Builds a set from items, keeping the first occurrence of equal values.
+value make_set(const seq_t& items);
+/// Builds a dict from pairs; a later equal key replaces the value in place.
+value make_dict(const dict_t& pairs);
+
+} // namespace mistral::expr::yaql
