@@ -81,6 +81,8 @@ void mark_acted_on(std::vector<option>& opts) {
 }
 
 void change_defaults(std::vector<option>& opts) {
+  at(opts, "DEFAULT", "server").note = "This server takes all or a comma-separated list of api, engine, "
+                                       "executor, event-engine and notifier; --server overrides it";
   change_default(at(opts, "api", "host"), "127.0.0.1",
                  "This server's default is 127.0.0.1 (Mistral's is 0.0.0.0), so a fresh install "
                  "only answers local clients; set 0.0.0.0 to listen on every interface");

@@ -115,6 +115,13 @@ TEST_CASE("the sample loads back without errors or warnings") {
     CHECK_MESSAGE(contains(w, "ignored by this server"), w);
 }
 
+TEST_CASE("the sample itself loads as a config with no warnings") {
+  auto cfg = load_text(generate_sample(), "sample");
+  REQUIRE(cfg.ok());
+  CHECK(cfg->warnings().empty());
+  CHECK(cfg->get_int("api", "port") == 8989);
+}
+
 TEST_CASE("the committed deploy sample equals generate_sample") {
   const std::string path = std::string(MISTRAL_SOURCE_DIR) + "/deploy/mistral.conf.sample";
   const auto sample = generate_sample();
