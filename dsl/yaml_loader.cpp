@@ -1,0 +1,570 @@
+#include "dsl/yaml_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <regex>
+#include <utility>
+#include <vector>
+
+namespace mistral::dsl {
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// PyYAML-style error texts
+
+/// One position in the text, 0-based like PyYAML's Mark, with its snippet.
+struct py_mark {
+  std::size_t pointer = 0;
+  int line = 0;
+  int column = 0;
+};
+
+py_mark mark_at(std::string_view text, std::size_t pointer) {
+  py_mark m;
+  m.pointer = std::min(pointer, text.size());
+  for (std::size_t i = 0; i < m.pointer; ++i) {
+    if (text[i] == '\n') {
+      ++m.line;
+      m.column = 0;
+    } else {
+      ++m.column;
+    }
+  }
+  return m;
+}
+
+py_mark mark_of(std::string_view text, const YAML::Mark& ym) {
+  if (ym.pos < 0)
+    return mark_at(text, text.size());
+  return mark_at(text, static_cast<std::size_t>(ym.pos));
+}
+
+// PyYAML's Mark.get_snippet(indent=4, max_length=75).
+std::string snippet(std::string_view text, std::size_t pointer) {
+  auto is_break = [](char c) { return c == '\0' || c == '\r' || c == '\n'; };
+  std::string head, tail;
+  std::size_t start = pointer;
+  while (start > 0 && !is_break(text[start - 1])) {
+    --start;
+    if (pointer - start > 75 / 2 - 1) {
+      head = " ... ";
+      start += 5;
+      break;
+    }
+  }
+  std::size_t end = pointer;
+  while (end < text.size() && !is_break(text[end])) {
+    ++end;
+    if (end - pointer > 75 / 2 - 1) {
+      tail = " ... ";
+      end -= 5;
+      break;
+    }
+  }
+  std::string out = "    " + head + std::string(text.substr(start, end - start)) + tail + "\n";
+  out += std::string(4 + pointer - start + head.size(), ' ') + "^";
+  return out;
+}
+
+std::string mark_text(std::string_view text, const py_mark& m) {
+  return "  in \"<unicode string>\", line " + std::to_string(m.line + 1) + ", column " +
+         std::to_string(m.column + 1) + ":\n" + snippet(text, m.pointer);
+}
+
+/// PyYAML's MarkedYAMLError.__str__, wrapped as Mistral's parse_yaml does.
+error yaml_error(std::string_view text, const std::string& context,
+                 std::optional<py_mark> context_mark, const std::string& problem,
+                 std::optional<py_mark> problem_mark) {
+  std::string msg;
+  auto add = [&](const std::string& line) {
+    if (!msg.empty())
+      msg += "\n";
+    msg += line;
+  };
+  if (!context.empty())
+    add(context);
+  if (context_mark &&
+      (!problem_mark || context_mark->line != problem_mark->line ||
+       context_mark->column != problem_mark->column))
+    add(mark_text(text, *context_mark));
+  if (!problem.empty())
+    add(problem);
+  if (problem_mark)
+    add(mark_text(text, *problem_mark));
+  return error{errc::invalid_input, "Definition could not be parsed: " + msg + "\n",
+               "DSLParsingException"};
+}
+
+std::string char_repr(char c) {
+  switch (c) {
+  case '\t': return "'\\t'";
+  case '\'': return "\"'\"";
+  case '\\': return "'\\\\'";
+  default: return std::string("'") + c + "'";
+  }
+}
+
+// PyYAML refuses a tab wherever a token could start, i.e. anywhere outside
+// quoted scalars, block scalar content and comments; yaml-cpp accepts most of
+// them. Returns the offset of the first offending tab.
+std::optional<std::size_t> find_illegal_tab(std::string_view text) {
+  if (text.find('\t') == std::string_view::npos)
+    return std::nullopt;
+  char quote = 0;              // inside a quoted scalar that spans lines
+  int block_parent = -1;       // indentation of the line that opened a block scalar
+  int block_indent = -1;       // content indentation of that block scalar
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos)
+      eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    int spaces = 0;
+    while (spaces < static_cast<int>(line.size()) && line[spaces] == ' ')
+      ++spaces;
+    bool blank = spaces == static_cast<int>(line.size());
+    if (block_parent >= 0 && !quote) {
+      if (blank) {
+        pos = eol + 1;
+        continue;
+      }
+      if (block_indent < 0 && spaces > block_parent)
+        block_indent = spaces;
+      if (block_indent >= 0 && spaces >= block_indent) {
+        pos = eol + 1;
+        continue;
+      }
+      block_parent = block_indent = -1;
+    }
+    bool token_start = true;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (quote) {
+        if (quote == '\'' && c == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+          ++i;
+        } else if (quote == '"' && c == '\\') {
+          ++i;
+        } else if (c == quote) {
+          quote = 0;
+          token_start = false;
+        }
+        continue;
+      }
+      if (c == '\t')
+        return pos + i;
+      if (c == '#' && (i == 0 || line[i - 1] == ' '))
+        break;
+      if (token_start && (c == '\'' || c == '"')) {
+        quote = c;
+        continue;
+      }
+      if (token_start && (c == '|' || c == '>')) {
+        std::size_t j = i + 1;
+        while (j < line.size() && (line[j] == '-' || line[j] == '+' ||
+                                   (line[j] >= '0' && line[j] <= '9')))
+          ++j;
+        while (j < line.size() && line[j] == ' ')
+          ++j;
+        if (j == line.size() || line[j] == '#') {
+          block_parent = spaces;
+          block_indent = -1;
+          break;
+        }
+      }
+      token_start = c == ' ' || c == '[' || c == '{' || c == ',' ||
+                    ((c == ':' || c == '-' || c == '?') && i + 1 < line.size() &&
+                     line[i + 1] == ' ');
+    }
+    if (eol == text.size())
+      break;
+    pos = eol + 1;
+  }
+  return std::nullopt;
+}
+
+/// Translates a yaml-cpp parse error into PyYAML's wording.
+error translate(std::string_view text, const YAML::Exception& e) {
+  py_mark m = mark_of(text, e.mark);
+  const std::string& msg = e.msg;
+  auto starts = [&](const char* s) { return msg.rfind(s, 0) == 0; };
+  if (starts(YAML::ErrorMsg::MAP_VALUE))
+    return yaml_error(text, "", {}, "mapping values are not allowed here", m);
+  if (starts(YAML::ErrorMsg::MAP_KEY))
+    return yaml_error(text, "", {}, "mapping keys are not allowed here", m);
+  if (starts(YAML::ErrorMsg::BLOCK_ENTRY))
+    return yaml_error(text, "", {}, "block sequence entries are not allowed here", m);
+  if (starts(YAML::ErrorMsg::END_OF_MAP_FLOW))
+    return yaml_error(text, "while parsing a flow mapping", {},
+                      "expected ',' or '}', but got '<stream end>'", m);
+  if (starts(YAML::ErrorMsg::END_OF_SEQ_FLOW))
+    return yaml_error(text, "while parsing a flow sequence", {},
+                      "expected ',' or ']', but got '<stream end>'", m);
+  if (starts(YAML::ErrorMsg::END_OF_MAP))
+    return yaml_error(text, "while parsing a block mapping", {},
+                      "expected <block end>, but found '<block mapping start>'", m);
+  if (starts(YAML::ErrorMsg::END_OF_SEQ))
+    return yaml_error(text, "while parsing a block collection", {},
+                      "expected <block end>, but found '?'", m);
+  if (starts(YAML::ErrorMsg::UNKNOWN_TOKEN) || starts("illegal tab")) {
+    char c = m.pointer < text.size() ? text[m.pointer] : '\0';
+    return yaml_error(text, "while scanning for the next token", {},
+                      "found character " + char_repr(c) + " that cannot start any token", m);
+  }
+  if (starts(YAML::ErrorMsg::EOF_IN_SCALAR))
+    return yaml_error(text, "while scanning a quoted scalar", {},
+                      "found unexpected end of stream", m);
+  if (starts(YAML::ErrorMsg::INVALID_ESCAPE))
+    return yaml_error(text, "while scanning a double-quoted scalar", {},
+                      "found unknown escape character", m);
+  if (starts(YAML::ErrorMsg::UNKNOWN_ANCHOR))
+    return yaml_error(text, "found undefined alias", {}, "", m);
+  return yaml_error(text, "while parsing a block node", {}, msg, m);
+}
+
+// ---------------------------------------------------------------------------
+// YAML 1.1 scalar typing (PyYAML's Resolver and SafeConstructor)
+
+const std::regex& bool_re() {
+  static const std::regex re("yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF");
+  return re;
+}
+const std::regex& float_re() {
+  static const std::regex re(
+      "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?"
+      "|\\.[0-9_]+(?:[eE][-+][0-9]+)?"
+      "|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*"
+      "|[-+]?\\.(?:inf|Inf|INF)"
+      "|\\.(?:nan|NaN|NAN)");
+  return re;
+}
+const std::regex& int_re() {
+  static const std::regex re("[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
+                             "|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+");
+  return re;
+}
+
+json make_int(const std::string& raw) {
+  std::string v;
+  for (char c : raw)
+    if (c != '_')
+      v += c;
+  bool negative = false;
+  if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
+    negative = v[0] == '-';
+    v.erase(0, 1);
+  }
+  long double acc = 0;
+  if (v == "0") {
+    acc = 0;
+  } else if (v.rfind("0b", 0) == 0) {
+    for (char c : v.substr(2))
+      acc = acc * 2 + (c - '0');
+  } else if (v.rfind("0x", 0) == 0) {
+    for (char c : v.substr(2))
+      acc = acc * 16 + (std::isdigit(static_cast<unsigned char>(c))
+                            ? c - '0'
+                            : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+  } else if (v[0] == '0') {
+    for (char c : v.substr(1))
+      acc = acc * 8 + (c - '0');
+  } else if (v.find(':') != std::string::npos) {
+    long double part = 0;
+    for (char c : v) {
+      if (c == ':') {
+        acc = acc * 60 + part;
+        part = 0;
+      } else {
+        part = part * 10 + (c - '0');
+      }
+    }
+    acc = acc * 60 + part;
+  } else {
+    for (char c : v)
+      acc = acc * 10 + (c - '0');
+  }
+  if (negative)
+    acc = -acc;
+  if (acc >= static_cast<long double>(std::numeric_limits<std::int64_t>::min()) &&
+      acc <= static_cast<long double>(std::numeric_limits<std::int64_t>::max()))
+    return json(static_cast<std::int64_t>(acc));
+  if (acc > 0 && acc <= static_cast<long double>(std::numeric_limits<std::uint64_t>::max()))
+    return json(static_cast<std::uint64_t>(acc));
+  return json(static_cast<double>(acc));
+}
+
+json make_float(const std::string& raw) {
+  std::string v;
+  for (char c : raw)
+    if (c != '_')
+      v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  double sign = 1;
+  if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
+    if (v[0] == '-')
+      sign = -1;
+    v.erase(0, 1);
+  }
+  if (v == ".inf")
+    return json(sign * std::numeric_limits<double>::infinity());
+  if (v == ".nan")
+    return json(std::numeric_limits<double>::quiet_NaN());
+  if (v.find(':') != std::string::npos) {
+    double acc = 0, part = 0;
+    std::size_t dot = v.find('.');
+    std::string whole = v.substr(0, dot);
+    for (char c : whole) {
+      if (c == ':') {
+        acc = acc * 60 + part;
+        part = 0;
+      } else {
+        part = part * 10 + (c - '0');
+      }
+    }
+    acc = acc * 60 + part;
+    if (dot != std::string::npos && dot + 1 < v.size())
+      acc += std::stod("0" + v.substr(dot)) ;
+    return json(sign * acc);
+  }
+  return json(sign * std::stod(v));
+}
+
+/// The implicit type of a plain scalar, as PyYAML's resolver decides it.
+json resolve_plain(const std::string& s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL")
+    return json(nullptr);
+  if (s.size() > 64)
+    return json(s); // no YAML 1.1 number or bool is that long
+  char c = s[0];
+  if (std::string_view("yYnNtTfFoO").find(c) != std::string_view::npos &&
+      std::regex_match(s, bool_re())) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return json(l == 'y' || l == 't' || (l == 'o' && s.size() == 2));
+  }
+  if (std::string_view("-+0123456789.").find(c) != std::string_view::npos) {
+    if (std::regex_match(s, float_re()))
+      return make_float(s);
+    if (std::regex_match(s, int_re()))
+      return make_int(s);
+  }
+  return json(s);
+}
+
+// ---------------------------------------------------------------------------
+// Tree conversion
+
+struct converter {
+  std::string_view text;
+  std::unordered_map<std::string, yaml_mark>& marks;
+
+  void remember(const std::string& path, const YAML::Mark& m) {
+    marks[path] = yaml_mark{m.line + 1, m.column + 1};
+  }
+
+  result<json> scalar(const YAML::Node& node) {
+    const std::string& tag = node.Tag();
+    if (node.IsNull())
+      return json(nullptr);
+    const std::string& s = node.Scalar();
+    if (tag == "?") {
+      if (s == "=")
+        return yaml_error(text, "", {},
+                          "could not determine a constructor for the tag "
+                          "'tag:yaml.org,2002:value'",
+                          mark_of(text, node.Mark()));
+      return resolve_plain(s);
+    }
+    if (tag == "!" || tag.empty() || tag == "tag:yaml.org,2002:str")
+      return json(s);
+    if (tag == "tag:yaml.org,2002:int" && std::regex_match(s, int_re()))
+      return make_int(s);
+    if (tag == "tag:yaml.org,2002:float" &&
+        (std::regex_match(s, float_re()) || std::regex_match(s, int_re())))
+      return make_float(s);
+    if (tag == "tag:yaml.org,2002:bool" && std::regex_match(s, bool_re()))
+      return resolve_plain(s);
+    if (tag == "tag:yaml.org,2002:null")
+      return json(nullptr);
+    return yaml_error(text, "", {},
+                      "could not determine a constructor for the tag '" + tag + "'",
+                      mark_of(text, node.Mark()));
+  }
+
+  static const char* node_id(const YAML::Node& n) {
+    return n.IsMap() ? "mapping" : n.IsSequence() ? "sequence" : "scalar";
+  }
+
+  // PyYAML's SafeConstructor.flatten_mapping: '<<' entries are replaced by
+  // the pairs they merge, placed before the mapping's own pairs.
+  result<std::vector<std::pair<YAML::Node, YAML::Node>>> flatten(const YAML::Node& node) {
+    std::vector<std::pair<YAML::Node, YAML::Node>> own, merged;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node& k = it->first;
+      const YAML::Node& v = it->second;
+      if (!(k.IsScalar() && k.Tag() == "?" && k.Scalar() == "<<")) {
+        own.emplace_back(k, v);
+        continue;
+      }
+      auto bad = [&](const YAML::Node& n, const char* what) -> error {
+        return yaml_error(text, "while constructing a mapping", mark_of(text, node.Mark()),
+                          std::string(what) + node_id(n), mark_of(text, n.Mark()));
+      };
+      if (v.IsMap()) {
+        auto sub = flatten(v);
+        if (!sub)
+          return std::move(sub).err();
+        merged.insert(merged.end(), sub->begin(), sub->end());
+      } else if (v.IsSequence()) {
+        std::vector<std::vector<std::pair<YAML::Node, YAML::Node>>> parts;
+        for (const auto& item : v) {
+          if (!item.IsMap())
+            return bad(item, "expected a mapping for merging, but found ");
+          auto sub = flatten(item);
+          if (!sub)
+            return std::move(sub).err();
+          parts.push_back(std::move(*sub));
+        }
+        for (auto p = parts.rbegin(); p != parts.rend(); ++p)
+          merged.insert(merged.end(), p->begin(), p->end());
+      } else {
+        return bad(v, "expected a mapping or list of mappings for merging, but found ");
+      }
+    }
+    merged.insert(merged.end(), own.begin(), own.end());
+    return merged;
+  }
+
+  result<json> map(const YAML::Node& node, const std::string& path) {
+    auto pairs = flatten(node);
+    if (!pairs)
+      return std::move(pairs).err();
+    json out = json::object();
+    for (const auto& [k, v] : *pairs) {
+      if (k.IsMap() || k.IsSequence())
+        return yaml_error(text, "while constructing a mapping", mark_of(text, node.Mark()),
+                          "found unhashable key", mark_of(text, k.Mark()));
+      std::string key;
+      if (k.IsNull()) {
+        key = "None";
+      } else {
+        auto typed = scalar(k);
+        if (!typed)
+          return std::move(typed).err();
+        key = k.Scalar();
+      }
+      std::string child = path + "/" + pointer_escape(key);
+      auto value = any(v, child);
+      if (!value)
+        return value;
+      out[key] = std::move(*value); // a repeated key keeps its place, last value wins
+      remember(child, k.Mark());
+    }
+    return out;
+  }
+
+  result<json> seq(const YAML::Node& node, const std::string& path) {
+    json out = json::array();
+    std::size_t i = 0;
+    for (const auto& item : node) {
+      std::string child = path + "/" + std::to_string(i++);
+      auto value = any(item, child);
+      if (!value)
+        return value;
+      remember(child, item.Mark());
+      out.push_back(std::move(*value));
+    }
+    return out;
+  }
+
+  result<json> any(const YAML::Node& node, const std::string& path) {
+    if (node.IsMap())
+      return map(node, path);
+    if (node.IsSequence())
+      return seq(node, path);
+    return scalar(node);
+  }
+};
+
+// Where the second document's '---' is: the first marker after the first
+// document's content started.
+std::size_t second_document_start(std::string_view text, const YAML::Mark& first) {
+  std::size_t from = first.pos > 0 ? static_cast<std::size_t>(first.pos) : 0;
+  std::size_t pos = from;
+  while ((pos = text.find("---", pos)) != std::string_view::npos) {
+    bool line_start = pos == 0 || text[pos - 1] == '\n';
+    bool ends = pos + 3 == text.size() || text[pos + 3] == ' ' || text[pos + 3] == '\n' ||
+                text[pos + 3] == '\r';
+    if (line_start && ends)
+      return pos;
+    pos += 3;
+  }
+  return text.size();
+}
+
+} // namespace
+
+std::string pointer_escape(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+yaml_mark loaded_yaml::find_mark(std::string pointer) const {
+  while (true) {
+    if (auto it = marks.find(pointer); it != marks.end())
+      return it->second;
+    if (pointer.empty())
+      return {};
+    auto slash = pointer.rfind('/');
+    pointer.resize(slash == std::string::npos ? 0 : slash);
+  }
+}
+
+result<loaded_yaml> load_yaml(std::string_view text) {
+  if (auto tab = find_illegal_tab(text))
+    return yaml_error(text, "while scanning for the next token", {},
+                      "found character '\\t' that cannot start any token", mark_at(text, *tab));
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return translate(text, e);
+  }
+  loaded_yaml out;
+  if (docs.size() > 1)
+    return yaml_error(text, "expected a single document in the stream",
+                      mark_of(text, docs[0].Mark()), "but found another document",
+                      mark_at(text, second_document_start(text, docs[0].Mark())));
+  if (docs.empty()) {
+    out.value = json::object();
+    return out;
+  }
+  converter conv{text, out.marks};
+  auto value = conv.any(docs[0], "");
+  if (!value)
+    return std::move(value).err();
+  out.value = std::move(*value);
+  out.marks[""] = yaml_mark{docs[0].Mark().line + 1, docs[0].Mark().column + 1};
+  // Mistral: `safe_yaml.load(text) or {}` — every falsy document becomes {}.
+  const json& v = out.value;
+  bool falsy = v.is_null() || (v.is_boolean() && !v.get<bool>()) ||
+               (v.is_number_integer() && v.get<std::int64_t>() == 0) ||
+               (v.is_number_float() && v.get<double>() == 0.0) ||
+               (v.is_string() && v.get<std::string>().empty()) ||
+               ((v.is_array() || v.is_object()) && v.empty());
+  if (falsy)
+    out.value = json::object();
+  return out;
+}
+
+} // namespace mistral::dsl
