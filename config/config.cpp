@@ -33,8 +33,8 @@ bool is_number(opt_kind k) {
   return k == opt_kind::integer || k == opt_kind::floating || k == opt_kind::port;
 }
 
-/// The canonical [group] name of an option, so `use-debugger` and a
-/// deprecated alias land where the getters look.
+/// The canonical [group] name of an option, so `use-debugger` lands where
+/// `use_debugger` is looked up (deprecated names are mapped by the parser).
 std::pair<std::string, std::string> canonical(const std::string& group, const std::string& name) {
   if (const auto* opt = registry::instance().find(group, name))
     return {opt->group, opt->name};
