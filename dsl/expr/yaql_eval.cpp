@@ -37,12 +37,12 @@ void scope::set(std::string name, value v) {
   vars.emplace_back(std::move(name), std::move(v));
 }
 
-const std::pair<const node*, std::shared_ptr<scope>>* scope::find_func(std::string_view name) const {
+std::pair<const node*, const scope*> scope::find_func(std::string_view name) const {
   for (const scope* s = this; s; s = s->parent.get())
     for (const auto& f : s->funcs)
       if (f.first == name)
-        return &f.second;
-  return nullptr;
+        return {f.second.first, s};
+  return {nullptr, nullptr};
 }
 
 // ---- call_args ----------------------------------------------------------------
@@ -241,13 +241,19 @@ value evaluator::attribute(const value& receiver, const std::string& name) {
 
 value evaluator::call_function(const std::string& name, const scope_ptr& sc, const value* receiver,
                                const std::vector<node_ptr>& args, const node& at) {
-  if (auto* user = sc->find_func(name)) {
-    std::vector<value> vals;
+  if (auto user = sc->find_func(name); user.first) {
+    auto child = std::make_shared<scope>();
+    child->parent = std::const_pointer_cast<scope>(user.second->shared_from_this());
+    std::size_t i = 1;
     if (receiver)
-      vals.push_back(*receiver);
-    for (const auto& a : args)
-      vals.push_back(eval(*a, sc));
-    return call_lambda(*user->first, user->second, vals);
+      child->vars.emplace_back(std::to_string(i++), *receiver);
+    for (const auto& a : args) {
+      if (a->kind == node_kind::mapping && a->args[0]->kind == node_kind::keyword)
+        child->vars.emplace_back(a->args[0]->name, eval(*a->args[1], sc));
+      else
+        child->vars.emplace_back(std::to_string(i++), eval(*a, sc));
+    }
+    return eval(*user.first, child);
   }
   const auto& lib = library();
   auto it = lib.find(name);

@@ -21,16 +21,17 @@ struct eval_error : std::runtime_error {
 
 /// A yaql context: variables (stored without `$`; `$` itself is "1") and
 /// functions defined with def(), chained to the enclosing context.
-struct scope {
+struct scope : std::enable_shared_from_this<scope> {
   std::shared_ptr<scope> parent;
   std::vector<std::pair<std::string, value>> vars;
-  /// def(name, body): body node and the scope it was defined in.
+  /// def(name, body): the body node (the second member is unused).
   std::vector<std::pair<std::string, std::pair<const node*, std::shared_ptr<scope>>>> funcs;
 
   /// The variable `name` here or in a parent; null when nobody has it.
   value lookup(std::string_view name) const;
   void set(std::string name, value v);
-  const std::pair<const node*, std::shared_ptr<scope>>* find_func(std::string_view name) const;
+  /// The def() body named `name` and the scope that holds it (null if none).
+  std::pair<const node*, const scope*> find_func(std::string_view name) const;
 };
 
 using scope_ptr = std::shared_ptr<scope>;

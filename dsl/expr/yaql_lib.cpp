@@ -111,7 +111,8 @@ value fn_def(call_args& c) {
   std::string name = str_arg(c, 0);
   const node* body = c.node_at(1);
   auto s = child_of(c.sc);
-  s->funcs.emplace_back(name, std::make_pair(body, c.sc));
+  // The body runs in the scope that holds the function, so it can recurse.
+  s->funcs.emplace_back(name, std::make_pair(body, nullptr));
   return value::context(s);
 }
 

@@ -120,6 +120,8 @@ value fn_indexer(call_args& c) {
       return *v;
     if (c.size() == 3)
       return c.get(2);
+    if (c.named("default"))
+      return c.named_value("default");
     fail(py_repr(key));
   }
   if (obj.is_sequence()) {
@@ -190,8 +192,8 @@ value fn_items(call_args& c) {
   for (const auto& kv : d.pairs())
     items.push_back(make_tuple({kv.first, kv.second}));
   // dict.items() is set-like: Mistral keeps sets, and a set of pairs cannot
-  // be output, which is why `$.d.items()` fails in Mistral.
-  fail("unhashable type: 'list'");
+  // be output, which is why a bare `$.d.items()` fails in Mistral.
+  return value::sequence(kind::set, std::move(items));
 }
 
 bool contains_value(const value& coll, const value& x) {
@@ -1082,7 +1084,7 @@ value merge_dicts(call_args& c, const value& d1, const value& d2, int max_levels
     } else if (max_levels != 1 && v2->is_sequence()) {
       if (!v1.is_sequence())
         fail("Cannot merge " + std::string(type_name(v1)) + " with " + type_name(*v2));
-      const node* lm = c.named("listMerger");
+      const node* lm = c.size() > 2 && !c.omitted(2) ? c.node_at(2) : c.named("listMerger");
       if (lm) {
         out.emplace_back(kv.first, c.ev.call_lambda(*lm, c.sc, {v1, *v2}));
       } else {
@@ -1096,7 +1098,7 @@ value merge_dicts(call_args& c, const value& d1, const value& d2, int max_levels
         out.emplace_back(kv.first, make_tuple(std::move(uniq)));
       }
     } else {
-      const node* im = c.named("itemMerger");
+      const node* im = c.size() > 3 && !c.omitted(3) ? c.node_at(3) : c.named("itemMerger");
       out.emplace_back(kv.first, im ? c.ev.call_lambda(*im, c.sc, {v1, *v2}) : *v2);
     }
   }
@@ -1107,9 +1109,9 @@ value merge_dicts(call_args& c, const value& d1, const value& d2, int max_levels
 }
 
 value fn_merge_with(call_args& c) {
-  arity(c, 2, 2);
+  arity(c, 2, 5);
   value a = dict_arg(c, 0), b = dict_arg(c, 1);
-  value lv = c.named_value("maxLevels");
+  value lv = c.size() > 4 ? c.get(4) : c.named_value("maxLevels");
   int levels = lv.is(kind::integer) ? static_cast<int>(lv.as_int()) : 0;
   return merge_dicts(c, a, b, levels);
 }

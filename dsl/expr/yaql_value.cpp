@@ -3,6 +3,7 @@
 #include "dsl/expr/py_value.hpp"
 
 #include <cmath>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace mistral::expr::yaql {
@@ -72,7 +73,10 @@ value value::from_json(const json& j) {
     auto u = j.get<std::uint64_t>();
     if (u <= static_cast<std::uint64_t>(INT64_MAX))
       return integer(static_cast<std::int64_t>(u));
-    return floating(static_cast<double>(u));
+    // Beyond int64: computed with as a float, but passed through exactly.
+    value v = floating(static_cast<double>(u));
+    v.ref_ = &j;
+    return v;
   }
   case json::value_t::number_float: return floating(j.get<double>());
   case json::value_t::string:
@@ -112,7 +116,7 @@ bool value::is_iterable() const noexcept {
 }
 
 std::string_view value::as_str() const noexcept {
-  if (ref_)
+  if (ref_ && ref_->is_string())
     return ref_->get_ref<const std::string&>();
   return str_ ? std::string_view(*str_) : std::string_view();
 }
@@ -443,6 +447,18 @@ std::string key_text(const value& k) {
 
 } // namespace
 
+namespace {
+
+/// Python's set() and dict keys refuse what convert_output_data turns into
+/// lists or dicts: a set of tuples or a tuple key cannot be output.
+void check_output_hashable(const value& v) {
+  if (v.is_iterable() || v.is(kind::dict))
+    throw std::runtime_error(std::string("unhashable type: '") +
+                             (v.is(kind::dict) ? "dict" : v.is(kind::set) ? "set" : "list") + "'");
+}
+
+} // namespace
+
 json to_json(const value& v) {
   if (const json* r = v.json_ref())
     return *r;
@@ -457,7 +473,10 @@ json to_json(const value& v) {
   case kind::iterator:
   case kind::set: {
     json arr = json::array();
+    bool is_set = v.is(kind::set);
     v.for_each([&](const value& x) {
+      if (is_set)
+        check_output_hashable(x);
       arr.push_back(to_json(x));
       return true;
     });
@@ -465,8 +484,10 @@ json to_json(const value& v) {
   }
   case kind::dict: {
     json obj = json::object();
-    for (const auto& kv : v.pairs())
+    for (const auto& kv : v.pairs()) {
+      check_output_hashable(kv.first);
       obj[key_text(kv.first)] = to_json(kv.second);
+    }
     return obj;
   }
   case kind::regex: return py_repr(v);
