@@ -2,6 +2,8 @@
 
 #include "api/http_actor.hpp"
 #include "api/http_server.hpp"
+#include "api/api_context.hpp"
+#include "api/environments_controller.hpp"
 #include "api/root_controller.hpp"
 
 namespace mistral::api {
@@ -16,9 +18,14 @@ api_service::api_service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 api_service::~api_service() { stop(); }
 
-result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys, const config::config& cfg) {
+result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
+                                                       std::shared_ptr<const config::config> config,
+                                                       std::shared_ptr<persistence::database> db) {
+  auto ctx = std::make_shared<api_context>(api_context{std::move(db), config, std::make_shared<system_clock>()});
+  const config::config& cfg = *config;
   auto routes = std::make_shared<router>();
   add_root_routes(*routes);
+  add_environment_routes(*routes, ctx);
 
   auto state = std::make_unique<impl>();
   state->http = spawn_http_actor(sys, routes);

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "config/config.hpp"
+#include "persistence/database.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -14,8 +15,9 @@ namespace mistral::api {
 /// [api] host and port.
 class api_service {
 public:
-  /// Builds the routes, spawns the HTTP actor and binds the listener.
-  static result<std::unique_ptr<api_service>> start(caf::actor_system& sys, const config::config& cfg);
+  /// Builds the routes over `db`, spawns the HTTP actor and binds the listener.
+  static result<std::unique_ptr<api_service>> start(caf::actor_system& sys, std::shared_ptr<const config::config> cfg,
+                                                    std::shared_ptr<persistence::database> db);
 
   /// "http://host:port" the service listens on.
   const std::string& base_url() const;

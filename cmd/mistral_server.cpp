@@ -8,6 +8,7 @@
 #include "common/log.hpp"
 #include "common/version.hpp"
 #include "config/config.hpp"
+#include "persistence/database.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -24,7 +25,7 @@ namespace {
 constexpr int exit_usage = 2;
 
 struct options {
-  std::string server = "all";
+  std::string server; ///< empty: [DEFAULT] server from the config files
   std::vector<std::string> config_files;
   bool gen_config = false;
   bool version = false;
@@ -109,15 +110,41 @@ void arm_exit_watchdog() {
   }).detach();
 }
 
+// Opens [database] connection and brings its schema to the newest migration.
+mistral::result<std::shared_ptr<mistral::persistence::database>> open_store(const mistral::config::config& cfg) {
+  auto info = mistral::persistence::parse_connection_url(
+    cfg.get_string("database", "connection", "sqlite:///data/mistral.db"));
+  if (!info.ok())
+    return std::move(info).err();
+  info->sqlite_synchronous = mistral::config::sqlite_synchronous(cfg);
+  auto db = mistral::persistence::open_database(*info);
+  if (!db.ok())
+    return std::move(db).err();
+  auto migrated = (*db)->migrate();
+  if (!migrated.ok())
+    return std::move(migrated).err();
+  return db;
+}
+
+// --server wins over [DEFAULT] server.
+std::string chosen_roles(const options& opts, const mistral::config::config& cfg) {
+  if (!opts.server.empty())
+    return opts.server;
+  std::string joined;
+  for (const auto& r : cfg.get_list("DEFAULT", "server"))
+    joined += (joined.empty() ? "" : ",") + r;
+  return joined.empty() ? "all" : joined;
+}
+
 int run(const options& opts) {
-  auto roles = mistral::cluster::parse_roles(opts.server);
-  if (!roles.ok()) {
-    std::cerr << "mistral-server: error: " << roles.err().message << "\n";
-    return exit_usage;
-  }
   auto cfg = mistral::config::load(opts.config_files);
   if (!cfg.ok()) {
     std::cerr << "mistral-server: error: " << cfg.err().message << "\n";
+    return exit_usage;
+  }
+  auto roles = mistral::cluster::parse_roles(chosen_roles(opts, *cfg));
+  if (!roles.ok()) {
+    std::cerr << "mistral-server: error: " << roles.err().message << "\n";
     return exit_usage;
   }
   for (const auto& w : cfg->warnings())
@@ -125,15 +152,22 @@ int run(const options& opts) {
   if (cfg->get_bool("DEFAULT", "debug", false))
     mistral::log::set_level(mistral::log::level::debug);
 
+  auto shared_cfg = std::make_shared<const mistral::config::config>(std::move(cfg).value());
+  auto db = open_store(*shared_cfg);
+  if (!db.ok()) {
+    std::cerr << "mistral-server: error: " << db.err().message << "\n";
+    return 1;
+  }
+
   sigset_t stop_signals = block_stop_signals();
-  auto node = mistral::actors::node::start(*cfg, *roles);
+  auto node = mistral::actors::node::start(*shared_cfg, *roles);
   if (!node.ok()) {
     std::cerr << "mistral-server: error: " << node.err().message << "\n";
     return 1;
   }
   std::unique_ptr<mistral::api::api_service> api;
   if (roles->api) {
-    auto started = mistral::api::api_service::start((*node)->system(), *cfg);
+    auto started = mistral::api::api_service::start((*node)->system(), shared_cfg, *db);
     if (!started.ok()) {
       std::cerr << "mistral-server: error: " << started.err().message << "\n";
       (*node)->stop();

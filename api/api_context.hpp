@@ -1,0 +1,18 @@
+#pragma once
+
+#include "common/clock.hpp"
+#include "config/config.hpp"
+#include "persistence/database.hpp"
+
+#include <memory>
+
+namespace mistral::api {
+
+/// What the controllers share: the store, the configuration and the clock.
+struct api_context {
+  std::shared_ptr<persistence::database> db;
+  std::shared_ptr<const config::config> cfg;
+  std::shared_ptr<const mistral::clock> clock;
+};
+
+} // namespace mistral::api

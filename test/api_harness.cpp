@@ -1,0 +1,58 @@
+#include "test/api_harness.hpp"
+
+#include "api/environments_controller.hpp"
+#include "api/http_server.hpp"
+#include "api/root_controller.hpp"
+#include "persistence/database.hpp"
+
+#include <random>
+#include <stdexcept>
+
+namespace mistral::test {
+
+api_harness::api_harness() {
+  std::mt19937_64 rng{std::random_device{}()};
+  dir_ = std::filesystem::temp_directory_path() / ("mistral-api-" + std::to_string(rng()));
+  auto info = persistence::parse_connection_url("sqlite:///" + (dir_ / "api.db").string());
+  if (!info.ok())
+    throw std::runtime_error(info.err().message);
+  auto db = persistence::open_database(*info);
+  if (!db.ok())
+    throw std::runtime_error(db.err().message);
+  if (auto m = (*db)->migrate(); !m.ok())
+    throw std::runtime_error(m.err().message);
+  auto cfg = std::make_shared<config::config>();
+  ctx_ = std::make_shared<api::api_context>(api::api_context{*db, cfg, std::make_shared<system_clock>()});
+  api::add_root_routes(routes_);
+  api::add_environment_routes(routes_, ctx_);
+}
+
+api_harness::~api_harness() {
+  ctx_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+api::http_response api_harness::call(const std::string& method, const std::string& path, const std::string& body,
+                                     const std::string& content_type) {
+  api::http_request req;
+  req.method = method;
+  auto q = path.find('?');
+  req.path = path.substr(0, q);
+  if (q != std::string::npos)
+    req.query = api::parse_query(path.substr(q + 1));
+  req.headers["host"] = "127.0.0.1:8989";
+  req.headers["content-type"] = content_type;
+  req.body = body;
+  api::http_response out;
+  out.status = -1;
+  routes_.dispatch(req, [&](api::http_response r) { out = std::move(r); });
+  return out;
+}
+
+json api_harness::body_of(const api::http_response& r) {
+  auto parsed = json::parse(r.body, nullptr, false);
+  return parsed.is_discarded() ? json() : parsed;
+}
+
+} // namespace mistral::test

@@ -1,0 +1,37 @@
+#pragma once
+
+// Drives the v2 controllers in-process: a router over a fresh SQLite store
+// in a temporary folder, with requests built as the HTTP layer builds them.
+
+#include "api/api_context.hpp"
+#include "api/http_types.hpp"
+#include "api/router.hpp"
+#include "common/json.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace mistral::test {
+
+class api_harness {
+public:
+  api_harness();
+  ~api_harness();
+
+  /// Sends one request; `path` may carry a query string.
+  api::http_response call(const std::string& method, const std::string& path, const std::string& body = "",
+                          const std::string& content_type = "application/json");
+  /// The body of a response parsed as JSON (null when it is not JSON).
+  static json body_of(const api::http_response& r);
+
+  api::router& routes() { return routes_; }
+  std::shared_ptr<api::api_context> context() { return ctx_; }
+
+private:
+  std::filesystem::path dir_;
+  std::shared_ptr<api::api_context> ctx_;
+  api::router routes_;
+};
+
+} // namespace mistral::test
