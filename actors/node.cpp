@@ -48,7 +48,9 @@ std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&)
 
 node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
-node::~node() { stop(); }
+node::~node() {
+  stop();
+}
 
 result<std::unique_ptr<node>> node::start(const config::config& cfg, const cluster::role_set& roles) {
   auto state = std::make_unique<impl>(make_caf_config(cfg));
@@ -60,9 +62,13 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   return std::unique_ptr<node>(new node(std::move(state)));
 }
 
-caf::actor_system& node::system() { return impl_->system; }
+caf::actor_system& node::system() {
+  return impl_->system;
+}
 
-const cluster::role_set& node::roles() const { return impl_->roles; }
+const cluster::role_set& node::roles() const {
+  return impl_->roles;
+}
 
 void node::stop() {
   if (!impl_)

@@ -9,7 +9,7 @@
 #include <string>
 
 CAF_BEGIN_TYPE_ID_BLOCK(mistral, caf::first_custom_type_id)
-  CAF_ADD_ATOM(mistral, mistral::actors, ping_atom, "ping")
+CAF_ADD_ATOM(mistral, mistral::actors, ping_atom, "ping")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

@@ -1,9 +1,9 @@
 #include "api/api_service.hpp"
 
-#include "api/http_actor.hpp"
-#include "api/http_server.hpp"
 #include "api/api_context.hpp"
 #include "api/environments_controller.hpp"
+#include "api/http_actor.hpp"
+#include "api/http_server.hpp"
 #include "api/root_controller.hpp"
 
 namespace mistral::api {
@@ -16,12 +16,15 @@ struct api_service::impl {
 
 api_service::api_service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
-api_service::~api_service() { stop(); }
+api_service::~api_service() {
+  stop();
+}
 
 result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
-                                                       std::shared_ptr<const config::config> config,
-                                                       std::shared_ptr<persistence::database> db) {
-  auto ctx = std::make_shared<api_context>(api_context{std::move(db), config, std::make_shared<system_clock>()});
+                                                        std::shared_ptr<const config::config> config,
+                                                        std::shared_ptr<persistence::database> db) {
+  auto ctx =
+    std::make_shared<api_context>(api_context{std::move(db), config, std::make_shared<system_clock>()});
   const config::config& cfg = *config;
   auto routes = std::make_shared<router>();
   add_root_routes(*routes);
@@ -37,7 +40,8 @@ result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
   auto server = http_server::start(
     host, static_cast<std::uint16_t>(port),
     [target](http_request req, responder respond) {
-      caf::anon_send(target, http_exchange{std::make_shared<http_request>(std::move(req)), std::move(respond)});
+      caf::anon_send(target,
+                     http_exchange{std::make_shared<http_request>(std::move(req)), std::move(respond)});
     },
     static_cast<int>(std::max<std::int64_t>(2, cfg.get_int("api", "api_workers", 4))));
   if (!server.ok()) {
@@ -49,7 +53,9 @@ result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
   return std::unique_ptr<api_service>(new api_service(std::move(state)));
 }
 
-const std::string& api_service::base_url() const { return impl_->base_url; }
+const std::string& api_service::base_url() const {
+  return impl_->base_url;
+}
 
 void api_service::stop() {
   if (!impl_)

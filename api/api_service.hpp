@@ -16,7 +16,8 @@ namespace mistral::api {
 class api_service {
 public:
   /// Builds the routes over `db`, spawns the HTTP actor and binds the listener.
-  static result<std::unique_ptr<api_service>> start(caf::actor_system& sys, std::shared_ptr<const config::config> cfg,
+  static result<std::unique_ptr<api_service>> start(caf::actor_system& sys,
+                                                    std::shared_ptr<const config::config> cfg,
                                                     std::shared_ptr<persistence::database> db);
 
   /// "http://host:port" the service listens on.

@@ -38,7 +38,9 @@ json to_resource(const record& r, bool omit_null_updated = false) {
   return out;
 }
 
-error not_found(const std::string& name) { return error(errc::not_found, "Environment not found [name=" + name + "]"); }
+error not_found(const std::string& name) {
+  return error(errc::not_found, "Environment not found [name=" + name + "]");
+}
 
 // Checks the body keys the way WSME and EnvironmentController do.
 std::optional<error> check_keys(const json& body, const std::vector<std::string>& legal) {
@@ -187,21 +189,22 @@ http_response remove(api_context& ctx, const std::string& name) {
 } // namespace
 
 void add_environment_routes(router& r, std::shared_ptr<api_context> ctx) {
-  r.add("GET", "/v2/environments", [ctx](const http_request& req, const route_params&, responder respond) {
-    respond(list(*ctx, req));
-  });
-  r.add("GET", "/v2/environments/{name}", [ctx](const http_request&, const route_params& p, responder respond) {
-    respond(get(*ctx, p.at("name")));
-  });
+  r.add("GET", "/v2/environments",
+        [ctx](const http_request& req, const route_params&, responder respond) { respond(list(*ctx, req)); });
+  r.add("GET", "/v2/environments/{name}",
+        [ctx](const http_request&, const route_params& p, responder respond) {
+          respond(get(*ctx, p.at("name")));
+        });
   r.add("POST", "/v2/environments", [ctx](const http_request& req, const route_params&, responder respond) {
     respond(create(*ctx, req));
   });
   r.add("PUT", "/v2/environments", [ctx](const http_request& req, const route_params&, responder respond) {
     respond(update(*ctx, req));
   });
-  r.add("DELETE", "/v2/environments/{name}", [ctx](const http_request&, const route_params& p, responder respond) {
-    respond(remove(*ctx, p.at("name")));
-  });
+  r.add("DELETE", "/v2/environments/{name}",
+        [ctx](const http_request&, const route_params& p, responder respond) {
+          respond(remove(*ctx, p.at("name")));
+        });
 }
 
 } // namespace mistral::api

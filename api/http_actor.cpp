@@ -11,7 +11,8 @@ namespace {
 http_response internal_error(const std::string& what) {
   http_response r;
   r.status = 500;
-  r.body = R"({"faultcode": "Server", "faultstring": )" + std::string("\"") + what + "\", \"debuginfo\": null}";
+  r.body =
+    R"({"faultcode": "Server", "faultstring": )" + std::string("\"") + what + "\", \"debuginfo\": null}";
   return r;
 }
 

@@ -108,7 +108,9 @@ std::vector<std::pair<std::string, std::string>> parse_query(const std::string& 
 
 http_server::http_server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
-http_server::~http_server() { stop(); }
+http_server::~http_server() {
+  stop();
+}
 
 result<std::unique_ptr<http_server>> http_server::start(const std::string& host, std::uint16_t port, sink s,
                                                         int threads) {

@@ -12,10 +12,10 @@ namespace mistral::api {
 /// An HTTP request as the controllers see it: no cpprest types beyond
 /// api/http_server.cpp.
 struct http_request {
-  std::string method;                                      ///< "GET", "POST", ...
-  std::string path;                                        ///< decoded, e.g. "/v2/workflows/wf1"
-  std::vector<std::pair<std::string, std::string>> query;  ///< decoded, in order
-  std::map<std::string, std::string> headers;              ///< names lower-cased
+  std::string method;                                     ///< "GET", "POST", ...
+  std::string path;                                       ///< decoded, e.g. "/v2/workflows/wf1"
+  std::vector<std::pair<std::string, std::string>> query; ///< decoded, in order
+  std::map<std::string, std::string> headers;             ///< names lower-cased
   std::string body;
 
   /// The first value of query parameter `name`.

@@ -41,7 +41,8 @@ std::string join(const std::vector<std::string>& v, const char* sep = ",") {
 std::vector<std::string> unique_lower(const std::vector<std::string>& in) {
   std::vector<std::string> out;
   for (auto s : in) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (!contains(out, s))
       out.push_back(s);
   }
@@ -81,7 +82,8 @@ result<listing> parse_listing(const http_request& req, const listing_spec& spec)
       } catch (...) {
         return error(errc::invalid_input, "Invalid input for field/attribute limit. Value: '" + value +
                                             "'. unable to convert to int. Error: invalid literal for int() "
-                                            "with base 10: '" + value + "'");
+                                            "with base 10: '" +
+                                            value + "'");
       }
     } else if (name == "sort_keys") {
       sort_keys = unique_lower(split_csv(value));
@@ -149,7 +151,8 @@ json select_fields(const json& resource, const listing& l) {
   return out;
 }
 
-json collection_body(const listing_spec& spec, const listing& l, json resources, const std::string& host_url) {
+json collection_body(const listing_spec& spec, const listing& l, json resources,
+                     const std::string& host_url) {
   json body = json::object();
   bool full_page = l.limit && !resources.empty() && static_cast<std::int64_t>(resources.size()) == *l.limit;
   std::string last_id = full_page ? resources.back().value("id", "") : "";

@@ -35,13 +35,17 @@ http_response wsme_fault(int status, const std::string& message) {
   return json_response(status, body);
 }
 
-http_response wsme_fault(const error& e) { return wsme_fault(http_status(e.code), e.message); }
+http_response wsme_fault(const error& e) {
+  return wsme_fault(http_status(e.code), e.message);
+}
 
 http_response pecan_fault(int status, const std::string& message) {
   return json_response(status, json{{"faultstring", message}});
 }
 
-http_response pecan_fault(const error& e) { return pecan_fault(http_status(e.code), e.message); }
+http_response pecan_fault(const error& e) {
+  return pecan_fault(http_status(e.code), e.message);
+}
 
 json time_field(const json& micros) {
   if (!micros.is_number())

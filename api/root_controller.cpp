@@ -25,7 +25,8 @@ http_response v2_root(const http_request& req) {
     r.content_type = "text/html; charset=UTF-8";
     r.headers.emplace_back("Location", location);
     r.body = "<html>\n <head>\n  <title>302 Found</title>\n </head>\n <body>\n  <h1>302 Found</h1>\n"
-             "  The resource was found at <a href=\"" + location + "\">" + location +
+             "  The resource was found at <a href=\"" +
+             location + "\">" + location +
              "</a>;\nyou should be redirected automatically.\n\n\n </body>\n</html>";
     return r;
   }
@@ -35,12 +36,10 @@ http_response v2_root(const http_request& req) {
 } // namespace
 
 void add_root_routes(router& r) {
-  r.add("GET", "/", [](const http_request& req, const route_params&, responder respond) {
-    respond(versions(req));
-  });
-  r.add("GET", "/v2", [](const http_request& req, const route_params&, responder respond) {
-    respond(v2_root(req));
-  });
+  r.add("GET", "/",
+        [](const http_request& req, const route_params&, responder respond) { respond(versions(req)); });
+  r.add("GET", "/v2",
+        [](const http_request& req, const route_params&, responder respond) { respond(v2_root(req)); });
 }
 
 } // namespace mistral::api

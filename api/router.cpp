@@ -59,8 +59,8 @@ void router::dispatch(const http_request& req, responder respond) const {
   r.status = 405;
   r.content_type = "text/html; charset=UTF-8";
   r.body = "<html>\n <head>\n  <title>405 Method Not Allowed</title>\n </head>\n <body>\n"
-           "  <h1>405 Method Not Allowed</h1>\n  The method " + req.method +
-           " is not allowed for this resource. <br /><br />\n\n\n\n </body>\n</html>";
+           "  <h1>405 Method Not Allowed</h1>\n  The method " +
+           req.method + " is not allowed for this resource. <br /><br />\n\n\n\n </body>\n</html>";
   respond(std::move(r));
 }
 

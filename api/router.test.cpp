@@ -1,5 +1,5 @@
-#include "api/root_controller.hpp"
 #include "api/router.hpp"
+#include "api/root_controller.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,7 +7,8 @@ using namespace mistral::api;
 
 namespace {
 
-http_response call(const router& r, std::string method, std::string path, std::string host = "127.0.0.1:8989") {
+http_response call(const router& r, std::string method, std::string path,
+                   std::string host = "127.0.0.1:8989") {
   http_request req;
   req.method = std::move(method);
   req.path = std::move(path);

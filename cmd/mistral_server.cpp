@@ -111,7 +111,8 @@ void arm_exit_watchdog() {
 }
 
 // Opens [database] connection and brings its schema to the newest migration.
-mistral::result<std::shared_ptr<mistral::persistence::database>> open_store(const mistral::config::config& cfg) {
+mistral::result<std::shared_ptr<mistral::persistence::database>>
+open_store(const mistral::config::config& cfg) {
   auto info = mistral::persistence::parse_connection_url(
     cfg.get_string("database", "connection", "sqlite:///data/mistral.db"));
   if (!info.ok())

@@ -24,8 +24,8 @@ std::string format_time(timestamp t) {
 
 bool parse_time(const std::string& text, timestamp& out) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, consumed = 0;
-  int n = std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d%n:%2d%n", &y, &mo, &d, &h, &mi, &consumed, &s,
-                      &consumed);
+  int n =
+    std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d%n:%2d%n", &y, &mo, &d, &h, &mi, &consumed, &s, &consumed);
   if (n < 5 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
     return false;
   long micros = 0;

@@ -8,15 +8,15 @@ namespace mistral {
 
 /// Error categories. Each maps to one HTTP status at the API edge.
 enum class errc {
-  invalid_input,     ///< 400: bad request data, bad definition, bad expression
-  not_found,         ///< 404
-  conflict,          ///< 409: duplicate entry
-  forbidden,         ///< 403
-  not_acceptable,    ///< 406
-  invalid_state,     ///< 400: state transition not allowed
-  internal,          ///< 500
-  unavailable,       ///< 503: a needed role or node is not reachable
-  timeout,           ///< a request did not answer in time
+  invalid_input,  ///< 400: bad request data, bad definition, bad expression
+  not_found,      ///< 404
+  conflict,       ///< 409: duplicate entry
+  forbidden,      ///< 403
+  not_acceptable, ///< 406
+  invalid_state,  ///< 400: state transition not allowed
+  internal,       ///< 500
+  unavailable,    ///< 503: a needed role or node is not reachable
+  timeout,        ///< a request did not answer in time
 };
 
 /// Returns a stable lower-case name of `code`, used in logs.
@@ -30,8 +30,7 @@ struct error {
   std::string kind;
 
   error() = default;
-  error(errc c, std::string msg, std::string k = {})
-    : code(c), message(std::move(msg)), kind(std::move(k)) {}
+  error(errc c, std::string msg, std::string k = {}) : code(c), message(std::move(msg)), kind(std::move(k)) {}
 };
 
 /// Either a value or an error.

@@ -25,7 +25,9 @@ const char* name_of(level l) {
 
 } // namespace
 
-void set_level(level l) noexcept { threshold = l; }
+void set_level(level l) noexcept {
+  threshold = l;
+}
 
 void write(level l, std::string_view component, std::string_view message) {
   if (l < threshold.load())

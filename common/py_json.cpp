@@ -112,7 +112,9 @@ void dump(std::string& out, const json& v, int indent, int depth) {
     case json::value_t::number_unsigned: out += std::to_string(v.get<std::uint64_t>()); break;
     case json::value_t::number_float: {
       double d = v.get<double>();
-      out += std::isnan(d) ? "NaN" : std::isinf(d) ? (d < 0 ? "-Infinity" : "Infinity") : python_float_repr(d);
+      out += std::isnan(d)   ? "NaN"
+             : std::isinf(d) ? (d < 0 ? "-Infinity" : "Infinity")
+                             : python_float_repr(d);
       break;
     }
     case json::value_t::string: dump_string(out, v.get_ref<const std::string&>()); break;

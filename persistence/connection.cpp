@@ -50,7 +50,8 @@ result<connection_info> parse_connection_url(const std::string& url) {
   if (scheme == "sqlite") {
     // sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy reads them.
     if (rest.empty() || rest == "/")
-      return error(errc::invalid_input, "an in-memory SQLite database is not durable; give a file: sqlite:///path.db");
+      return error(errc::invalid_input,
+                   "an in-memory SQLite database is not durable; give a file: sqlite:///path.db");
     std::string path = rest.front() == '/' ? rest.substr(1) : rest;
     if (auto q = path.find('?'); q != std::string::npos)
       path = path.substr(0, q);

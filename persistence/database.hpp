@@ -18,8 +18,8 @@ enum class backend { sqlite, postgresql };
 /// Where and how to connect, from `[database] connection` and our options.
 struct connection_info {
   backend kind = backend::sqlite;
-  std::string soci_connect;          ///< SOCI's connect string
-  std::string sqlite_path;           ///< the file, for SQLite
+  std::string soci_connect; ///< SOCI's connect string
+  std::string sqlite_path;  ///< the file, for SQLite
   std::string sqlite_synchronous = "FULL";
   int pool_size = 4;
 };

@@ -7,9 +7,15 @@ namespace {
 using k = column_kind;
 
 std::vector<column> definition_columns(std::vector<column> extra) {
-  std::vector<column> cols = {{"id", k::text},         {"name", k::text},         {"namespace", k::text},
-                              {"definition", k::text}, {"spec", k::json_text},    {"tags", k::json_text},
-                              {"scope", k::text},      {"project_id", k::text},   {"created_at", k::timestamp},
+  std::vector<column> cols = {{"id", k::text},
+                              {"name", k::text},
+                              {"namespace", k::text},
+                              {"definition", k::text},
+                              {"spec", k::json_text},
+                              {"tags", k::json_text},
+                              {"scope", k::text},
+                              {"project_id", k::text},
+                              {"created_at", k::timestamp},
                               {"updated_at", k::timestamp}};
   cols.insert(cols.end(), extra.begin(), extra.end());
   return cols;
@@ -23,20 +29,18 @@ const table_def& workbooks_table() {
 }
 
 const table_def& workflow_definitions_table() {
-  static const table_def t{"workflow_definitions_v2",
-                           definition_columns({{"input", k::text},
-                                               {"is_system", k::boolean},
-                                               {"workbook_name", k::text},
-                                               {"checksum", k::text}})};
+  static const table_def t{
+    "workflow_definitions_v2",
+    definition_columns(
+      {{"input", k::text}, {"is_system", k::boolean}, {"workbook_name", k::text}, {"checksum", k::text}})};
   return t;
 }
 
 const table_def& action_definitions_table() {
-  static const table_def t{"action_definitions_v2",
-                           definition_columns({{"input", k::text},
-                                               {"description", k::text},
-                                               {"is_system", k::boolean},
-                                               {"workbook_name", k::text}})};
+  static const table_def t{
+    "action_definitions_v2",
+    definition_columns(
+      {{"input", k::text}, {"description", k::text}, {"is_system", k::boolean}, {"workbook_name", k::text}})};
   return t;
 }
 
@@ -57,8 +61,10 @@ result<std::optional<record>> table_store::get_by_id(const std::string& id) {
   return db_->find_one(table_, {filter{"id", filter_op::eq, {id}}});
 }
 
-result<std::optional<record>> table_store::get_by_name(const std::string& name, const std::string& namespace_) {
-  return db_->find_one(table_, {filter{"name", filter_op::eq, {name}}, filter{"namespace", filter_op::eq, {namespace_}}});
+result<std::optional<record>> table_store::get_by_name(const std::string& name,
+                                                       const std::string& namespace_) {
+  return db_->find_one(
+    table_, {filter{"name", filter_op::eq, {name}}, filter{"namespace", filter_op::eq, {namespace_}}});
 }
 
 result<std::int64_t> table_store::update(const std::string& id, const record& changes) {

@@ -58,7 +58,8 @@ public:
 
 class environment_store : public table_store {
 public:
-  explicit environment_store(std::shared_ptr<database> db) : table_store(std::move(db), environments_table()) {}
+  explicit environment_store(std::shared_ptr<database> db)
+    : table_store(std::move(db), environments_table()) {}
   /// Environments are named per project, not per namespace.
   result<std::optional<record>> get_by_name(const std::string& name);
 };

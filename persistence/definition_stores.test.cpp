@@ -48,7 +48,8 @@ struct fresh_db {
   }
 };
 
-record workflow(const std::string& id, const std::string& name, long long created, const std::string& ns = "") {
+record workflow(const std::string& id, const std::string& name, long long created,
+                const std::string& ns = "") {
   return {{"id", id},
           {"name", name},
           {"namespace", ns},

@@ -10,9 +10,9 @@ struct op_name {
 };
 
 constexpr op_name ops[] = {
-  {"eq", filter_op::eq}, {"neq", filter_op::neq}, {"gt", filter_op::gt},   {"gte", filter_op::gte},
-  {"lt", filter_op::lt}, {"lte", filter_op::lte}, {"in", filter_op::in},   {"nin", filter_op::nin},
-  {"has", filter_op::has},
+  {"eq", filter_op::eq},   {"neq", filter_op::neq}, {"gt", filter_op::gt},
+  {"gte", filter_op::gte}, {"lt", filter_op::lt},   {"lte", filter_op::lte},
+  {"in", filter_op::in},   {"nin", filter_op::nin}, {"has", filter_op::has},
 };
 
 } // namespace

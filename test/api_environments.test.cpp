@@ -50,7 +50,8 @@ TEST_CASE("bad environment bodies get Mistral's 400 texts") {
   CHECK(api_harness::body_of(unknown)["faultstring"] == "Unknown attribute for argument env: bogus");
   auto not_legal = h.call("POST", "/v2/environments", R"({"name": "e", "id": "x"})");
   CHECK(not_legal.status == 400);
-  CHECK(api_harness::body_of(not_legal)["faultstring"].get<std::string>().rfind("Please, check your environment", 0) == 0);
+  CHECK(api_harness::body_of(not_legal)["faultstring"].get<std::string>().rfind(
+          "Please, check your environment", 0) == 0);
   auto no_name = h.call("PUT", "/v2/environments", R"({"description": "x"})");
   CHECK(no_name.status == 400);
   CHECK(api_harness::body_of(no_name)["faultstring"] == "Name of the environment is not provided.");
@@ -81,7 +82,9 @@ TEST_CASE("environment lists page with a next link, select fields and filter") {
   REQUIRE(page["environments"].size() == 2);
   CHECK(page["environments"][0] == json{{"id", page["environments"][0]["id"]}, {"name", "a"}});
   std::string next = page["next"];
-  CHECK(next.rfind("http://127.0.0.1:8989/v2/environments?sort_keys=name,id&sort_dirs=asc,asc&limit=2&marker=", 0) == 0);
+  CHECK(
+    next.rfind("http://127.0.0.1:8989/v2/environments?sort_keys=name,id&sort_dirs=asc,asc&limit=2&marker=",
+               0) == 0);
   CHECK(next.find("&fields=id,name") != std::string::npos);
   auto rest = api_harness::body_of(h.call("GET", next.substr(next.find("/v2/"))));
   REQUIRE(rest["environments"].size() == 1);
@@ -95,10 +98,13 @@ TEST_CASE("environment lists page with a next link, select fields and filter") {
 
 TEST_CASE("environment list parameters are validated with Mistral's messages") {
   api_harness h;
-  auto msg = [&](const std::string& q) { return api_harness::body_of(h.call("GET", "/v2/environments?" + q))["faultstring"]; };
+  auto msg = [&](const std::string& q) {
+    return api_harness::body_of(h.call("GET", "/v2/environments?" + q))["faultstring"];
+  };
   CHECK(msg("limit=0") == "Limit must be positive.");
   CHECK(msg("sort_dirs=up") == "Unknown sort direction, must be 'desc' or 'asc'.");
-  CHECK(msg("sort_keys=name&sort_dirs=asc,desc") == "Length of sort_keys must be equal or greater than sort_dirs.");
+  CHECK(msg("sort_keys=name&sort_dirs=asc,desc") ==
+        "Length of sort_keys must be equal or greater than sort_dirs.");
   CHECK(msg("fields=nope") == "Some fields do not exist  [nope], please choose from [id, name, description, "
                               "variables, scope, project_id, created_at, updated_at]");
   CHECK(msg("bogus=1") == "Unknown argument: \"bogus\"");

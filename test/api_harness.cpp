@@ -33,8 +33,8 @@ api_harness::~api_harness() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-api::http_response api_harness::call(const std::string& method, const std::string& path, const std::string& body,
-                                     const std::string& content_type) {
+api::http_response api_harness::call(const std::string& method, const std::string& path,
+                                     const std::string& body, const std::string& content_type) {
   api::http_request req;
   req.method = method;
   auto q = path.find('?');

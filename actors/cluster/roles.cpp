@@ -73,8 +73,9 @@ result<role_set> parse_roles(const std::string& text) {
       }
     }
     if (!known)
-      return error(errc::invalid_input, "Invalid server name '" + name +
-                                            "'. Valid names are: all, api, engine, executor, notifier, event-engine");
+      return error(errc::invalid_input,
+                   "Invalid server name '" + name +
+                     "'. Valid names are: all, api, engine, executor, notifier, event-engine");
   }
   return set;
 }

@@ -191,8 +191,9 @@ result<std::string> where_clause(const table_def& t, const std::vector<filter>& 
         break;
       }
       case filter_op::has: {
-        std::string needle = f.values.empty() ? "" : (f.values[0].is_string() ? f.values[0].get<std::string>()
-                                                                              : f.values[0].dump());
+        std::string needle =
+          f.values.empty() ? ""
+                           : (f.values[0].is_string() ? f.values[0].get<std::string>() : f.values[0].dump());
         sql += c->name + " LIKE " + b.add_text("%" + needle + "%");
         break;
       }
@@ -219,7 +220,9 @@ bool is_unique_violation(const std::string& what) {
          what.find("duplicate key value") != std::string::npos;
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 // Splits a migration script into statements; `--` comments are dropped.
 std::vector<std::string> split_statements(const std::string& script) {
@@ -280,8 +283,8 @@ public:
           s << stmt;
         long long version = m.version, at = system_clock{}.now();
         std::string name = m.name;
-        s << "INSERT INTO schema_migrations(version, name, applied_at) VALUES(:v, :n, :a)", soci::use(version),
-          soci::use(name), soci::use(at);
+        s << "INSERT INTO schema_migrations(version, name, applied_at) VALUES(:v, :n, :a)",
+          soci::use(version), soci::use(name), soci::use(at);
         tr.commit();
         done.push_back({m.version, m.name});
       }
@@ -296,7 +299,8 @@ public:
       soci::session s(pool_);
       ensure_migration_table(s);
       std::vector<migration_info> out;
-      soci::rowset<soci::row> rows = (s.prepare << "SELECT version, name FROM schema_migrations ORDER BY version");
+      soci::rowset<soci::row> rows =
+        (s.prepare << "SELECT version, name FROM schema_migrations ORDER BY version");
       column version_col{"version", column_kind::integer}, name_col{"name", column_kind::text};
       for (const auto& r : rows)
         out.push_back({static_cast<int>(read_value(version_col, r, 0).get<long long>()),
@@ -427,7 +431,8 @@ private:
         const column* prev = t.find(order[j].column);
         all += prev->name + " = " + bind_value(b, *prev, m.value(prev->name, json()), false) + " AND ";
       }
-      all += c->name + (order[i].descending ? " < " : " > ") + bind_value(b, *c, m.value(c->name, json()), false);
+      all +=
+        c->name + (order[i].descending ? " < " : " > ") + bind_value(b, *c, m.value(c->name, json()), false);
       any += (any.empty() ? "(" : " OR (") + all + ")";
     }
     return "(" + any + ")";
