@@ -124,6 +124,40 @@ value fn_assert(call_args& c) {
   return obj;
 }
 
+/// call(name, args, kwargs[, receiver]): a call built from data.
+value fn_call(call_args& c) {
+  arity(c, 3, 4);
+  std::string name = str_arg(c, 0);
+  value args = iterable_arg(c, 1);
+  value kwargs = dict_arg(c, 2);
+  std::vector<node_ptr> nodes;
+  auto constant = [](const value& v) {
+    auto n = std::make_unique<node>();
+    n->kind = node_kind::constant;
+    n->constant = v;
+    return n;
+  };
+  args.for_each([&](const value& v) {
+    nodes.push_back(constant(v));
+    return true;
+  });
+  for (const auto& kv : kwargs.pairs()) {
+    auto m = std::make_unique<node>();
+    m->kind = node_kind::mapping;
+    auto key = constant(kv.first);
+    key->kind = node_kind::keyword;
+    key->name = py_str(kv.first);
+    m->args.push_back(std::move(key));
+    m->args.push_back(constant(kv.second));
+    nodes.push_back(std::move(m));
+  }
+  if (c.size() == 4) {
+    value receiver = c.get(3);
+    return c.ev.call_function(name, c.sc, &receiver, nodes, *c.node_at(0));
+  }
+  return c.ev.call_function(name, c.sc, nullptr, nodes, *c.node_at(0));
+}
+
 // ---- Mistral's functions (std_functions.py) -------------------------------------
 
 value unwrap(const result<json>& r) {
@@ -241,6 +275,7 @@ void register_system(table& t) {
   add(t, "unpack", fn_unpack, false, true);
   add(t, "def", fn_def, true, false);
   add(t, "assert", fn_assert, false, true);
+  add(t, "call", fn_call, true, false);
 }
 
 void register_mistral(table& t) {

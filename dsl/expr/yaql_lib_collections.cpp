@@ -508,10 +508,20 @@ value fn_select(call_args& c) {
 
 value fn_skip(call_args& c) {
   arity(c, 2, 2);
-  seq_t items = iterable_arg(c, 0).items();
+  value coll = iterable_arg(c, 0);
   std::int64_t n = int_arg(c, 1);
   if (n < 0)
     fail("Indices for islice() must be None or an integer: 0 <= x <= sys.maxsize.");
+  if (auto* gen = coll.endless()) {
+    auto rest = std::make_shared<infinite_seq>(*gen);
+    if (rest->counting) {
+      rest->start += rest->step * n;
+    } else {
+      std::rotate(rest->pattern.begin(), rest->pattern.begin() + n % rest->pattern.size(), rest->pattern.end());
+    }
+    return value::infinite(rest);
+  }
+  seq_t items = coll.items();
   seq_t out(items.begin() + std::min<std::size_t>(static_cast<std::size_t>(n), items.size()), items.end());
   return value::sequence(kind::iterator, std::move(out));
 }
@@ -667,6 +677,8 @@ value fn_min_coll(call_args& c) {
 value fn_first(call_args& c) {
   arity(c, 1, 2);
   value coll = iterable_arg(c, 0);
+  if (auto* gen = coll.endless())
+    return gen->at(0);
   if (coll.size() > 0)
     return coll.at(0);
   if (c.size() > 1)
@@ -738,8 +750,12 @@ value fn_range(call_args& c) {
 }
 
 value fn_sequence(call_args& c) {
-  (void)c;
-  fail("Collection length exceeds the iteration limit (infinite sequence)");
+  arity(c, 0, 2);
+  auto gen = std::make_shared<infinite_seq>();
+  gen->counting = true;
+  gen->start = c.size() > 0 ? int_arg(c, 0) : 0;
+  gen->step = c.size() > 1 ? int_arg(c, 1) : 1;
+  return value::infinite(gen);
 }
 
 /// orderBy state: the source items and the sort keys so far.
@@ -901,8 +917,11 @@ value fn_repeat(call_args& c) {
   arity(c, 1, 2);
   value x = c.get(0);
   std::int64_t times = c.size() > 1 ? int_arg(c, 1) : -1;
-  if (times < 0)
-    fail("Collection length exceeds the iteration limit (infinite repeat)");
+  if (times < 0) {
+    auto gen = std::make_shared<infinite_seq>();
+    gen->pattern = {x};
+    return value::infinite(gen);
+  }
   c.ev.tick(static_cast<std::size_t>(times));
   c.ev.charge(static_cast<std::size_t>(times) * sizeof(value));
   return value::sequence(kind::iterator, seq_t(static_cast<std::size_t>(times), x));
@@ -910,8 +929,12 @@ value fn_repeat(call_args& c) {
 
 value fn_cycle(call_args& c) {
   arity(c, 1, 1);
-  iterable_arg(c, 0);
-  fail("Collection length exceeds the iteration limit (infinite cycle)");
+  seq_t items = iterable_arg(c, 0).items();
+  if (items.empty())
+    return value::sequence(kind::iterator, {});
+  auto gen = std::make_shared<infinite_seq>();
+  gen->pattern = std::move(items);
+  return value::infinite(gen);
 }
 
 value fn_take_while(call_args& c) {

@@ -35,18 +35,70 @@ value fn_str(call_args& c) {
   return value::string(yaql_str(c.get(0)));
 }
 
+/// Case mapping for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic:
+/// the scripts workflow data uses in practice.
+char32_t map_case(char32_t cp, bool upper) {
+  if (cp < 0x80)
+    return upper ? static_cast<char32_t>(std::toupper(static_cast<int>(cp)))
+                 : static_cast<char32_t>(std::tolower(static_cast<int>(cp)));
+  auto shift = [&](char32_t lo_start, char32_t lo_end, char32_t up_start, char32_t up_end) -> char32_t {
+    if (upper && cp >= lo_start && cp <= lo_end)
+      return cp - lo_start + up_start;
+    if (!upper && cp >= up_start && cp <= up_end)
+      return cp - up_start + lo_start;
+    return 0;
+  };
+  if (cp == 0xd7 || cp == 0xf7)
+    return cp;
+  for (auto r : {shift(0xe0, 0xfe, 0xc0, 0xde), shift(0x3b1, 0x3c9, 0x391, 0x3a9), shift(0x430, 0x44f, 0x410, 0x42f),
+                 shift(0x450, 0x45f, 0x400, 0x40f)})
+    if (r && r != 0x3a2)
+      return r;
+  if (cp >= 0x100 && cp <= 0x17f && cp != 0x130 && cp != 0x131 && cp != 0x138 && cp != 0x149 && cp != 0x17f) {
+    bool odd_is_lower = !(cp >= 0x139 && cp <= 0x148) && !(cp >= 0x179);
+    bool is_lower = (cp % 2 == 1) == odd_is_lower;
+    if (upper && is_lower)
+      return cp - 1;
+    if (!upper && !is_lower)
+      return cp + 1;
+  }
+  return cp;
+}
+
+std::string change_case(const std::string& s, bool upper) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    auto b = static_cast<unsigned char>(s[i]);
+    std::size_t len = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (i + len > s.size())
+      len = 1;
+    char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1f) : len == 3 ? (b & 0x0f) : (b & 0x07);
+    for (std::size_t k = 1; k < len; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+    if (len == 1 || len == 2) {
+      char32_t m = map_case(cp, upper);
+      if (m < 0x80) {
+        out += static_cast<char>(m);
+      } else {
+        out += static_cast<char>(0xc0 | (m >> 6));
+        out += static_cast<char>(0x80 | (m & 0x3f));
+      }
+    } else {
+      out.append(s, i, len);
+    }
+    i += len;
+  }
+  return out;
+}
+
 value fn_to_upper(call_args& c) {
   arity(c, 1, 1);
-  std::string s = str_arg(c, 0);
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::toupper(ch); });
-  return value::string(std::move(s));
+  return value::string(change_case(str_arg(c, 0), true));
 }
 
 value fn_to_lower(call_args& c) {
   arity(c, 1, 1);
-  std::string s = str_arg(c, 0);
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  return value::string(std::move(s));
+  return value::string(change_case(str_arg(c, 0), false));
 }
 
 seq_t split_whitespace(const std::string& s, std::int64_t max_splits, bool from_right) {

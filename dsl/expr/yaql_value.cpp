@@ -65,6 +65,20 @@ value value::context(std::shared_ptr<scope> s) {
   return v;
 }
 
+value value::infinite(std::shared_ptr<const infinite_seq> gen) {
+  value v;
+  v.kind_ = kind::iterator;
+  v.seq_ = std::make_shared<const seq_t>();
+  v.inf_ = std::move(gen);
+  return v;
+}
+
+value infinite_seq::at(std::size_t i) const {
+  if (counting)
+    return value::integer(start + step * static_cast<std::int64_t>(i));
+  return pattern[i % pattern.size()];
+}
+
 value value::from_json(const json& j) {
   switch (j.type()) {
   case json::value_t::boolean: return boolean(j.get<bool>());
@@ -138,6 +152,13 @@ value value::at(std::size_t i) const {
 }
 
 void value::for_each(const std::function<bool(const value&)>& fn) const {
+  if (inf_) {
+    // Consumers that stop early work; the rest hit the iteration limit.
+    for (std::size_t i = 0; i < 10'000'000; ++i)
+      if (!fn(inf_->at(i)))
+        return;
+    throw std::runtime_error("Collection length exceeds the iteration limit");
+  }
   if (ref_) {
     if (ref_->is_array()) {
       for (const auto& item : *ref_)
@@ -163,6 +184,8 @@ void value::for_each(const std::function<bool(const value&)>& fn) const {
 }
 
 seq_t value::items() const {
+  if (inf_)
+    throw std::runtime_error("Collection length exceeds the iteration limit (endless iterator)");
   if (seq_ && !ref_)
     return *seq_;
   seq_t out;
@@ -462,6 +485,8 @@ void check_output_hashable(const value& v) {
 json to_json(const value& v) {
   if (const json* r = v.json_ref())
     return *r;
+  if (v.endless())
+    throw std::runtime_error("Collection length exceeds the iteration limit (endless iterator)");
   switch (v.type()) {
   case kind::null: return nullptr;
   case kind::boolean: return v.as_bool();

@@ -49,6 +49,16 @@ struct regex_obj {
   std::shared_ptr<const void> compiled; ///< std::regex, type-erased to keep this header light
 };
 
+/// An endless iterator (sequence(), repeat() without a count, cycle()):
+/// only prefix consumers (take, limit, first, takeWhile) may read it.
+struct infinite_seq {
+  seq_t pattern;           ///< items repeated forever (repeat, cycle)
+  bool counting = false;   ///< sequence(start, step) instead of a pattern
+  std::int64_t start = 0, step = 1;
+  /// Item i of the endless sequence.
+  value at(std::size_t i) const;
+};
+
 /// One YAQL value. Cheap to copy: scalars are inline, containers are shared
 /// and immutable, input JSON is referenced.
 class value {
@@ -64,6 +74,10 @@ public:
   static value dict(dict_t items);
   static value regex(std::shared_ptr<const regex_obj> r);
   static value context(std::shared_ptr<scope> s);
+  /// An endless iterator.
+  static value infinite(std::shared_ptr<const infinite_seq> gen);
+  /// The endless generator behind this iterator, or null.
+  const infinite_seq* endless() const noexcept { return inf_.get(); }
   /// Borrows a JSON node (strings, arrays, objects) or converts a scalar.
   static value from_json(const json& j);
   /// Copies a JSON value into owned storage (for data that does not outlive the call).
@@ -121,6 +135,7 @@ private:
   std::shared_ptr<const regex_obj> regex_;
   std::shared_ptr<scope> ctx_;
   std::shared_ptr<const void> aux_;
+  std::shared_ptr<const infinite_seq> inf_;
 };
 
 /// Python's ==, including tuple != list and 1 == 1.0 == True.
