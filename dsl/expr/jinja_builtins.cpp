@@ -173,6 +173,8 @@ std::string py_title(const std::string& s) {
   return out;
 }
 
+}  // namespace
+
 std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -187,6 +189,8 @@ std::string html_escape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
 
 std::string url_quote(const std::string& s, bool for_qs) {
   static const char* hex = "0123456789ABCDEF";
@@ -651,7 +655,9 @@ FILTER(f_groupby) {
     std::size_t m = n;
     while (m < idx.size() && equal(keys[idx[m]], k)) group.push_back(list[idx[m++]]);
     value grouper = cs ? k : out_key(ev, group.front());
-    out.push_back(value::tuple({grouper, value::list(std::move(group))}));
+    value t = value::tuple({grouper, value::list(std::move(group))});
+    t.s = "_GroupTuple"; // has .grouper and .list
+    out.push_back(std::move(t));
     n = m;
   }
   return value::list(std::move(out));
@@ -1566,21 +1572,27 @@ const std::unordered_set<std::string>& str_methods() {
 }
 
 value dict_method(evaluator&, const value& d, const std::string& m, call_args& a) {
+  // keys/values/items are views in Python: lists here, printed as dict_keys([...])
+  auto view = [](const char* name, std::vector<value> v) {
+    value r = value::list(std::move(v));
+    r.s = name;
+    return r;
+  };
   if (m == "keys") {
     bind_args(a, {}, "keys");
-    return value::list(iterate(d));
+    return view("dict_keys", iterate(d));
   }
   if (m == "values") {
     bind_args(a, {}, "values");
     std::vector<value> out;
     for (auto& [k, x] : items(d)) out.push_back(x);
-    return value::list(std::move(out));
+    return view("dict_values", std::move(out));
   }
   if (m == "items") {
     bind_args(a, {}, "items");
     std::vector<value> out;
     for (auto& [k, x] : items(d)) out.push_back(value::tuple({k, x}));
-    return value::list(std::move(out));
+    return view("dict_items", std::move(out));
   }
   if (m == "get") {
     if (a.pos.empty() || a.pos.size() > 2 || !a.kw.empty())

@@ -26,6 +26,9 @@ std::optional<value> find_method(const value& obj, const std::string& name);
 std::vector<std::optional<value>> bind_args(call_args& a, std::initializer_list<const char*> params,
                                             const char* fname);
 
+/// markupsafe.escape of text.
+std::string html_escape(const std::string& s);
+
 /// Python's int() of a value used as an argument (TypeError otherwise).
 int_t to_index(const value& v, const char* what);
 

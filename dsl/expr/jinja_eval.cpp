@@ -3,6 +3,7 @@
 #include "dsl/expr/jinja_builtins.hpp"
 #include "dsl/expr/py_value.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -464,6 +465,8 @@ value evaluator::getattr(const value& obj, const std::string& name) {
   if (obj.is_map()) {
     if (auto got = map_get(obj, value::string(name))) return *got;
   }
+  if (obj.k == vkind::tuple && obj.s == "_GroupTuple" && (name == "grouper" || name == "list"))
+    return (*obj.seq)[name == "grouper" ? 0 : 1];
   return value::undefined("'" + object_type_repr(obj) + "' has no attribute '" + name + "'");
 }
 
@@ -566,6 +569,7 @@ value evaluator::eval_filter(const node& n) {
   else if (block_subject_) subject = *block_subject_;
   call_args args = eval_args(n);
   tick();
+  if (!n.filter) raise("TemplateRuntimeError", "No filter named '" + n.name + "' found.");
   return n.filter(*this, subject, args);
 }
 
@@ -573,6 +577,7 @@ bool evaluator::eval_test(const node& n) {
   value subject = eval(*n.a);
   call_args args = eval_args(n);
   tick();
+  if (!n.test) raise("TemplateRuntimeError", "No test named '" + n.name + "' found.");
   return n.test(*this, subject, args);
 }
 
@@ -648,7 +653,7 @@ value evaluator::eval(const node& n) {
     std::string out;
     for (auto& k : n.kids) {
       value v = eval(*k);
-      check_defined(v);
+      if (!v.is_lenient()) check_defined(v);
       out += str(v);
       check_size(out.size());
     }
@@ -658,7 +663,7 @@ value evaluator::eval(const node& n) {
   case nk::condexpr:
     if (truthy(eval(*n.a))) return eval(*n.b);
     if (n.c) return eval(*n.c);
-    return value::undefined("the inline if-expression on line " + std::to_string(n.line) +
+    return value::lenient_undefined("the inline if-expression on line " + std::to_string(n.line) +
                             " evaluated to false and no else section was defined.");
   case nk::list:
   case nk::tuple: {
@@ -709,8 +714,8 @@ void evaluator::exec_one(const node& n, std::string& out) {
         out += k->name;
       } else {
         value v = eval(*k);
-        check_defined(v);
-        out += str(v);
+        if (!v.is_lenient()) check_defined(v);
+        out += autoescape_ ? html_escape(str(v)) : str(v);
       }
       check_size(out.size());
     }
@@ -744,14 +749,18 @@ void evaluator::exec_one(const node& n, std::string& out) {
     return;
   }
   case nk::scope: {
+    bool saved = autoescape_;
+    if (n.a) autoescape_ = truthy(eval(*n.a));
     frames_.emplace_back();
     try {
       exec(n.body, out);
     } catch (...) {
       frames_.pop_back();
+      autoescape_ = saved;
       throw;
     }
     frames_.pop_back();
+    autoescape_ = saved;
     return;
   }
   case nk::macro: set_local(n.name, make_macro(n)); return;
@@ -835,6 +844,12 @@ value evaluator::make_macro(const node& n) {
         }
         ev.set_local(pname, v);
       }
+      auto uses = [m](const char* name) { return std::find(m->ops.begin(), m->ops.end(), name) != m->ops.end(); };
+      if (a.pos.size() > nargs && !uses("varargs"))
+        raise("TypeError", "macro '" + m->name + "' takes not more than " + std::to_string(nargs) + " argument(s)");
+      for (auto& [k, v] : kw)
+        if (!uses("kwargs") && !(k == "caller" && uses("caller")))
+          raise("TypeError", "macro '" + m->name + "' takes no keyword argument '" + k + "'");
       std::vector<value> extra;
       for (std::size_t k = nargs; k < a.pos.size(); ++k) extra.push_back(a.pos[k]);
       ev.set_local("varargs", value::tuple(extra));

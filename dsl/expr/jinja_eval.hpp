@@ -62,6 +62,7 @@ private:
   std::int64_t max_items_;
   int depth_ = 0;
   const value* block_subject_ = nullptr; ///< body text of a filter/set block
+  bool autoescape_ = false;              ///< inside {% autoescape true %}
 
   value lookup(const std::string& name) const;
   void assign(const node& target, const value& v);

@@ -3,6 +3,7 @@
 #include "dsl/expr/jinja_builtins.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <set>
 
@@ -651,8 +652,8 @@ private:
     else if (tag == "block") n = parse_block();
     else if (tag == "autoescape") {
       int line = next().line;
-      auto e = parse_expression();
       n = make(nk::scope, line);
+      n->a = parse_expression();
       n->body = parse_statements({"endautoescape"}, true);
     } else {
       // extends, include, import, from need a template loader: Mistral has none
@@ -739,6 +740,7 @@ private:
     n->name = parse_assign_target(true, true, {})->name;
     parse_signature(*n);
     n->body = parse_statements({"endmacro"}, true);
+    mark_special_names(*n);
     return n;
   }
 
@@ -748,7 +750,30 @@ private:
     n->a = parse_expression();
     if (n->a->kind != nk::call) syntax_error("expected call", n->line);
     n->body = parse_statements({"endcall"}, true);
+    mark_special_names(*n);
     return n;
+  }
+
+  /// Records in `ops` whether a macro body reads varargs, kwargs or caller:
+  /// Jinja only accepts extra arguments when it does.
+  static void mark_special_names(node& m) {
+    bool seen[3] = {false, false, false};
+    static const char* names[3] = {"varargs", "kwargs", "caller"};
+    std::vector<const node*> todo;
+    for (auto& b : m.body) todo.push_back(b.get());
+    while (!todo.empty()) {
+      const node* x = todo.back();
+      todo.pop_back();
+      if (!x) continue;
+      if (x->kind == nk::name)
+        for (int k = 0; k < 3; ++k) seen[k] = seen[k] || x->name == names[k];
+      for (const node_ptr* p : {&x->a, &x->b, &x->c, &x->d}) todo.push_back(p->get());
+      for (auto* l : {&x->kids, &x->vals, &x->body, &x->else_})
+        for (auto& c : *l) todo.push_back(c.get());
+      for (auto& kw : x->kwargs) todo.push_back(kw.second.get());
+    }
+    for (int k = 0; k < 3; ++k)
+      if (seen[k]) m.ops.push_back(names[k]);
   }
 
   node_ptr parse_filter_block() {
@@ -979,6 +1004,11 @@ private:
     } else if (t.type == tok::integer || t.type == tok::floating) {
       n = make(nk::constant, t.line);
       n->constant = t.type == tok::integer ? value::integer(t.ival) : value::floating(t.fval);
+      if (t.type == tok::floating && std::isinf(t.fval)) {
+        // Jinja's generated code spells an overflowing literal `inf`: a name
+        n->kind = nk::name;
+        n->name = "inf";
+      }
       next();
     } else if (is_op("(")) {
       next();
@@ -1203,31 +1233,39 @@ private:
   }
 };
 
-void resolve_list(node_list& l) {
+void resolve_list(node_list& l, bool soft) {
   for (auto& n : l)
-    if (n) resolve_names(*n);
+    if (n) resolve_names(*n, soft);
 }
 
 } // namespace
 
-void resolve_names(node& n) {
+void resolve_names(node& n, bool soft) {
   if (n.kind == nk::filter) {
     n.filter = find_filter(n.name);
-    if (!n.filter) raise("TemplateAssertionError", "No filter named '" + n.name + "'.");
+    if (!n.filter && !soft) raise("TemplateAssertionError", "No filter named '" + n.name + "'.");
   } else if (n.kind == nk::test) {
     n.test = find_test(n.name);
-    if (!n.test) raise("TemplateAssertionError", "No test named '" + n.name + "'.");
+    if (!n.test && !soft) raise("TemplateAssertionError", "No test named '" + n.name + "'.");
   }
+  bool here = soft || n.kind == nk::if_ || n.kind == nk::condexpr;
+  // loops, macros, blocks and scopes compile their bodies in a fresh frame
+  bool inner = n.kind == nk::if_ ? true
+               : (n.kind == nk::for_ || n.kind == nk::with || n.kind == nk::macro ||
+                  n.kind == nk::call_block || n.kind == nk::filter_block || n.kind == nk::assign_block ||
+                  n.kind == nk::scope)
+                 ? false
+                 : here;
   for (node_ptr* p : {&n.a, &n.b, &n.c, &n.d})
-    if (*p) resolve_names(**p);
-  resolve_list(n.kids);
-  resolve_list(n.vals);
-  for (auto& kw : n.kwargs) resolve_names(*kw.second);
-  resolve_list(n.body);
-  resolve_list(n.else_);
+    if (*p) resolve_names(**p, here);
+  resolve_list(n.kids, here);
+  resolve_list(n.vals, here);
+  for (auto& kw : n.kwargs) resolve_names(*kw.second, here);
+  resolve_list(n.body, inner);
+  resolve_list(n.else_, inner);
 }
 
-void resolve_names(node_list& body) { resolve_list(body); }
+void resolve_names(node_list& body, bool soft) { resolve_list(body, soft); }
 
 node_list parse_template(std::string_view source) {
   lexer lx(source);

@@ -20,7 +20,9 @@ node_ptr parse_expression(std::string_view source);
 
 /// Resolves filter and test names, as Jinja's compiler does: an unknown
 /// name raises TemplateAssertionError ("No filter named 'x'.").
-void resolve_names(node_list& body);
-void resolve_names(node& n);
+/// Inside an `if` or an inline if-expression (Jinja's "soft" frames) an
+/// unknown name is left for run time, where calling it fails.
+void resolve_names(node_list& body, bool soft = false);
+void resolve_names(node& n, bool soft = false);
 
 } // namespace mistral::expr::jinja

@@ -87,6 +87,12 @@ value value::undefined(std::string message, bool security) {
   return r;
 }
 
+value value::lenient_undefined(std::string message) {
+  value r = undefined(std::move(message));
+  r.i = 1;
+  return r;
+}
+
 value value::callable(std::string name, native_fn f) {
   value r;
   r.k = vkind::callable;
@@ -188,7 +194,9 @@ std::string object_type_repr(const value& v) {
 
 bool truthy(const value& v) {
   switch (v.k) {
-  case vkind::undefined: fail_undefined(v);
+  case vkind::undefined:
+    if (v.is_lenient()) return false;
+    fail_undefined(v);
   case vkind::none: return false;
   case vkind::boolean: return v.b;
   case vkind::integer: return v.i != 0;
@@ -231,7 +239,9 @@ std::vector<std::string> u8_chars(const std::string& s) {
 
 std::size_t length(const value& v) {
   switch (v.k) {
-  case vkind::undefined: fail_undefined(v);
+  case vkind::undefined:
+    if (v.is_lenient()) return 0;
+    fail_undefined(v);
   case vkind::string: return u8_length(v.s);
   case vkind::list:
   case vkind::tuple: return v.seq->size();
@@ -246,7 +256,9 @@ std::size_t length(const value& v) {
 std::vector<value> iterate(const value& v) {
   std::vector<value> out;
   switch (v.k) {
-  case vkind::undefined: fail_undefined(v);
+  case vkind::undefined:
+    if (v.is_lenient()) return out;
+    fail_undefined(v);
   case vkind::string:
     for (auto& c : u8_chars(v.s)) out.push_back(value::string(std::move(c)));
     return out;
@@ -375,13 +387,15 @@ std::string repr(const value& v) {
   case vkind::list:
   case vkind::tuple: {
     bool tup = v.k == vkind::tuple;
-    std::string out = tup ? "(" : "[";
+    std::string out = v.s.empty() || tup ? "" : v.s + "(";
+    out += tup ? "(" : "[";
     for (std::size_t n = 0; n < v.seq->size(); ++n) {
       if (n) out += ", ";
       out += repr((*v.seq)[n]);
     }
     if (tup && v.seq->size() == 1) out += ",";
-    return out + (tup ? ")" : "]");
+    out += tup ? ")" : "]";
+    return v.s.empty() || tup ? out : out + ")";
   }
   case vkind::dict: {
     std::string out = "{";
@@ -403,6 +417,7 @@ std::string repr(const value& v) {
 
 std::string str(const value& v) {
   if (v.k == vkind::string) return v.s;
+  if (v.is_lenient()) return "";
   return repr(v);
 }
 

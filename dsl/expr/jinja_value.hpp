@@ -98,6 +98,8 @@ struct value {
   static value tuple(std::vector<value> v);
   static value dict(dict_t d);
   static value undefined(std::string message, bool security = false);
+  /// Jinja's plain Undefined (an if-expression without else): prints as ''.
+  static value lenient_undefined(std::string message);
   static value callable(std::string name, native_fn f);
   /// A value for a node of JSON that outlives it (the data context).
   static value ref(const json& node);
@@ -107,6 +109,7 @@ struct value {
   static value of_view(const data_view& v);
 
   bool is_undefined() const { return k == vkind::undefined; }
+  bool is_lenient() const { return k == vkind::undefined && i == 1; }
   bool is_str() const { return k == vkind::string; }
   bool is_int() const { return k == vkind::integer; }
   bool is_num() const {
