@@ -51,9 +51,9 @@ std::string lower_ascii(std::string s) {
   return s;
 }
 
-std::string upper_ascii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
+/// True for a character Python counts as a letter (ASCII or any non-ASCII).
+bool is_letter(const std::string& ch) {
+  return ch.size() > 1 || std::isalpha(static_cast<unsigned char>(ch[0]));
 }
 
 bool py_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
@@ -136,8 +136,9 @@ std::vector<value> py_split(const std::string& s, const std::optional<value>& se
 }
 
 std::string capitalize(const std::string& s) {
-  std::string out = lower_ascii(s);
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  auto chars = u8_chars(s);
+  std::string out;
+  for (std::size_t n = 0; n < chars.size(); ++n) out += n ? u8_lower(chars[n]) : u8_upper(chars[n]);
   return out;
 }
 
@@ -145,16 +146,15 @@ std::string title_case(const std::string& s) {
   // Jinja's do_title: split on runs of [-\s({\[<] and capitalise each item
   std::string out;
   bool start = true;
-  for (char c : s) {
-    bool sep = c == '-' || py_space(c) || c == '(' || c == '{' || c == '[' || c == '<';
+  for (auto& ch : u8_chars(s)) {
+    char c = ch[0];
+    bool sep = ch.size() == 1 && (c == '-' || py_space(c) || c == '(' || c == '{' || c == '[' || c == '<');
     if (sep) {
-      out += c;
+      out += ch;
       start = true;
-    } else if (start) {
-      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      start = false;
     } else {
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out += start ? u8_upper(ch) : u8_lower(ch);
+      start = false;
     }
   }
   return out;
@@ -164,10 +164,9 @@ std::string title_case(const std::string& s) {
 std::string py_title(const std::string& s) {
   std::string out;
   bool prev_cased = false;
-  for (char c : s) {
-    bool alpha = std::isalpha(static_cast<unsigned char>(c)) != 0;
-    if (alpha) out += static_cast<char>(prev_cased ? std::tolower(static_cast<unsigned char>(c)) : std::toupper(static_cast<unsigned char>(c)));
-    else out += c;
+  for (auto& ch : u8_chars(s)) {
+    bool alpha = is_letter(ch);
+    out += alpha ? (prev_cased ? u8_lower(ch) : u8_upper(ch)) : ch;
     prev_cased = alpha;
   }
   return out;
@@ -303,7 +302,7 @@ std::vector<value> attribute_parts(const value& attr) {
 }
 
 value ignore_case(const value& v) {
-  if (v.is_str()) return value::string(lower_ascii(v.s));
+  if (v.is_str()) return value::string(u8_lower(v.s));
   return v;
 }
 
@@ -756,13 +755,13 @@ FILTER(f_list) {
 FILTER(f_lower) {
   (void)ev;
   bind_args(a, {}, "do_lower");
-  return value::string(lower_ascii(need_str(v)));
+  return value::string(u8_lower(need_str(v)));
 }
 
 FILTER(f_upper) {
   (void)ev;
   bind_args(a, {}, "do_upper");
-  return value::string(upper_ascii(need_str(v)));
+  return value::string(u8_upper(need_str(v)));
 }
 
 value min_max(evaluator& ev, value& v, call_args& a, bool want_max) {
@@ -1302,7 +1301,9 @@ value g_range(evaluator& ev, call_args& a) {
   std::vector<value> out;
   out.reserve(static_cast<std::size_t>(count));
   for (int_t k = 0; k < count; ++k) out.push_back(value::integer(start + k * step));
-  return value::list(std::move(out));
+  value r = value::list(std::move(out));
+  r.s = "=range(" + int_to_string(start) + ", " + int_to_string(stop) + (step != 1 ? ", " + int_to_string(step) : "") + ")";
+  return r;
 }
 
 value g_dict(evaluator& ev, call_args& a) {
@@ -1374,13 +1375,13 @@ bool is_mistral_function(const std::string& name) {
 
 value str_method(evaluator& ev, const std::string& s, const std::string& m, call_args& a) {
   auto p1 = [&](const char* n) { return bind_args(a, {n}, m.c_str()); };
-  if (m == "upper") return bind_args(a, {}, "upper"), value::string(upper_ascii(s));
-  if (m == "lower" || m == "casefold") return bind_args(a, {}, "lower"), value::string(lower_ascii(s));
+  if (m == "upper") return bind_args(a, {}, "upper"), value::string(u8_upper(s));
+  if (m == "lower" || m == "casefold") return bind_args(a, {}, "lower"), value::string(u8_lower(s));
   if (m == "capitalize") return value::string(capitalize(s));
   if (m == "title") return value::string(py_title(s));
   if (m == "swapcase") {
-    std::string o = s;
-    for (auto& c : o) c = std::isupper(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : static_cast<char>(std::toupper(c));
+    std::string o;
+    for (auto& ch : u8_chars(s)) o += u8_upper(ch) == ch ? u8_lower(ch) : u8_upper(ch);
     return value::string(o);
   }
   if (m == "strip" || m == "lstrip" || m == "rstrip") {

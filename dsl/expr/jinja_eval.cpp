@@ -13,7 +13,7 @@ namespace mistral::expr::jinja {
 namespace {
 
 // Safety caps used when eval_env::lim leaves a limit unset (< 0).
-constexpr std::uint64_t default_max_steps = 20'000'000;
+constexpr std::uint64_t default_max_steps = 10'000'000;
 constexpr std::uint64_t default_max_bytes = 64ull << 20;
 constexpr std::int64_t default_max_items = 10'000'000;
 /// Python's default recursion limit shows up as ~100 nested macro calls.
@@ -890,8 +890,14 @@ void evaluator::exec_for(const node& n, std::string& out) {
     frames_.back().clear();
     std::size_t len = items.size();
     auto changed_last = std::make_shared<std::optional<value>>();
+    bool wants_loop = !n.ops.empty() && n.ops.back() == "loop";
     for (std::size_t k = 0; k < len; ++k) {
       tick();
+      if (!wants_loop) {
+        assign(*n.a, items[k]);
+        exec(n.body, out);
+        continue;
+      }
       dict_t loop;
       auto put = [&](const char* key, value v) { loop.items.emplace_back(value::string(key), std::move(v)); };
       put("index", value::integer(static_cast<int_t>(k + 1)));

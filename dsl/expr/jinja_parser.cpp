@@ -671,6 +671,7 @@ private:
     if (skip_name("if")) n->c = parse_expression();
     n->flag = skip_name("recursive");
     n->body = parse_statements({"endfor", "else"}, false);
+    mark_special_names(*n);
     if (next().text == "endfor") return n;
     n->else_ = parse_statements({"endfor"}, true);
     return n;
@@ -754,11 +755,12 @@ private:
     return n;
   }
 
-  /// Records in `ops` whether a macro body reads varargs, kwargs or caller:
-  /// Jinja only accepts extra arguments when it does.
+  /// Records in `ops` whether a macro body reads varargs, kwargs or caller
+  /// (Jinja only accepts extra arguments when it does), or whether a loop
+  /// body reads `loop` (only then is the loop object built).
   static void mark_special_names(node& m) {
-    bool seen[3] = {false, false, false};
-    static const char* names[3] = {"varargs", "kwargs", "caller"};
+    bool seen[4] = {false, false, false, false};
+    static const char* names[4] = {"varargs", "kwargs", "caller", "loop"};
     std::vector<const node*> todo;
     for (auto& b : m.body) todo.push_back(b.get());
     while (!todo.empty()) {
@@ -766,13 +768,13 @@ private:
       todo.pop_back();
       if (!x) continue;
       if (x->kind == nk::name)
-        for (int k = 0; k < 3; ++k) seen[k] = seen[k] || x->name == names[k];
+        for (int k = 0; k < 4; ++k) seen[k] = seen[k] || x->name == names[k];
       for (const node_ptr* p : {&x->a, &x->b, &x->c, &x->d}) todo.push_back(p->get());
       for (auto* l : {&x->kids, &x->vals, &x->body, &x->else_})
         for (auto& c : *l) todo.push_back(c.get());
       for (auto& kw : x->kwargs) todo.push_back(kw.second.get());
     }
-    for (int k = 0; k < 3; ++k)
+    for (int k = 0; k < 4; ++k)
       if (seen[k]) m.ops.push_back(names[k]);
   }
 

@@ -237,6 +237,103 @@ std::vector<std::string> u8_chars(const std::string& s) {
   return out;
 }
 
+namespace {
+
+unsigned decode_cp(const std::string& s, std::size_t& n) {
+  auto c = static_cast<unsigned char>(s[n]);
+  std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  unsigned cp = len == 1 ? c : c & (0xFF >> (len + 1));
+  for (std::size_t m = 1; m < len && n + m < s.size(); ++m)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[n + m]) & 0x3F);
+  n += len;
+  return cp;
+}
+
+void encode_cp(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+/// Latin Extended-A pairs upper case on the even code point, except in the
+/// ranges where the odd one is upper case.
+bool ext_a_odd_upper(unsigned cp) { return (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E); }
+
+unsigned to_upper_cp(unsigned cp) {
+  if (cp >= 'a' && cp <= 'z') return cp - 32;
+  if (cp < 0x80) return cp;
+  if ((cp >= 0xE0 && cp <= 0xFE && cp != 0xF7)) return cp - 32;
+  if (cp == 0xFF) return 0x178;
+  if (cp == 0xB5) return 0x39C;
+  if (cp >= 0x100 && cp <= 0x17F && cp != 0x130 && cp != 0x131 && cp != 0x138 && cp != 0x149 && cp != 0x17F) {
+    bool odd_upper = ext_a_odd_upper(cp);
+    bool is_lower = odd_upper ? (cp % 2 == 0) : (cp % 2 == 1);
+    return is_lower ? cp - 1 : cp;
+  }
+  if (cp == 0x131) return 'I';
+  if (cp == 0x17F) return 'S';
+  if (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2) return cp - 32;
+  if (cp == 0x3C2) return 0x3A3;
+  if (cp >= 0x3AC && cp <= 0x3AF) return cp == 0x3AC ? 0x386 : cp - 37;
+  if (cp >= 0x430 && cp <= 0x44F) return cp - 32;
+  if (cp >= 0x450 && cp <= 0x45F) return cp - 80;
+  return cp;
+}
+
+unsigned to_lower_cp(unsigned cp) {
+  if (cp >= 'A' && cp <= 'Z') return cp + 32;
+  if (cp < 0x80) return cp;
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 32;
+  if (cp == 0x178) return 0xFF;
+  if (cp >= 0x100 && cp <= 0x17F && cp != 0x130 && cp != 0x131 && cp != 0x138 && cp != 0x149 && cp != 0x17F) {
+    bool odd_upper = ext_a_odd_upper(cp);
+    bool is_upper = odd_upper ? (cp % 2 == 1) : (cp % 2 == 0);
+    return is_upper ? cp + 1 : cp;
+  }
+  if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) return cp + 32;
+  if (cp == 0x386) return 0x3AC;
+  if (cp >= 0x388 && cp <= 0x38A) return cp + 37;
+  if (cp >= 0x410 && cp <= 0x42F) return cp + 32;
+  if (cp >= 0x400 && cp <= 0x40F) return cp + 80;
+  return cp;
+}
+
+} // namespace
+
+std::string u8_upper(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t n = 0; n < s.size();) {
+    unsigned cp = decode_cp(s, n);
+    if (cp == 0xDF) out += "SS"; // German sharp s upper-cases to two letters
+    else encode_cp(out, to_upper_cp(cp));
+  }
+  return out;
+}
+
+std::string u8_lower(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t n = 0; n < s.size();) {
+    unsigned cp = decode_cp(s, n);
+    if (cp == 0x130) out += "i\xcc\x87"; // İ lower-cases to i + combining dot
+    else encode_cp(out, to_lower_cp(cp));
+  }
+  return out;
+}
+
 std::size_t length(const value& v) {
   switch (v.k) {
   case vkind::undefined:
@@ -386,6 +483,7 @@ std::string repr(const value& v) {
   case vkind::string: return py_repr(json(v.s));
   case vkind::list:
   case vkind::tuple: {
+    if (!v.s.empty() && v.s[0] == '=') return v.s.substr(1); // a range: its own repr
     bool tup = v.k == vkind::tuple;
     std::string out = v.s.empty() || tup ? "" : v.s + "(";
     out += tup ? "(" : "[";
@@ -398,14 +496,14 @@ std::string repr(const value& v) {
     return v.s.empty() || tup ? out : out + ")";
   }
   case vkind::dict: {
-    std::string out = "{";
+    std::string out = v.b ? "<Namespace {" : "{";
     bool first = true;
     for (auto& [k, x] : v.map->items) {
       if (!first) out += ", ";
       first = false;
       out += repr(k) + ": " + repr(x);
     }
-    return out + "}";
+    return out + (v.b ? "}>" : "}");
   }
   case vkind::jlist:
   case vkind::jdict: return py_repr(*v.j);
@@ -473,7 +571,9 @@ json to_json(const value& v) {
   case vkind::none: return nullptr;
   case vkind::boolean: return v.b;
   case vkind::integer: return int_json(v.i);
-  case vkind::floating: return v.f;
+  case vkind::floating:
+    if (!std::isfinite(v.f)) raise("ValueError", "Out of range float values are not JSON compliant");
+    return v.f;
   case vkind::string: return v.s;
   case vkind::list:
   case vkind::tuple: {

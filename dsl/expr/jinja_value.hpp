@@ -163,6 +163,11 @@ std::size_t u8_length(const std::string& s);
 /// Splits UTF-8 text into code points.
 std::vector<std::string> u8_chars(const std::string& s);
 
+/// Python's str.upper() / str.lower() for ASCII, Latin-1, Latin Extended-A,
+/// Greek and Cyrillic text (other characters are kept).
+std::string u8_upper(const std::string& s);
+std::string u8_lower(const std::string& s);
+
 /// The int value of a bool/int, or nullopt.
 std::optional<int_t> as_int(const value& v);
 /// The numeric value of a bool/int/float, or nullopt.
