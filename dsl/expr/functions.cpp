@@ -148,7 +148,7 @@ bool looks_like_yaml_scalar(const std::string& s) {
   // Plain scalars PyYAML's resolver would read back as something other than
   // a string must be quoted.
   static const std::regex special(
-    R"(^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|=)$)");
+    R"(^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|=)$)");
   static const std::regex number(
     R"(^(?:[-+]?(?:0|[1-9][0-9_]*)|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$)");
   static const std::regex floating(

@@ -1,5 +1,7 @@
 #include "dsl/expr/yaql_eval.hpp"
 
+#include "dsl/expr/yaql_lib.hpp"
+
 #include <cmath>
 
 namespace mistral::expr::yaql {
@@ -164,6 +166,8 @@ value evaluator::eval(const node& n, const scope_ptr& sc) {
     value v = eval(*n.args[0], sc);
     if (n.name == "not")
       return value::boolean(!truthy(v));
+    if (v.is(kind::timespan))
+      return n.name == "-" ? value::timespan(-v.micros()) : v;
     if (!v.is_number())
       fail("unary operator " + n.name + " needs a number, got " + type_name(v));
     if (n.name == "+")
@@ -226,6 +230,10 @@ value evaluator::attribute(const value& receiver, const std::string& name) {
     if (!v)
       fail("'" + name + "'"); // Python's KeyError text
     return *v;
+  }
+  if (receiver.is(kind::datetime) || receiver.is(kind::timespan)) {
+    if (auto v = lib::datetime_property(receiver, name))
+      return *v;
   }
   if (receiver.is_iterable()) {
     seq_t out;
@@ -451,6 +459,11 @@ value evaluator::op_binary(const std::string& op, const value& a, const value& b
     return value::boolean(equal(a, b));
   if (op == "!=")
     return value::boolean(!equal(a, b));
+  if (a.is(kind::datetime) || a.is(kind::timespan) || b.is(kind::datetime) || b.is(kind::timespan)) {
+    if (auto v = lib::datetime_binary(op, a, b))
+      return *v;
+    fail("operator " + op + " is not defined for " + type_name(a) + " and " + type_name(b));
+  }
   if (op == "<" || op == ">" || op == "<=" || op == ">=")
     return value::boolean(compare(op, a, b));
   if (a.is_number() && b.is_number())

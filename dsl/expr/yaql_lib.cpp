@@ -306,6 +306,7 @@ const std::unordered_map<std::string, std::vector<builtin>>& library() {
     lib::register_math(t);
     lib::register_regex(t);
     lib::register_mistral(t);
+    lib::register_datetime(t);
     return t;
   }();
   return table;

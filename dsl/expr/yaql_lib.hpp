@@ -5,6 +5,7 @@
 
 #include "dsl/expr/yaql_eval.hpp"
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +26,12 @@ void register_math(table& t);
 void register_system(table& t);
 void register_regex(table& t);
 void register_mistral(table& t);
+void register_datetime(table& t);
+
+/// A property of a datetime or timespan (`.year`, `.seconds`...), if it has one.
+std::optional<value> datetime_property(const value& v, const std::string& name);
+/// An operator over datetimes and timespans, if one applies.
+std::optional<value> datetime_binary(const std::string& op, const value& a, const value& b);
 
 /// Argument checks: each throws no_match when the argument has the wrong type.
 void arity(call_args& c, std::size_t min, std::size_t max);

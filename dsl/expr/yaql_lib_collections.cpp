@@ -28,11 +28,6 @@ value fn_list(call_args& c) {
   seq_t out;
   for (std::size_t i = 0; i < c.size(); ++i)
     flatten_iterators(c.get(i), out);
-  // list(x) delegates to toList, so a single iterable argument is converted.
-  if (c.size() == 1 && out.size() == 1 && out[0].is_iterable())
-    return make_tuple(out[0].items());
-  if (c.size() == 1 && c.get(0).is(kind::iterator))
-    return make_tuple(std::move(out));
   return make_tuple(std::move(out));
 }
 

@@ -1107,12 +1107,6 @@ value fn_is_regex(call_args& c) {
   return value::boolean(c.get(0).is(kind::regex));
 }
 
-value fn_false1(call_args& c) {
-  arity(c, 1, 1);
-  c.get(0);
-  return value::boolean(false);
-}
-
 } // namespace
 
 void register_strings(table& t) {
@@ -1166,8 +1160,6 @@ void register_math(table& t) {
   add(t, "selectAllCases", fn_select_all_cases, true, false);
   add(t, "examine", fn_examine, true, false);
   add(t, "coalesce", fn_coalesce, true, false);
-  add(t, "isDatetime", fn_false1, true, false);
-  add(t, "isTimespan", fn_false1, true, false);
 }
 
 void register_regex(table& t) {

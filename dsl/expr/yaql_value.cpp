@@ -65,6 +65,21 @@ value value::context(std::shared_ptr<scope> s) {
   return v;
 }
 
+value value::datetime(std::int64_t wall_us, std::int64_t offset_us) {
+  value v;
+  v.kind_ = kind::datetime;
+  v.i_ = wall_us;
+  v.d_ = static_cast<double>(offset_us);
+  return v;
+}
+
+value value::timespan(std::int64_t us) {
+  value v;
+  v.kind_ = kind::timespan;
+  v.i_ = us;
+  return v;
+}
+
 value value::infinite(std::shared_ptr<const infinite_seq> gen) {
   value v;
   v.kind_ = kind::iterator;
@@ -87,8 +102,9 @@ value value::from_json(const json& j) {
     auto u = j.get<std::uint64_t>();
     if (u <= static_cast<std::uint64_t>(INT64_MAX))
       return integer(static_cast<std::int64_t>(u));
-    // Beyond int64: computed with as a float, but passed through exactly.
-    value v = floating(static_cast<double>(u));
+    // Beyond int64: still a Python int, passed through exactly; arithmetic
+    // on it overflows cleanly into an error.
+    value v = integer(INT64_MAX);
     v.ref_ = &j;
     return v;
   }
@@ -293,6 +309,8 @@ bool equal(const value& a, const value& b) {
   }
   case kind::dict: return dict_equal(a, b);
   case kind::regex: return a.as_regex().pattern == b.as_regex().pattern;
+  case kind::datetime: return a.micros() - a.offset_micros() == b.micros() - b.offset_micros();
+  case kind::timespan: return a.micros() == b.micros();
   default: return false; // iterators and contexts compare by identity
   }
 }
@@ -309,6 +327,8 @@ std::size_t hash(const value& v) {
     return std::hash<double>{}(d);
   }
   case kind::string: return std::hash<std::string_view>{}(v.as_str());
+  case kind::datetime: return std::hash<std::int64_t>{}(v.micros() - v.offset_micros());
+  case kind::timespan: return std::hash<std::int64_t>{}(v.micros());
   case kind::tuple: {
     std::size_t h = 0x345678;
     v.for_each([&](const value& x) {
@@ -369,6 +389,10 @@ namespace {
 
 void repr_into(std::string& out, const value& v);
 
+} // namespace
+
+namespace {
+
 void repr_items(std::string& out, const value& v, const char* open, const char* close) {
   out += open;
   bool first = true;
@@ -421,6 +445,8 @@ void repr_into(std::string& out, const value& v) {
     out += "re.compile(" + mistral::expr::py_repr(json(v.as_regex().pattern)) + ")";
     return;
   case kind::context: out += "<yaql.language.contexts.Context object>"; return;
+  case kind::datetime:
+  case kind::timespan: out += datetime_str(v); return;
   }
 }
 
@@ -452,6 +478,8 @@ const char* type_name(const value& v) {
   case kind::dict: return "dict";
   case kind::regex: return "re.Pattern";
   case kind::context: return "Context";
+  case kind::datetime: return "datetime.datetime";
+  case kind::timespan: return "datetime.timedelta";
   }
   return "object";
 }
@@ -517,6 +545,8 @@ json to_json(const value& v) {
   }
   case kind::regex: return py_repr(v);
   case kind::context: return nullptr;
+  case kind::datetime: return datetime_iso(v);
+  case kind::timespan: throw std::runtime_error("Object of type timedelta is not JSON serializable");
   }
   return nullptr;
 }
@@ -559,6 +589,97 @@ value make_dict(const dict_t& pairs) {
     }
   }
   return value::dict(std::move(out));
+}
+
+} // namespace mistral::expr::yaql
+
+namespace mistral::expr::yaql {
+
+// Howard Hinnant's civil calendar algorithms.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+namespace {
+
+constexpr std::int64_t us_per_day = 86'400'000'000LL;
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0)))
+    --q;
+  return q;
+}
+
+std::string clock_text(std::int64_t us_of_day, bool force_micros, char sep_hours_pad) {
+  std::int64_t secs = us_of_day / 1'000'000, us = us_of_day % 1'000'000;
+  char buf[64];
+  if (sep_hours_pad)
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(secs / 3600),
+                  static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(secs / 3600),
+                  static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+  std::string out = buf;
+  if (us || force_micros) {
+    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(us));
+    out += buf;
+  }
+  return out;
+}
+
+std::string date_text(std::int64_t wall_us, char sep, bool force_micros) {
+  std::int64_t days = floor_div(wall_us, us_per_day);
+  std::int64_t rest = wall_us - days * us_per_day;
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u%c", static_cast<long long>(y), m, d, sep);
+  return buf + clock_text(rest, force_micros, 1);
+}
+
+} // namespace
+
+std::string datetime_iso(const value& v) {
+  return date_text(v.micros(), 'T', true);
+}
+
+std::string datetime_str(const value& v) {
+  if (v.is(kind::timespan)) {
+    std::int64_t us = v.micros();
+    std::int64_t days = floor_div(us, us_per_day);
+    std::int64_t rest = us - days * us_per_day;
+    std::string out;
+    if (days != 0)
+      out = std::to_string(days) + (days == 1 || days == -1 ? " day, " : " days, ");
+    return out + clock_text(rest, false, 0);
+  }
+  std::string out = date_text(v.micros(), ' ', false);
+  std::int64_t off = v.offset_micros();
+  char buf[16];
+  std::int64_t a = off < 0 ? -off : off;
+  std::snprintf(buf, sizeof buf, "%c%02lld:%02lld", off < 0 ? '-' : '+', static_cast<long long>(a / 3'600'000'000LL),
+                static_cast<long long>(a / 60'000'000 % 60));
+  return out + buf;
 }
 
 } // namespace mistral::expr::yaql

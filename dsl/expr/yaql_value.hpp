@@ -35,6 +35,8 @@ enum class kind : std::uint8_t {
   dict,     ///< FrozenDict / dict
   regex,    ///< re.compile(...)
   context,  ///< a yaql context (let(), with(), unpack() results)
+  datetime, ///< datetime.datetime: wall-clock microseconds since 1970 plus a UTC offset
+  timespan, ///< datetime.timedelta in microseconds
 };
 
 /// Owned sequence storage (tuple, list, iterator, set).
@@ -74,6 +76,14 @@ public:
   static value dict(dict_t items);
   static value regex(std::shared_ptr<const regex_obj> r);
   static value context(std::shared_ptr<scope> s);
+  /// A datetime: wall-clock time in microseconds since 1970-01-01 and its UTC offset.
+  static value datetime(std::int64_t wall_us, std::int64_t offset_us);
+  /// A timedelta in microseconds.
+  static value timespan(std::int64_t us);
+  /// The wall-clock microseconds of a datetime, or the length of a timespan.
+  std::int64_t micros() const noexcept { return i_; }
+  /// The UTC offset of a datetime, in microseconds.
+  std::int64_t offset_micros() const noexcept { return static_cast<std::int64_t>(d_); }
   /// An endless iterator.
   static value infinite(std::shared_ptr<const infinite_seq> gen);
   /// The endless generator behind this iterator, or null.
@@ -156,6 +166,15 @@ const char* type_name(const value& v);
 /// yaql's convert_output_data + Mistral's to_json_str: tuples and iterators
 /// become arrays, sets become arrays, dict keys become strings.
 json to_json(const value& v);
+
+/// Python's str() of a datetime ("2015-08-29 00:00:00+00:00") or timedelta ("1 day, 0:00:01").
+std::string datetime_str(const value& v);
+/// oslo's PERFECT_TIME_FORMAT of a datetime ("2015-08-29T00:00:00.000000"), timezone dropped.
+std::string datetime_iso(const value& v);
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d);
+/// (year, month, day) to days since 1970-01-01.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
 
 /// Builds a set from items, keeping the first occurrence of equal values.
 value make_set(const seq_t& items);
