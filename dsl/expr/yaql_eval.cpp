@@ -60,6 +60,16 @@ call_args::call_args(evaluator& e, const scope_ptr& s, const value* receiver, co
       positional_.push_back(n.get());
   }
   cache_.resize(positional_.size());
+  named_used_.resize(mappings_.size());
+}
+
+bool call_args::mappings_consumed() const noexcept {
+  if (all_mappings_used_)
+    return true;
+  for (bool used : named_used_)
+    if (!used)
+      return false;
+  return true;
 }
 
 bool call_args::omitted(std::size_t i) const {
@@ -101,9 +111,13 @@ value call_args::call(std::size_t i, const std::vector<value>& args) {
 }
 
 const node* call_args::named(std::string_view name) const {
-  for (const node* m : mappings_)
-    if (m->args[0]->kind == node_kind::keyword && m->args[0]->name == name)
+  for (std::size_t i = 0; i < mappings_.size(); ++i) {
+    const node* m = mappings_[i];
+    if (m->args[0]->kind == node_kind::keyword && m->args[0]->name == name) {
+      named_used_[i] = true;
       return m->args[1].get();
+    }
+  }
   return nullptr;
 }
 
@@ -274,7 +288,9 @@ value evaluator::call_function(const std::string& name, const scope_ptr& sc, con
     any_kind = true;
     call_args ca(*this, sc, receiver, args);
     try {
-      return b.fn(ca);
+      value v = b.fn(ca);
+      if (ca.mappings_consumed())
+        return v;
     } catch (const no_match&) {
     }
   }

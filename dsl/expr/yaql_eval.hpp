@@ -58,7 +58,13 @@ public:
   const node* named(std::string_view name) const;
   value named_value(std::string_view name);
   /// All `k => v` arguments in order (for dict(), switch()).
-  const std::vector<const node*>& mappings() const noexcept { return mappings_; }
+  const std::vector<const node*>& mappings() const noexcept {
+    all_mappings_used_ = true;
+    return mappings_;
+  }
+  /// True when every `k => v` argument was read: a function must not silently
+  /// ignore a keyword argument it does not take (Python raises TypeError).
+  bool mappings_consumed() const noexcept;
   bool is_method() const noexcept { return receiver_ != nullptr; }
 
   evaluator& ev;
@@ -69,6 +75,8 @@ private:
   std::vector<const node*> positional_;
   std::vector<const node*> mappings_;
   std::vector<std::optional<value>> cache_;
+  mutable std::vector<bool> named_used_;
+  mutable bool all_mappings_used_ = false;
 };
 
 /// A library function: may be called as f(...), as x.f(...), or both.
