@@ -1,7 +1,7 @@
 #include "dsl/json_schema.hpp"
 
-#include "dsl/expr/py_value.hpp"
 #include "dsl/py_regex.hpp"
+#include "dsl/py_repr.hpp"
 
 #include <algorithm>
 #include <set>
@@ -10,8 +10,6 @@
 namespace mistral::dsl {
 
 namespace {
-
-using expr::py_repr;
 
 bool is_number(const json& v) { return v.is_number(); }
 
@@ -237,8 +235,12 @@ struct validator {
                 " not match any of the regexes: " + pj,
             "additionalProperties", schema, inst);
       } else {
+        // Python lists a set here (hash order, different in every process);
+        // sorted is as good a guess as any and stable.
+        std::vector<std::string> sorted_extras = extras;
+        std::sort(sorted_extras.begin(), sorted_extras.end());
         std::string joined;
-        for (const auto& x : extras)
+        for (const auto& x : sorted_extras)
           joined += (joined.empty() ? "" : ", ") + py_repr(json(x));
         add("Additional properties are not allowed (" + joined +
                 (extras.size() == 1 ? " was" : " were") + " unexpected)",

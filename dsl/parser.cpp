@@ -5,6 +5,7 @@
 #include "dsl/inline_params.hpp"
 #include "dsl/json_schema.hpp"
 #include "dsl/py_json.hpp"
+#include "dsl/py_repr.hpp"
 #include "dsl/schemas.hpp"
 #include "dsl/yaml_loader.hpp"
 
@@ -36,9 +37,9 @@ const task_spec* workflow_spec::find_task(std::string_view n) const noexcept {
 
 namespace {
 
-using expr::py_repr;
-using expr::py_str;
-using expr::py_truthy;
+
+// Python truth of loaded data: a date is truthy.
+bool py_truthy(const json& v) { return is_timestamp(v) || expr::py_truthy(v); }
 using path_t = std::vector<std::string>;
 
 constexpr std::size_t max_task_name = 255;
@@ -754,6 +755,15 @@ public:
   result<workbook_spec> build_workbook(json& data) const {
     if (auto s = check_version(data); !s)
       return std::move(s).err();
+    if (data.contains("version") && data["version"] != json("2.0")) {
+      // Quirk kept: get_workbook_spec compares the version with the string
+      // '2.0', so a numeric 2 / 2.0 returns no spec and nothing is validated.
+      workbook_spec out;
+      out.validated = false;
+      out.name = string_or_empty(get(data, "name"));
+      out.raw = data;
+      return out;
+    }
     if (auto s = check_schema(data, schemas::workbook(), {}); !s)
       return std::move(s).err();
     for (const char* k : {"actions", "workflows"})
@@ -803,45 +813,58 @@ private:
 
 } // namespace
 
-result<workflow_list_spec> validate_workflows(std::string_view text) {
+namespace {
+
+// Validates with timestamps kept as Python dates (so schemas reject them as
+// Mistral does); a valid document is then built again with them as strings,
+// the only form the engine and the API know.
+template <class Spec, class Build>
+result<Spec> run(std::string_view text, Build build) {
   auto doc = load_yaml(text);
   if (!doc)
     return std::move(doc).err();
   builder b(&*doc);
   json data = doc->value;
-  auto items = b.build_list<workflow_spec>(
-      data, [&](json& v, const path_t& p) { return b.build_workflow(v, p); });
-  if (!items)
-    return std::move(items).err();
-  workflow_list_spec out;
-  out.workflows = std::move(*items);
-  out.raw = std::move(data);
-  return out;
+  auto spec = build(b, data);
+  if (!spec || !doc->has_timestamps)
+    return spec;
+  timestamps_to_strings(doc->value);
+  data = doc->value;
+  return build(b, data);
+}
+
+template <class Item>
+result<std::vector<Item>> build_items(const builder& b, json& data) {
+  return b.build_list<Item>(data, [&](json& v, const path_t& p) {
+    if constexpr (std::is_same_v<Item, workflow_spec>)
+      return b.build_workflow(v, p);
+    else
+      return b.build_action(v, p);
+  });
+}
+
+} // namespace
+
+result<workflow_list_spec> validate_workflows(std::string_view text) {
+  return run<workflow_list_spec>(text, [](const builder& b, json& data) -> result<workflow_list_spec> {
+    auto items = build_items<workflow_spec>(b, data);
+    if (!items)
+      return std::move(items).err();
+    return workflow_list_spec{std::move(*items), data};
+  });
 }
 
 result<action_list_spec> validate_actions(std::string_view text) {
-  auto doc = load_yaml(text);
-  if (!doc)
-    return std::move(doc).err();
-  builder b(&*doc);
-  json data = doc->value;
-  auto items = b.build_list<action_spec>(
-      data, [&](json& v, const path_t& p) { return b.build_action(v, p); });
-  if (!items)
-    return std::move(items).err();
-  action_list_spec out;
-  out.actions = std::move(*items);
-  out.raw = std::move(data);
-  return out;
+  return run<action_list_spec>(text, [](const builder& b, json& data) -> result<action_list_spec> {
+    auto items = build_items<action_spec>(b, data);
+    if (!items)
+      return std::move(items).err();
+    return action_list_spec{std::move(*items), data};
+  });
 }
 
 result<workbook_spec> validate_workbook(std::string_view text) {
-  auto doc = load_yaml(text);
-  if (!doc)
-    return std::move(doc).err();
-  builder b(&*doc);
-  json data = doc->value;
-  return b.build_workbook(data);
+  return run<workbook_spec>(text, [](const builder& b, json& data) { return b.build_workbook(data); });
 }
 
 result<workflow_spec> workflow_from_raw(const json& raw) {

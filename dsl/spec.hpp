@@ -156,6 +156,9 @@ struct workbook_spec {
   std::vector<action_spec> actions;
   std::vector<workflow_spec> workflows;
   json raw;
+  /// False when `version` is a number (2 or 2.0): Mistral then returns no
+  /// spec and validates nothing, so the document is accepted as it is.
+  bool validated = true;
 };
 
 /// The document of POST /v2/workflows: one or more workflows.

@@ -1,5 +1,7 @@
 #include "dsl/yaml_loader.hpp"
 
+#include "dsl/py_repr.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -12,6 +14,11 @@
 namespace mistral::dsl {
 
 namespace {
+
+// Mistral's SafeLoader lets a plain scalar start with '@', yaml-cpp does not:
+// such an '@' is swapped for a private-use character before parsing and
+// swapped back in every scalar.
+constexpr const char* at_placeholder = "\xEE\x80\x80";
 
 // ---------------------------------------------------------------------------
 // PyYAML-style error texts
@@ -108,15 +115,22 @@ std::string char_repr(char c) {
   }
 }
 
-// PyYAML refuses a tab wherever a token could start, i.e. anywhere outside
-// quoted scalars, block scalar content and comments; yaml-cpp accepts most of
-// them. Returns the offset of the first offending tab.
-std::optional<std::size_t> find_illegal_tab(std::string_view text) {
-  if (text.find('\t') == std::string_view::npos)
-    return std::nullopt;
-  char quote = 0;              // inside a quoted scalar that spans lines
-  int block_parent = -1;       // indentation of the line that opened a block scalar
-  int block_indent = -1;       // content indentation of that block scalar
+// What PyYAML rejects and yaml-cpp accepts, found by a light scan of the
+// text: a tab wherever a token could start (anywhere outside quoted scalars,
+// block scalar content and comments), and a quoted scalar left open at the
+// end of the stream.
+struct prescan_result {
+  std::optional<std::size_t> tab;        ///< offset of the first offending tab
+  std::optional<std::size_t> open_quote; ///< offset of an unterminated quote
+};
+
+prescan_result prescan(std::string_view text) {
+  prescan_result out;
+  char quote = 0;        // inside a quoted scalar (which may span lines)
+  std::size_t quote_at = 0;
+  int flow_depth = 0;    // open flow collections ('[' / '{' that started a node)
+  int block_parent = -1; // indentation of the line that opened a block scalar
+  int block_indent = -1; // content indentation of that block scalar
   std::size_t pos = 0;
   while (pos <= text.size()) {
     std::size_t eol = text.find('\n', pos);
@@ -140,7 +154,10 @@ std::optional<std::size_t> find_illegal_tab(std::string_view text) {
       }
       block_parent = block_indent = -1;
     }
-    bool token_start = true;
+    // A quote opens a quoted scalar only where a node starts: at the start
+    // of the line's content or after an indicator (": ", "- ", "[", "{", ",").
+    char last = 0;        // last non-space character seen on this line
+    char token_first = 0; // first character of the current/last token
     for (std::size_t i = 0; i < line.size(); ++i) {
       char c = line[i];
       if (quote) {
@@ -150,19 +167,37 @@ std::optional<std::size_t> find_illegal_tab(std::string_view text) {
           ++i;
         } else if (c == quote) {
           quote = 0;
-          token_start = false;
+          last = c;
         }
         continue;
       }
-      if (c == '\t')
-        return pos + i;
-      if (c == '#' && (i == 0 || line[i - 1] == ' '))
-        break;
-      if (token_start && (c == '\'' || c == '"')) {
-        quote = c;
+      if (c == '\t') {
+        if (!out.tab)
+          out.tab = pos + i;
         continue;
       }
-      if (token_start && (c == '|' || c == '>')) {
+      if (c == '#' && (i == 0 || line[i - 1] == ' '))
+        break;
+      bool after_space = i > 0 && line[i - 1] == ' ';
+      bool node_start = last == 0 || (flow_depth > 0 && (last == '[' || last == '{' || last == ',')) ||
+                        ((last == ':' || last == '-' || last == '?') && (after_space || flow_depth > 0)) ||
+                        ((token_first == '!' || token_first == '&') && after_space);
+      if (c != ' ' && (i == 0 || line[i - 1] == ' '))
+        token_first = c;
+      if ((node_start || (flow_depth > 0 && (last == '[' || last == '{' || last == ','))) &&
+          (c == '[' || c == '{')) {
+        ++flow_depth;
+        last = c;
+        continue;
+      }
+      if (flow_depth > 0 && (c == ']' || c == '}'))
+        --flow_depth;
+      if (node_start && (c == '\'' || c == '"')) {
+        quote = c;
+        quote_at = pos + i;
+        continue;
+      }
+      if (node_start && (c == '|' || c == '>')) {
         std::size_t j = i + 1;
         while (j < line.size() && (line[j] == '-' || line[j] == '+' ||
                                    (line[j] >= '0' && line[j] <= '9')))
@@ -175,13 +210,119 @@ std::optional<std::size_t> find_illegal_tab(std::string_view text) {
           break;
         }
       }
-      token_start = c == ' ' || c == '[' || c == '{' || c == ',' ||
-                    ((c == ':' || c == '-' || c == '?') && i + 1 < line.size() &&
-                     line[i + 1] == ' ');
+      if (c != ' ')
+        last = c;
     }
     if (eol == text.size())
       break;
     pos = eol + 1;
+  }
+  if (quote)
+    out.open_quote = quote_at;
+  return out;
+}
+
+// Line helpers for reading PyYAML's intent around a yaml-cpp error.
+struct text_line {
+  std::size_t begin = 0; ///< offset of the first character
+  std::string_view body; ///< without the newline
+  int indent = 0;        ///< leading spaces
+  bool blank = true;     ///< empty, spaces only or a comment
+};
+
+std::vector<text_line> split_lines(std::string_view text) {
+  std::vector<text_line> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos)
+      eol = text.size();
+    text_line l;
+    l.begin = pos;
+    l.body = text.substr(pos, eol - pos);
+    while (l.indent < static_cast<int>(l.body.size()) && l.body[l.indent] == ' ')
+      ++l.indent;
+    l.blank = l.indent == static_cast<int>(l.body.size()) || l.body[l.indent] == '#';
+    out.push_back(l);
+    if (eol == text.size())
+      break;
+    pos = eol + 1;
+  }
+  return out;
+}
+
+// True when the line holds a "key:" indicator (": " or a final ':').
+bool has_value_indicator(std::string_view body) {
+  for (std::size_t i = 0; i < body.size(); ++i)
+    if (body[i] == ':' && (i + 1 == body.size() || body[i + 1] == ' '))
+      return true;
+  return false;
+}
+
+/// "mapping values are not allowed here" (a ':' after a value on the same
+/// line, or ending a multi-line value) or "while scanning a simple key" (a
+/// bare scalar line where a key was required), as PyYAML tells them apart.
+error map_value_error(std::string_view text, const py_mark& m) {
+  auto lines = split_lines(text);
+  if (m.line < static_cast<int>(lines.size())) {
+    std::string_view cur = lines[m.line].body.substr(0, std::min<std::size_t>(m.column, lines[m.line].body.size()));
+    if (!has_value_indicator(cur)) {
+      int p = m.line - 1;
+      while (p >= 0 && lines[p].blank)
+        --p;
+      if (p >= 0 && !has_value_indicator(lines[p].body)) {
+        int start = p;
+        while (start - 1 >= 0 && !lines[start - 1].blank && !has_value_indicator(lines[start - 1].body))
+          --start;
+        return yaml_error(text, "while scanning a simple key",
+                          mark_at(text, lines[start].begin + lines[start].indent),
+                          "could not find expected ':'", m);
+      }
+    }
+  }
+  return yaml_error(text, "", {}, "mapping values are not allowed here", m);
+}
+
+/// yaml-cpp's "end of map not found": PyYAML names the collection that is
+/// open at that indentation, a block sequence or a block mapping.
+error end_of_block_error(std::string_view text, const py_mark& m) {
+  auto lines = split_lines(text);
+  int indent = m.line < static_cast<int>(lines.size()) ? lines[m.line].indent : 0;
+  for (int p = m.line - 1; p >= 0; --p) {
+    if (lines[p].blank || lines[p].indent > indent)
+      continue;
+    std::string_view rest = lines[p].body.substr(lines[p].indent);
+    if (rest.rfind("- ", 0) == 0 || rest == "-")
+      return yaml_error(text, "while parsing a block collection",
+                        mark_at(text, lines[p].begin + lines[p].indent),
+                        "expected <block end>, but found '?'", m);
+    return yaml_error(text, "while parsing a block mapping",
+                      mark_at(text, lines[p].begin + lines[p].indent),
+                      "expected <block end>, but found '<block mapping start>'", m);
+  }
+  return yaml_error(text, "while parsing a block mapping", {},
+                    "expected <block end>, but found '<block mapping start>'", m);
+}
+
+/// Offset of an explicit second document ('---' at the start of a line once
+/// a document has begun), if any.
+std::optional<std::size_t> second_explicit_document(std::string_view text) {
+  bool started = false;
+  for (const auto& l : split_lines(text)) {
+    bool marker = l.body.rfind("---", 0) == 0 &&
+                  (l.body.size() == 3 || l.body[3] == ' ' || l.body[3] == '\r');
+    bool end_marker = l.body.rfind("...", 0) == 0 &&
+                      (l.body.size() == 3 || l.body[3] == ' ' || l.body[3] == '\r');
+    if (marker) {
+      if (started)
+        return l.begin;
+      started = true;
+      continue;
+    }
+    if (end_marker)
+      continue;
+    if (!l.blank && l.body[0] != '%')
+      started = true;
   }
   return std::nullopt;
 }
@@ -192,7 +333,7 @@ error translate(std::string_view text, const YAML::Exception& e) {
   const std::string& msg = e.msg;
   auto starts = [&](const char* s) { return msg.rfind(s, 0) == 0; };
   if (starts(YAML::ErrorMsg::MAP_VALUE))
-    return yaml_error(text, "", {}, "mapping values are not allowed here", m);
+    return map_value_error(text, m);
   if (starts(YAML::ErrorMsg::MAP_KEY))
     return yaml_error(text, "", {}, "mapping keys are not allowed here", m);
   if (starts(YAML::ErrorMsg::BLOCK_ENTRY))
@@ -204,8 +345,7 @@ error translate(std::string_view text, const YAML::Exception& e) {
     return yaml_error(text, "while parsing a flow sequence", {},
                       "expected ',' or ']', but got '<stream end>'", m);
   if (starts(YAML::ErrorMsg::END_OF_MAP))
-    return yaml_error(text, "while parsing a block mapping", {},
-                      "expected <block end>, but found '<block mapping start>'", m);
+    return end_of_block_error(text, m);
   if (starts(YAML::ErrorMsg::END_OF_SEQ))
     return yaml_error(text, "while parsing a block collection", {},
                       "expected <block end>, but found '?'", m);
@@ -245,6 +385,49 @@ const std::regex& int_re() {
   static const std::regex re("[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
                              "|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+");
   return re;
+}
+
+const std::regex& timestamp_re() {
+  static const std::regex re(
+      "([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)"
+      "(?:(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?"
+      "(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?");
+  return re;
+}
+
+// Python's repr of the date/datetime PyYAML builds from a timestamp.
+std::string timestamp_repr(const std::smatch& m) {
+  auto num = [&](int i) { return std::to_string(std::stoi(m.str(i))); };
+  std::string out = num(1) + ", " + num(2) + ", " + num(3);
+  if (!m[4].matched)
+    return "datetime.date(" + out + ")";
+  out += ", " + num(4) + ", " + num(5);
+  std::string frac = m[8].matched ? m.str(8).substr(0, 6) : "";
+  while (!frac.empty() && frac.size() < 6)
+    frac += '0';
+  int micro = frac.empty() ? 0 : std::stoi(frac);
+  int second = std::stoi(m.str(6));
+  if (second || micro)
+    out += ", " + std::to_string(second);
+  if (micro)
+    out += ", " + std::to_string(micro);
+  if (m[9].matched) {
+    if (m.str(9) == "Z") {
+      out += ", tzinfo=datetime.timezone.utc";
+    } else {
+      int minutes = std::stoi(m.str(11)) * 60 + (m[12].matched ? std::stoi(m.str(12)) : 0);
+      if (m.str(10) == "-")
+        minutes = -minutes;
+      int secs = minutes * 60;
+      int days = secs < 0 ? -1 : 0;
+      secs -= days * 86400;
+      std::string delta = days ? "days=-1, seconds=" + std::to_string(secs)
+                               : "seconds=" + std::to_string(secs);
+      out += secs == 0 && days == 0 ? ", tzinfo=datetime.timezone.utc"
+                                    : ", tzinfo=datetime.timezone(datetime.timedelta(" + delta + "))";
+    }
+  }
+  return "datetime.datetime(" + out + ")";
 }
 
 json make_int(const std::string& raw) {
@@ -348,6 +531,9 @@ json resolve_plain(const std::string& s) {
       return make_float(s);
     if (std::regex_match(s, int_re()))
       return make_int(s);
+    std::smatch m;
+    if (std::regex_match(s, m, timestamp_re()))
+      return make_timestamp(timestamp_repr(m), s);
   }
   return json(s);
 }
@@ -358,6 +544,17 @@ json resolve_plain(const std::string& s) {
 struct converter {
   std::string_view text;
   std::unordered_map<std::string, yaml_mark>& marks;
+  bool substituted_at = false; ///< the text had '@' replaced by at_placeholder
+  bool timestamps = false;     ///< a timestamp was seen
+
+  std::string restore(const std::string& s) const {
+    if (!substituted_at || s.find(at_placeholder) == std::string::npos)
+      return s;
+    std::string out = s;
+    for (std::size_t p; (p = out.find(at_placeholder)) != std::string::npos;)
+      out.replace(p, std::string_view(at_placeholder).size(), "@");
+    return out;
+  }
 
   void remember(const std::string& path, const YAML::Mark& m) {
     marks[path] = yaml_mark{m.line + 1, m.column + 1};
@@ -369,15 +566,18 @@ struct converter {
       return json(nullptr);
     const std::string& s = node.Scalar();
     if (tag == "?") {
-      if (s == "=")
+      if (s == "=" || s == "<<")
         return yaml_error(text, "", {},
-                          "could not determine a constructor for the tag "
-                          "'tag:yaml.org,2002:value'",
+                          std::string("could not determine a constructor for the tag "
+                                      "'tag:yaml.org,2002:") +
+                              (s == "=" ? "value'" : "merge'"),
                           mark_of(text, node.Mark()));
-      return resolve_plain(s);
+      json v = resolve_plain(restore(s));
+      timestamps = timestamps || is_timestamp(v);
+      return v;
     }
     if (tag == "!" || tag.empty() || tag == "tag:yaml.org,2002:str")
-      return json(s);
+      return json(restore(s));
     if (tag == "tag:yaml.org,2002:int" && std::regex_match(s, int_re()))
       return make_int(s);
     if (tag == "tag:yaml.org,2002:float" &&
@@ -400,9 +600,10 @@ struct converter {
   // the pairs they merge, placed before the mapping's own pairs.
   result<std::vector<std::pair<YAML::Node, YAML::Node>>> flatten(const YAML::Node& node) {
     std::vector<std::pair<YAML::Node, YAML::Node>> own, merged;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
-      const YAML::Node& v = it->second;
+    for (const auto& kv : node) {
+      // Copies: yaml-cpp's iterator hands out a temporary proxy pair.
+      const YAML::Node k = kv.first;
+      const YAML::Node v = kv.second;
       if (!(k.IsScalar() && k.Tag() == "?" && k.Scalar() == "<<")) {
         own.emplace_back(k, v);
         continue;
@@ -436,6 +637,43 @@ struct converter {
     return merged;
   }
 
+  // yaml-cpp reads a lone plain scalar line inside a block mapping as a key
+  // with a null value; PyYAML requires the ':' ("could not find expected ':'").
+  std::optional<error> bare_key(const YAML::Node& map_node, const YAML::Node& k) const {
+    if (map_node.Style() == YAML::EmitterStyle::Flow || !k.IsScalar() || k.Tag() != "?" ||
+        k.Mark().pos < 0)
+      return std::nullopt;
+    std::size_t pos = static_cast<std::size_t>(k.Mark().pos);
+    const std::string& key = k.Scalar();
+    if (substituted_at || text.substr(pos, key.size()) != key)
+      return std::nullopt;
+    std::size_t before = pos;
+    while (before > 0 && text[before - 1] == ' ')
+      --before;
+    if (before > 0 && text[before - 1] == '?') // explicit "? key" entry
+      return std::nullopt;
+    std::size_t after = pos + key.size();
+    while (after < text.size() && text[after] == ' ')
+      ++after;
+    if (after < text.size() && text[after] == ':')
+      return std::nullopt;
+    std::size_t next = text.find('\n', pos);
+    next = next == std::string_view::npos ? text.size() : next + 1;
+    while (next < text.size()) { // the next token: skip blank and comment lines
+      std::size_t i = next;
+      while (i < text.size() && text[i] == ' ')
+        ++i;
+      if (i < text.size() && text[i] != '\n' && text[i] != '#') {
+        next = i;
+        break;
+      }
+      std::size_t eol = text.find('\n', i);
+      next = eol == std::string_view::npos ? text.size() : eol + 1;
+    }
+    return yaml_error(text, "while scanning a simple key", mark_at(text, pos),
+                      "could not find expected ':'", mark_at(text, next));
+  }
+
   result<json> map(const YAML::Node& node, const std::string& path) {
     auto pairs = flatten(node);
     if (!pairs)
@@ -445,6 +683,8 @@ struct converter {
       if (k.IsMap() || k.IsSequence())
         return yaml_error(text, "while constructing a mapping", mark_of(text, node.Mark()),
                           "found unhashable key", mark_of(text, k.Mark()));
+      if (auto bare = bare_key(node, k))
+        return *bare;
       std::string key;
       if (k.IsNull()) {
         key = "None";
@@ -452,7 +692,7 @@ struct converter {
         auto typed = scalar(k);
         if (!typed)
           return std::move(typed).err();
-        key = k.Scalar();
+        key = restore(k.Scalar());
       }
       std::string child = path + "/" + pointer_escape(key);
       auto value = any(v, child);
@@ -487,22 +727,6 @@ struct converter {
   }
 };
 
-// Where the second document's '---' is: the first marker after the first
-// document's content started.
-std::size_t second_document_start(std::string_view text, const YAML::Mark& first) {
-  std::size_t from = first.pos > 0 ? static_cast<std::size_t>(first.pos) : 0;
-  std::size_t pos = from;
-  while ((pos = text.find("---", pos)) != std::string_view::npos) {
-    bool line_start = pos == 0 || text[pos - 1] == '\n';
-    bool ends = pos + 3 == text.size() || text[pos + 3] == ' ' || text[pos + 3] == '\n' ||
-                text[pos + 3] == '\r';
-    if (line_start && ends)
-      return pos;
-    pos += 3;
-  }
-  return text.size();
-}
-
 } // namespace
 
 std::string pointer_escape(std::string_view key) {
@@ -531,29 +755,68 @@ yaml_mark loaded_yaml::find_mark(std::string pointer) const {
 }
 
 result<loaded_yaml> load_yaml(std::string_view text) {
-  if (auto tab = find_illegal_tab(text))
+  // PyYAML stops at the first problem in the text: whichever of a tab, a
+  // second document or yaml-cpp's error comes first is reported.
+  prescan_result pre = prescan(text);
+  std::optional<std::size_t> second_doc = second_explicit_document(text);
+  auto tab_error = [&] {
     return yaml_error(text, "while scanning for the next token", {},
-                      "found character '\\t' that cannot start any token", mark_at(text, *tab));
+                      "found character '\\t' that cannot start any token", mark_at(text, *pre.tab));
+  };
+  auto multi_doc_error = [&](std::size_t first_content) {
+    return yaml_error(text, "expected a single document in the stream", mark_at(text, first_content),
+                      "but found another document", mark_at(text, *second_doc));
+  };
   std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return translate(text, e);
+  std::string source(text);
+  bool substituted = false;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      docs = YAML::LoadAll(source);
+      break;
+    } catch (const YAML::Exception& e) {
+      std::size_t at = e.mark.pos >= 0 ? static_cast<std::size_t>(e.mark.pos) : source.size();
+      bool plain_at = std::string_view(e.msg).rfind(YAML::ErrorMsg::UNKNOWN_TOKEN, 0) == 0 &&
+                      at < source.size() && source[at] == '@' &&
+                      text.find(at_placeholder) == std::string_view::npos && attempt < 1000;
+      if (plain_at) {
+        source.replace(at, 1, at_placeholder);
+        substituted = true;
+        continue;
+      }
+      if (pre.tab && *pre.tab <= at)
+        return tab_error();
+      if (second_doc && *second_doc <= at)
+        return multi_doc_error(*second_doc);
+      return translate(text, e);
+    }
   }
+  if (pre.tab)
+    return tab_error();
+  if (pre.open_quote)
+    return yaml_error(text, "while scanning a quoted scalar", mark_at(text, *pre.open_quote),
+                      "found unexpected end of stream", mark_at(text, text.size()));
   loaded_yaml out;
-  if (docs.size() > 1)
-    return yaml_error(text, "expected a single document in the stream",
-                      mark_of(text, docs[0].Mark()), "but found another document",
-                      mark_at(text, second_document_start(text, docs[0].Mark())));
+  if (docs.size() > 1) {
+    std::size_t first = docs[0].Mark().pos >= 0 ? static_cast<std::size_t>(docs[0].Mark().pos) : 0;
+    if (second_doc)
+      return multi_doc_error(std::min(first, *second_doc));
+    const char* token = docs[1].IsMap()        ? "<block mapping start>"
+                        : docs[1].IsSequence() ? "<block sequence start>"
+                                               : "<scalar>";
+    return yaml_error(text, "", {}, std::string("expected '<document start>', but found '") + token + "'",
+                      mark_of(text, docs[1].Mark()));
+  }
   if (docs.empty()) {
     out.value = json::object();
     return out;
   }
-  converter conv{text, out.marks};
+  converter conv{text, out.marks, substituted};
   auto value = conv.any(docs[0], "");
   if (!value)
     return std::move(value).err();
   out.value = std::move(*value);
+  out.has_timestamps = conv.timestamps;
   out.marks[""] = yaml_mark{docs[0].Mark().line + 1, docs[0].Mark().column + 1};
   // Mistral: `safe_yaml.load(text) or {}` — every falsy document becomes {}.
   const json& v = out.value;

@@ -27,6 +27,9 @@ struct yaml_mark {
 struct loaded_yaml {
   json value;
   std::unordered_map<std::string, yaml_mark> marks;
+  /// True when some scalar is a YAML timestamp (kept as a binary value, see
+  /// dsl/py_repr.hpp).
+  bool has_timestamps = false;
 
   /// The mark of `pointer` or of its nearest ancestor that has one.
   yaml_mark find_mark(std::string pointer) const;
