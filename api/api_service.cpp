@@ -1,10 +1,13 @@
 #include "api/api_service.hpp"
 
 #include "api/api_context.hpp"
+#include "api/actions_controller.hpp"
 #include "api/environments_controller.hpp"
 #include "api/http_actor.hpp"
 #include "api/http_server.hpp"
 #include "api/root_controller.hpp"
+#include "api/workbooks_controller.hpp"
+#include "api/workflows_controller.hpp"
 
 namespace mistral::api {
 
@@ -29,6 +32,9 @@ result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
   auto routes = std::make_shared<router>();
   add_root_routes(*routes);
   add_environment_routes(*routes, ctx);
+  add_workflow_routes(*routes, ctx);
+  add_workbook_routes(*routes, ctx);
+  add_action_routes(*routes, ctx);
 
   auto state = std::make_unique<impl>();
   state->http = spawn_http_actor(sys, routes);

@@ -1,8 +1,11 @@
 #include "test/api_harness.hpp"
 
+#include "api/actions_controller.hpp"
 #include "api/environments_controller.hpp"
 #include "api/http_server.hpp"
 #include "api/root_controller.hpp"
+#include "api/workbooks_controller.hpp"
+#include "api/workflows_controller.hpp"
 #include "persistence/database.hpp"
 
 #include <random>
@@ -25,6 +28,9 @@ api_harness::api_harness() {
   ctx_ = std::make_shared<api::api_context>(api::api_context{*db, cfg, std::make_shared<system_clock>()});
   api::add_root_routes(routes_);
   api::add_environment_routes(routes_, ctx_);
+  api::add_workflow_routes(routes_, ctx_);
+  api::add_workbook_routes(routes_, ctx_);
+  api::add_action_routes(routes_, ctx_);
 }
 
 api_harness::~api_harness() {
