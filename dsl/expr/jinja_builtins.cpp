@@ -1245,8 +1245,8 @@ TEST(t_sameas) {
   if (v.k == vkind::none) return true;
   if (v.k == vkind::boolean) return v.b == o.b;
   if (v.k == vkind::integer) return v.i == o.i && v.i >= -5 && v.i <= 256;
-  if (v.is_seq() && v.k != vkind::jlist) return v.seq == o.seq;
-  if (v.k == vkind::dict) return v.map == o.map;
+  if (v.is_seq() && v.k != vkind::jlist) return v.p == o.p;
+  if (v.k == vkind::dict) return v.p == o.p;
   if (v.k == vkind::jlist || v.k == vkind::jdict) return v.j == o.j;
   return false;
 }
@@ -1430,7 +1430,7 @@ value str_method(evaluator& ev, const std::string& s, const std::string& m, call
   if (m == "startswith" || m == "endswith") {
     auto p = bind_args(a, {"prefix", "start", "end"}, m.c_str());
     if (!p[0]) raise("TypeError", m + "() takes at least 1 argument (0 given)");
-    std::vector<value> cands = p[0]->k == vkind::tuple ? *p[0]->seq : std::vector<value>{*p[0]};
+    std::vector<value> cands = p[0]->k == vkind::tuple ? *p[0]->seq() : std::vector<value>{*p[0]};
     for (auto& c : cands) {
       if (!c.is_str()) raise("TypeError", m + " first arg must be str or a tuple of str, not " + type_name(c));
       bool hit = m == "startswith" ? s.compare(0, c.s.size(), c.s) == 0
@@ -1611,13 +1611,13 @@ value dict_method(evaluator&, const value& d, const std::string& m, call_args& a
   if (d.k == vkind::dict) {
     if (m == "update") {
       for (auto& p : a.pos)
-        for (auto& [k, x] : items(p)) d.map->set(k, x);
-      for (auto& [k, x] : a.kw) d.map->set(value::string(k), x);
+        for (auto& [k, x] : items(p)) d.map()->set(k, x);
+      for (auto& [k, x] : a.kw) d.map()->set(value::string(k), x);
       return value::none();
     }
     if (m == "pop" || m == "setdefault") {
       if (a.pos.empty()) raise("TypeError", m + " expected at least 1 argument, got 0");
-      auto& its = d.map->items;
+      auto& its = d.map()->items;
       for (auto it = its.begin(); it != its.end(); ++it)
         if (equal(it->first, a.pos[0])) {
           value v = it->second;
@@ -1633,7 +1633,7 @@ value dict_method(evaluator&, const value& d, const std::string& m, call_args& a
       raise("KeyError", repr(a.pos[0]));
     }
     if (m == "clear") {
-      d.map->items.clear();
+      d.map()->items.clear();
       return value::none();
     }
   }
@@ -1655,7 +1655,7 @@ value list_method(evaluator&, const value& l, const std::string& m, call_args& a
   }
   if (m == "copy") return value::list(iterate(l));
   if (l.k == vkind::list) {
-    auto& v = *l.seq;
+    auto& v = *l.seq();
     if (m == "append") {
       if (a.pos.size() != 1) raise("TypeError", "list.append() takes exactly one argument");
       v.push_back(a.pos[0]);

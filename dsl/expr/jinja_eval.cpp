@@ -287,7 +287,7 @@ std::string format_one(char conv, const std::string& flags, int width, int prec,
 std::string percent_format(const std::string& fmt, const value& args) {
   std::vector<value> list;
   bool is_tuple = args.k == vkind::tuple;
-  if (is_tuple) list = *args.seq;
+  if (is_tuple) list = *args.seq();
   else list.push_back(args);
   std::size_t next = 0;
   bool mapping_used = false;
@@ -420,7 +420,7 @@ void evaluator::assign(const node& target, const value& v) {
     value ns = lookup(target.name);
     if (ns.k != vkind::dict || !ns.b)
       raise("TemplateRuntimeError", "cannot assign attribute on non-namespace object");
-    ns.map->set(value::string(target.attr), v);
+    ns.map()->set(value::string(target.attr), v);
     return;
   }
   auto items = iterate(v);
@@ -451,7 +451,7 @@ call_args evaluator::eval_args(const node& n) {
 value evaluator::call(const value& fn, call_args& args) {
   if (fn.k == vkind::callable) {
     tick();
-    return fn.fn->fn(*this, args);
+    return fn.fn()->fn(*this, args);
   }
   check_defined(fn);
   raise("TypeError", "'" + type_name(fn) + "' object is not callable");
@@ -466,7 +466,7 @@ value evaluator::getattr(const value& obj, const std::string& name) {
     if (auto got = map_get(obj, value::string(name))) return *got;
   }
   if (obj.k == vkind::tuple && obj.s == "_GroupTuple" && (name == "grouper" || name == "list"))
-    return (*obj.seq)[name == "grouper" ? 0 : 1];
+    return (*obj.seq())[name == "grouper" ? 0 : 1];
   return value::undefined("'" + object_type_repr(obj) + "' has no attribute '" + name + "'");
 }
 
@@ -475,7 +475,7 @@ namespace {
 /// Python's slice.indices for a sequence of `len` items.
 std::vector<std::size_t> slice_indices(evaluator& ev, const value& sl, std::size_t len) {
   auto part = [&](std::size_t n) -> std::optional<int_t> {
-    const value& v = (*sl.seq)[n];
+    const value& v = (*sl.seq())[n];
     if (v.k == vkind::none) return std::nullopt;
     return to_index(v, "slice indices must be integers or None or have an __index__ method");
   };
@@ -522,16 +522,16 @@ value evaluator::getitem(const value& obj, const value& key) {
       if (obj.k == vkind::jlist) {
         int_t L = static_cast<int_t>(obj.j->size());
         if (i < 0) i += L;
-        if (i >= 0 && i < L) return from_json_ref((*obj.j)[static_cast<std::size_t>(i)], obj.own);
+        if (i >= 0 && i < L) return from_json_ref((*obj.j)[static_cast<std::size_t>(i)], obj.p);
       } else if (obj.is_str()) {
         auto chars = u8_chars(obj.s);
         int_t L = static_cast<int_t>(chars.size());
         if (i < 0) i += L;
         if (i >= 0 && i < L) return value::string(chars[static_cast<std::size_t>(i)]);
       } else {
-        int_t L = static_cast<int_t>(obj.seq->size());
+        int_t L = static_cast<int_t>(obj.seq()->size());
         if (i < 0) i += L;
-        if (i >= 0 && i < L) return (*obj.seq)[static_cast<std::size_t>(i)];
+        if (i >= 0 && i < L) return (*obj.seq())[static_cast<std::size_t>(i)];
       }
       return value::undefined(object_type_repr(obj) + " has no element " + repr(key));
     }
@@ -874,27 +874,33 @@ value evaluator::make_macro(const node& n) {
 
 void evaluator::exec_for(const node& n, std::string& out) {
   value seq = eval(*n.b);
-  auto all = iterate(seq);
-  check_items(all.size());
+  // A native list is walked in place; everything else is materialised once.
+  bool in_place = (seq.k == vkind::list || seq.k == vkind::tuple) && !n.c;
   std::vector<value> items;
+  if (!in_place) items = iterate(seq);
+  const std::vector<value>& source = in_place ? *seq.seq() : items;
+  check_items(source.size());
+  std::size_t len = 0;
   frames_.emplace_back();
   try {
     if (n.c) {
-      for (auto& v : all) {
+      std::vector<value> kept;
+      for (auto& v : items) {
         assign(*n.a, v);
-        if (truthy(eval(*n.c))) items.push_back(v);
+        if (truthy(eval(*n.c))) kept.push_back(v);
       }
-    } else {
-      items = std::move(all);
+      items = std::move(kept);
     }
     frames_.back().clear();
-    std::size_t len = items.size();
+    const std::vector<value>& all = n.c ? items : source;
+    len = all.size();
     auto changed_last = std::make_shared<std::optional<value>>();
     bool wants_loop = !n.ops.empty() && n.ops.back() == "loop";
     for (std::size_t k = 0; k < len; ++k) {
       tick();
+      if (k >= all.size()) break; // the body shortened the list it walks
       if (!wants_loop) {
-        assign(*n.a, items[k]);
+        assign(*n.a, all[k]);
         exec(n.body, out);
         continue;
       }
@@ -909,8 +915,8 @@ void evaluator::exec_for(const node& n, std::string& out) {
       put("length", value::integer(static_cast<int_t>(len)));
       put("depth", value::integer(1));
       put("depth0", value::integer(0));
-      if (k > 0) put("previtem", items[k - 1]);
-      if (k + 1 < len) put("nextitem", items[k + 1]);
+      if (k > 0) put("previtem", all[k - 1]);
+      if (k + 1 < len && k + 1 < all.size()) put("nextitem", all[k + 1]);
       put("cycle", value::callable("cycle", [k](evaluator&, call_args& a) {
         if (a.pos.empty()) raise("TypeError", "no items for cycling given");
         return a.pos[k % a.pos.size()];
@@ -922,7 +928,7 @@ void evaluator::exec_for(const node& n, std::string& out) {
         return value::boolean(true);
       }));
       set_local("loop", value::dict(std::move(loop)));
-      assign(*n.a, items[k]);
+      assign(*n.a, all[k]);
       exec(n.body, out);
     }
     frames_.pop_back();
@@ -930,7 +936,7 @@ void evaluator::exec_for(const node& n, std::string& out) {
     frames_.pop_back();
     throw;
   }
-  if (items.empty()) exec(n.else_, out);
+  if (len == 0) exec(n.else_, out);
 }
 
 } // namespace mistral::expr::jinja

@@ -62,7 +62,7 @@ value value::string(std::string v) {
 value value::list(std::vector<value> v) {
   value r;
   r.k = vkind::list;
-  r.seq = std::make_shared<std::vector<value>>(std::move(v));
+  r.p = std::make_shared<std::vector<value>>(std::move(v));
   return r;
 }
 
@@ -75,7 +75,7 @@ value value::tuple(std::vector<value> v) {
 value value::dict(dict_t d) {
   value r;
   r.k = vkind::dict;
-  r.map = std::make_shared<dict_t>(std::move(d));
+  r.p = std::make_shared<dict_t>(std::move(d));
   return r;
 }
 
@@ -96,14 +96,14 @@ value value::lenient_undefined(std::string message) {
 value value::callable(std::string name, native_fn f) {
   value r;
   r.k = vkind::callable;
-  r.fn = std::make_shared<callable_t>(callable_t{std::move(name), std::move(f)});
+  r.p = std::make_shared<callable_t>(callable_t{std::move(name), std::move(f)});
   return r;
 }
 
 value value::ref(const json& node) { return from_json_ref(node, nullptr); }
 
 value value::owned(json node) {
-  auto holder = std::make_shared<const json>(std::move(node));
+  auto holder = std::make_shared<json>(std::move(node));
   return from_json_ref(*holder, holder);
 }
 
@@ -115,7 +115,7 @@ value value::of_view(const data_view& v) {
   return r;
 }
 
-value from_json_ref(const json& node, const std::shared_ptr<const void>& owner) {
+value from_json_ref(const json& node, const std::shared_ptr<void>& owner) {
   switch (node.type()) {
   case json::value_t::null: return value::none();
   case json::value_t::boolean: return value::boolean(node.get<bool>());
@@ -128,7 +128,7 @@ value from_json_ref(const json& node, const std::shared_ptr<const void>& owner) 
     value r;
     r.k = node.is_array() ? vkind::jlist : vkind::jdict;
     r.j = &node;
-    r.own = owner;
+    r.p = owner;
     return r;
   }
   default: return value::none();
@@ -203,8 +203,8 @@ bool truthy(const value& v) {
   case vkind::floating: return v.f != 0.0;
   case vkind::string: return !v.s.empty();
   case vkind::list:
-  case vkind::tuple: return !v.seq->empty();
-  case vkind::dict: return !v.map->items.empty();
+  case vkind::tuple: return !v.seq()->empty();
+  case vkind::dict: return !v.map()->items.empty();
   case vkind::jlist:
   case vkind::jdict: return !v.j->empty();
   case vkind::view:
@@ -341,8 +341,8 @@ std::size_t length(const value& v) {
     fail_undefined(v);
   case vkind::string: return u8_length(v.s);
   case vkind::list:
-  case vkind::tuple: return v.seq->size();
-  case vkind::dict: return v.map->items.size();
+  case vkind::tuple: return v.seq()->size();
+  case vkind::dict: return v.map()->items.size();
   case vkind::jlist:
   case vkind::jdict: return v.j->size();
   case vkind::view: return materialized(v).j->size();
@@ -360,13 +360,13 @@ std::vector<value> iterate(const value& v) {
     for (auto& c : u8_chars(v.s)) out.push_back(value::string(std::move(c)));
     return out;
   case vkind::list:
-  case vkind::tuple: return *v.seq;
+  case vkind::tuple: return *v.seq();
   case vkind::dict:
-    for (auto& kv : v.map->items) out.push_back(kv.first);
+    for (auto& kv : v.map()->items) out.push_back(kv.first);
     return out;
   case vkind::jlist:
     out.reserve(v.j->size());
-    for (auto& e : *v.j) out.push_back(from_json_ref(e, v.own));
+    for (auto& e : *v.j) out.push_back(from_json_ref(e, v.p));
     return out;
   case vkind::jdict:
     out.reserve(v.j->size());
@@ -381,10 +381,10 @@ std::vector<std::pair<value, value>> items(const value& v) {
   std::vector<std::pair<value, value>> out;
   switch (v.k) {
   case vkind::undefined: fail_undefined(v);
-  case vkind::dict: return v.map->items;
+  case vkind::dict: return v.map()->items;
   case vkind::jdict:
     for (auto it = v.j->begin(); it != v.j->end(); ++it)
-      out.emplace_back(value::string(it.key()), from_json_ref(it.value(), v.own));
+      out.emplace_back(value::string(it.key()), from_json_ref(it.value(), v.p));
     return out;
   case vkind::view: return items(materialized(v));
   default: raise("TypeError", "'" + type_name(v) + "' object has no attribute 'items'");
@@ -394,13 +394,13 @@ std::vector<std::pair<value, value>> items(const value& v) {
 std::optional<value> map_get(const value& m, const value& key) {
   switch (m.k) {
   case vkind::dict:
-    if (auto* f = m.map->find(key)) return *f;
+    if (auto* f = m.map()->find(key)) return *f;
     return std::nullopt;
   case vkind::jdict: {
     if (!key.is_str()) return std::nullopt;
     auto it = m.j->find(key.s);
     if (it == m.j->end()) return std::nullopt;
-    return from_json_ref(*it, m.own);
+    return from_json_ref(*it, m.p);
   }
   case vkind::view: {
     if (!key.is_str()) return std::nullopt;
@@ -444,10 +444,10 @@ bool equal(const value& a, const value& b) {
   if ((a.k == vkind::jlist || a.k == vkind::jdict) && (b.k == vkind::jlist || b.k == vkind::jdict))
     return py_equal(*a.j, *b.j);
   if (a.k == vkind::tuple || b.k == vkind::tuple)
-    return a.k == b.k && seq_equal(*a.seq, *b.seq);
+    return a.k == b.k && seq_equal(*a.seq(), *b.seq());
   if (a.is_seq() && b.is_seq()) return seq_equal(iterate(a), iterate(b));
   if (a.is_map() && b.is_map()) return map_equal(a, b);
-  if (a.k == vkind::callable && b.k == vkind::callable) return a.fn == b.fn;
+  if (a.k == vkind::callable && b.k == vkind::callable) return a.p == b.p;
   return false;
 }
 
@@ -487,18 +487,18 @@ std::string repr(const value& v) {
     bool tup = v.k == vkind::tuple;
     std::string out = v.s.empty() || tup ? "" : v.s + "(";
     out += tup ? "(" : "[";
-    for (std::size_t n = 0; n < v.seq->size(); ++n) {
+    for (std::size_t n = 0; n < v.seq()->size(); ++n) {
       if (n) out += ", ";
-      out += repr((*v.seq)[n]);
+      out += repr((*v.seq())[n]);
     }
-    if (tup && v.seq->size() == 1) out += ",";
+    if (tup && v.seq()->size() == 1) out += ",";
     out += tup ? ")" : "]";
     return v.s.empty() || tup ? out : out + ")";
   }
   case vkind::dict: {
     std::string out = v.b ? "<Namespace {" : "{";
     bool first = true;
-    for (auto& [k, x] : v.map->items) {
+    for (auto& [k, x] : v.map()->items) {
       if (!first) out += ", ";
       first = false;
       out += repr(k) + ": " + repr(x);
@@ -508,7 +508,7 @@ std::string repr(const value& v) {
   case vkind::jlist:
   case vkind::jdict: return py_repr(*v.j);
   case vkind::view: return py_repr(v.dv->materialize());
-  case vkind::callable: return "<function " + v.fn->name + ">";
+  case vkind::callable: return "<function " + v.fn()->name + ">";
   }
   return "";
 }
@@ -532,10 +532,10 @@ std::string hash_key(const value& v) {
   case vkind::string: return "s" + v.s;
   case vkind::tuple: {
     std::string out = "t(";
-    for (auto& e : *v.seq) out += hash_key(e) + ",";
+    for (auto& e : *v.seq()) out += hash_key(e) + ",";
     return out + ")";
   }
-  case vkind::callable: return "c" + v.fn->name;
+  case vkind::callable: return "c" + v.fn()->name;
   default: raise("TypeError", "unhashable type: '" + type_name(v) + "'");
   }
 }
@@ -578,12 +578,12 @@ json to_json(const value& v) {
   case vkind::list:
   case vkind::tuple: {
     json out = json::array();
-    for (auto& e : *v.seq) out.push_back(to_json(e));
+    for (auto& e : *v.seq()) out.push_back(to_json(e));
     return out;
   }
   case vkind::dict: {
     json out = json::object();
-    for (auto& [k, x] : v.map->items) out[json_key(k)] = to_json(x);
+    for (auto& [k, x] : v.map()->items) out[json_key(k)] = to_json(x);
     return out;
   }
   case vkind::jlist:

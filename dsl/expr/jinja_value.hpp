@@ -78,16 +78,22 @@ struct dict_t {
 /// One Jinja value. Small scalars live inline; containers are shared.
 struct value {
   vkind k = vkind::none;
-  bool b = false;    ///< boolean; for undefined: raised as SecurityError
-  int_t i = 0;       ///< integer
-  double f = 0;      ///< floating
-  std::string s;     ///< string text; the error message of an undefined
-  const json* j = nullptr;          ///< jlist / jdict node
-  const data_view* dv = nullptr;    ///< view
-  std::shared_ptr<const void> own;  ///< keeps a jlist/jdict result alive
-  std::shared_ptr<std::vector<value>> seq; ///< list / tuple
-  std::shared_ptr<dict_t> map;             ///< dict
-  std::shared_ptr<callable_t> fn;          ///< callable
+  bool b = false; ///< boolean; undefined: raised as SecurityError; dict: a Namespace
+  union {
+    int_t i = 0;           ///< integer; 1 marks a plain (lenient) undefined
+    double f;              ///< floating
+    const json* j;         ///< jlist / jdict node
+    const data_view* dv;   ///< view
+  };
+  /// The shared payload: std::vector<value> of a list/tuple, dict_t of a
+  /// dict, callable_t of a callable, or the JSON owning a jlist/jdict node.
+  std::shared_ptr<void> p;
+  /// String text; an undefined's message; a list's repr prefix (dict_keys).
+  std::string s;
+
+  std::vector<value>* seq() const { return static_cast<std::vector<value>*>(p.get()); }
+  dict_t* map() const { return static_cast<dict_t*>(p.get()); }
+  callable_t* fn() const { return static_cast<callable_t*>(p.get()); }
 
   static value none() { return {}; }
   static value boolean(bool v);
@@ -150,7 +156,7 @@ std::vector<std::pair<value, value>> items(const value& v);
 std::optional<value> map_get(const value& m, const value& key);
 
 /// Converts a JSON node to a value (scalars copied, containers referenced).
-value from_json_ref(const json& node, const std::shared_ptr<const void>& owner);
+value from_json_ref(const json& node, const std::shared_ptr<void>& owner);
 /// Mistral's to_json_str normalisation: tuples become arrays, non-string
 /// keys become strings; raises for undefined and unserialisable values.
 json to_json(const value& v);
