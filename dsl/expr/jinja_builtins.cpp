@@ -665,7 +665,9 @@ FILTER(f_groupby) {
 FILTER(f_indent) {
   (void)ev;
   auto p = bind_args(a, {"width", "first", "blank"}, "do_indent");
-  std::string s = need_str(v);
+  check_defined(v);
+  if (!v.is_str()) raise("TypeError", "unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");
+  std::string s = v.s;
   std::string ind;
   if (p[0] && p[0]->is_str()) ind = p[0]->s;
   else ind = std::string(static_cast<std::size_t>(std::max<int_t>(0, p[0] ? to_index(*p[0], nullptr) : 4)), ' ');
@@ -804,7 +806,6 @@ FILTER(f_map) {
   call_args rest;
   rest.pos.assign(a.pos.begin() + 1, a.pos.end());
   rest.kw = a.kw;
-  if (list.empty() && !find_filter(name)) raise("TemplateRuntimeError", "No filter named '" + name + "'.");
   for (auto& item : list) {
     call_args copy = rest;
     out.push_back(ev.call_filter(name, item, copy));
@@ -1009,8 +1010,9 @@ FILTER(f_title) {
 
 FILTER(f_tojson) {
   (void)ev;
-  bind_args(a, {"indent"}, "do_tojson");
-  std::string s = py_json_dumps(v, true), out;
+  auto p = bind_args(a, {"indent"}, "do_tojson");
+  int indent = p[0] && p[0]->k != vkind::none ? static_cast<int>(to_index(*p[0], nullptr)) : -1;
+  std::string s = py_json_dumps(v, true, indent), out;
   for (char c : s) {
     switch (c) {
     case '<': out += "\\u003c"; break;
@@ -1032,7 +1034,9 @@ FILTER(f_trim) {
 FILTER(f_truncate) {
   (void)ev;
   auto p = bind_args(a, {"length", "killwords", "end", "leeway"}, "do_truncate");
-  std::string s = need_str(v);
+  check_defined(v);
+  if (!v.is_str()) raise("TypeError", "object of type '" + type_name(v) + "' has no len()");
+  std::string s = v.s;
   int_t len = p[0] ? to_index(*p[0], nullptr) : 255;
   std::string end = p[2] ? need_str(*p[2]) : "...";
   int_t leeway = p[3] && p[3]->k != vkind::none ? to_index(*p[3], nullptr) : 5;
@@ -1686,6 +1690,22 @@ value list_method(evaluator&, const value& l, const std::string& m, call_args& a
       std::reverse(v.begin(), v.end());
       return value::none();
     }
+    if (m == "sort") {
+      auto p = bind_args(a, {"key", "reverse"}, "sort");
+      if (p[0] && p[0]->k != vkind::none) raise("TypeError", "sort key functions are not supported");
+      bool rev = arg_truthy(p[1], false);
+      std::stable_sort(v.begin(), v.end(), [rev](const value& x, const value& y) { return rev ? less(y, x) : less(x, y); });
+      return value::none();
+    }
+    if (m == "remove") {
+      if (a.pos.size() != 1) raise("TypeError", "list.remove() takes exactly one argument");
+      for (auto it = v.begin(); it != v.end(); ++it)
+        if (equal(*it, a.pos[0])) {
+          v.erase(it);
+          return value::none();
+        }
+      raise("ValueError", "list.remove(x): x not in list");
+    }
     if (m == "clear") {
       v.clear();
       return value::none();
@@ -1732,6 +1752,30 @@ std::optional<value> find_method(const value& obj, const std::string& name) {
     if (obj.k == vkind::dict && obj.b) return std::nullopt; // a namespace has attributes only
     if (!names.count(name)) return std::nullopt;
     return value::callable("dict." + name, [obj, name](evaluator& ev, call_args& a) { return dict_method(ev, obj, name, a); });
+  }
+  if (obj.k == vkind::integer || obj.k == vkind::floating) {
+    if (name == "real" || name == "imag" || (obj.k == vkind::integer && (name == "numerator" || name == "denominator"))) {
+      if (name == "imag") return obj.k == vkind::integer ? value::integer(0) : value::floating(0.0);
+      if (name == "denominator") return value::integer(1);
+      return obj;
+    }
+    if (name == "is_integer" && obj.k == vkind::floating)
+      return value::callable("float.is_integer", [obj](evaluator&, call_args& a) {
+        bind_args(a, {}, "is_integer");
+        return value::boolean(std::isfinite(obj.f) && obj.f == std::floor(obj.f));
+      });
+    if (name == "bit_length" && obj.k == vkind::integer)
+      return value::callable("int.bit_length", [obj](evaluator&, call_args& a) {
+        bind_args(a, {}, "bit_length");
+        int_t x = obj.i < 0 ? -obj.i : obj.i;
+        int_t bits = 0;
+        while (x) {
+          ++bits;
+          x >>= 1;
+        }
+        return value::integer(bits);
+      });
+    return std::nullopt;
   }
   if (obj.is_seq()) {
     static const std::unordered_set<std::string> list_names = {"index", "count", "copy", "append", "extend",

@@ -264,6 +264,8 @@ private:
       pos_ = end;
       return;
     }
+    // the failure rule needs one character: an opener at the very end is ignored
+    if (pos_ >= src_.size()) return;
     syntax_error("Missing end of comment tag", line_);
   }
 
@@ -287,6 +289,7 @@ private:
       pos_ = end;
       return;
     }
+    if (pos_ >= src_.size()) return;
     syntax_error("Missing end of raw directive", line_);
   }
 

@@ -639,7 +639,19 @@ void dump_string(std::string& out, const std::string& s) {
   out += '"';
 }
 
-void dump_value(std::string& out, const value& v, bool sort_keys) {
+/// json.dumps' layout: compact separators, or one item a line with `indent`.
+struct dump_style {
+  bool sort_keys;
+  int indent; ///< < 0: no newlines
+};
+
+void newline(std::string& out, const dump_style& st, int depth) {
+  if (st.indent < 0) return;
+  out += '\n';
+  out.append(static_cast<std::size_t>(st.indent * depth), ' ');
+}
+
+void dump_value(std::string& out, const value& v, const dump_style& st, int depth) {
   switch (v.k) {
   case vkind::none: out += "null"; return;
   case vkind::boolean: out += v.b ? "true" : "false"; return;
@@ -653,31 +665,36 @@ void dump_value(std::string& out, const value& v, bool sort_keys) {
   default: break;
   }
   if (v.is_seq()) {
+    auto list = iterate(v);
     out += '[';
     bool first = true;
-    for (auto& e : iterate(v)) {
-      if (!first) out += ", ";
+    for (auto& e : list) {
+      if (!first) out += st.indent < 0 ? ", " : ",";
       first = false;
-      dump_value(out, e, sort_keys);
+      newline(out, st, depth + 1);
+      dump_value(out, e, st, depth + 1);
     }
+    if (!list.empty()) newline(out, st, depth);
     out += ']';
     return;
   }
   if (v.is_map()) {
     std::vector<std::pair<std::string, value>> kv;
     for (auto& [k, x] : items(v)) kv.emplace_back(json_key(k), x);
-    if (sort_keys)
+    if (st.sort_keys)
       std::stable_sort(kv.begin(), kv.end(),
                        [](auto& a, auto& b) { return a.first < b.first; });
     out += '{';
     bool first = true;
     for (auto& [k, x] : kv) {
-      if (!first) out += ", ";
+      if (!first) out += st.indent < 0 ? ", " : ",";
       first = false;
+      newline(out, st, depth + 1);
       dump_string(out, k);
       out += ": ";
-      dump_value(out, x, sort_keys);
+      dump_value(out, x, st, depth + 1);
     }
+    if (!kv.empty()) newline(out, st, depth);
     out += '}';
     return;
   }
@@ -687,9 +704,9 @@ void dump_value(std::string& out, const value& v, bool sort_keys) {
 
 } // namespace
 
-std::string py_json_dumps(const value& v, bool sort_keys) {
+std::string py_json_dumps(const value& v, bool sort_keys, int indent) {
   std::string out;
-  dump_value(out, v, sort_keys);
+  dump_value(out, v, dump_style{sort_keys, indent}, 0);
   return out;
 }
 

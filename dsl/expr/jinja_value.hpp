@@ -161,8 +161,9 @@ value from_json_ref(const json& node, const std::shared_ptr<void>& owner);
 /// keys become strings; raises for undefined and unserialisable values.
 json to_json(const value& v);
 
-/// Python json.dumps(v, sort_keys, separators=(', ', ': ')), ensure_ascii.
-std::string py_json_dumps(const value& v, bool sort_keys);
+/// Python json.dumps(v, sort_keys=..., indent=...) with ensure_ascii;
+/// indent < 0 means no indent (", " and ": " separators).
+std::string py_json_dumps(const value& v, bool sort_keys, int indent = -1);
 
 /// Number of Unicode code points of UTF-8 text.
 std::size_t u8_length(const std::string& s);
