@@ -10,7 +10,10 @@ namespace {
 
 // Safety caps used when the configured limit is "unlimited" (< 0): a runaway
 // expression must end in an error, not exhaust the engine's memory.
-constexpr std::int64_t default_max_items = 5'000'000;
+constexpr std::int64_t default_max_items = 2'000'000;
+// Total items one evaluation may produce, whatever the configured limit: it
+// bounds the time a runaway expression can take.
+constexpr std::int64_t work_cap = 20'000'000;
 constexpr std::int64_t default_quota = 256ll << 20;
 constexpr int max_eval_depth = 400;
 
@@ -133,10 +136,17 @@ evaluator::evaluator(const eval_env& e)
     max_items_(e.lim.max_iterations < 0 ? default_max_items : e.lim.max_iterations),
     quota_(e.lim.memory_quota < 0 ? default_quota : e.lim.memory_quota) {}
 
+void evaluator::check_collection(std::size_t n) {
+  if (static_cast<std::int64_t>(n) > max_items_)
+    fail("Collection length exceeds " + std::to_string(max_items_) + " elements");
+}
+
 void evaluator::tick(std::size_t n) {
   items_ += static_cast<std::int64_t>(n);
-  if (items_ > max_items_)
-    fail("Collection length exceeds " + std::to_string(max_items_) + " elements");
+  if (items_ > work_cap)
+    fail("Expression produced more than " + std::to_string(work_cap) + " items");
+  // Every produced item is held somewhere until the result is built.
+  charge(n * sizeof(value));
 }
 
 void evaluator::charge(std::size_t bytes) {
@@ -363,6 +373,9 @@ value arith(const std::string& op, const value& a, const value& b) {
 value repeat_seq(evaluator& ev, const value& s, std::int64_t times) {
   seq_t out;
   if (times > 0) {
+    if (static_cast<double>(s.size()) * static_cast<double>(times) > 1e12)
+      fail("Expression consumed too much memory");
+    ev.check_collection(s.size() * static_cast<std::size_t>(times));
     ev.tick(s.size() * static_cast<std::size_t>(times));
     ev.charge(s.size() * static_cast<std::size_t>(times) * sizeof(value));
     seq_t items = s.items();

@@ -105,8 +105,10 @@ public:
   /// Evaluates `body` with $1..$n bound, in a child of `sc`.
   value call_lambda(const node& body, const scope_ptr& sc, const std::vector<value>& args);
 
-  /// Counts produced items against the iteration limit.
+  /// Counts produced items against the evaluation's work cap.
   void tick(std::size_t n = 1);
+  /// Checks one collection's length against the iteration limit (limit_iterators).
+  void check_collection(std::size_t n);
   /// Charges bytes against the memory quota.
   void charge(std::size_t bytes);
 

@@ -51,6 +51,7 @@ value number_arg(call_args& c, std::size_t i) {
 }
 
 value make_iterator(evaluator& ev, seq_t items) {
+  ev.check_collection(items.size());
   ev.tick(items.size());
   return value::sequence(kind::iterator, std::move(items));
 }

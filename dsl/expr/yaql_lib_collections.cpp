@@ -485,6 +485,7 @@ value fn_where(call_args& c) {
       out.push_back(x);
     return true;
   });
+  c.ev.check_collection(out.size());
   return value::sequence(kind::iterator, std::move(out));
 }
 
@@ -498,6 +499,7 @@ value fn_select(call_args& c) {
     out.push_back(c.call(1, {x}));
     return true;
   });
+  c.ev.check_collection(out.size());
   return value::sequence(kind::iterator, std::move(out));
 }
 
@@ -735,6 +737,7 @@ value fn_range(call_args& c) {
     fail("range() arg 3 must not be zero");
   double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step));
   if (count > 0) {
+    c.ev.check_collection(static_cast<std::size_t>(std::min(count, 1e18)));
     c.ev.tick(static_cast<std::size_t>(std::min(count, 1e18)));
     c.ev.charge(static_cast<std::size_t>(std::min(count, 1e15)) * sizeof(value));
   }
@@ -917,6 +920,7 @@ value fn_repeat(call_args& c) {
     gen->pattern = {x};
     return value::infinite(gen);
   }
+  c.ev.check_collection(static_cast<std::size_t>(times));
   c.ev.tick(static_cast<std::size_t>(times));
   c.ev.charge(static_cast<std::size_t>(times) * sizeof(value));
   return value::sequence(kind::iterator, seq_t(static_cast<std::size_t>(times), x));

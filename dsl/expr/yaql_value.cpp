@@ -8,10 +8,16 @@
 
 namespace mistral::expr::yaql {
 
+/// Sequence storage plus the optional state some iterators carry.
+struct value::seq_box {
+  seq_t items;
+  std::shared_ptr<const void> aux;
+  std::shared_ptr<const infinite_seq> inf;
+};
+
 value value::boolean(bool b) {
   value v;
   v.kind_ = kind::boolean;
-  v.b_ = b;
   v.i_ = b;
   return v;
 }
@@ -33,43 +39,49 @@ value value::floating(double d) {
 value value::string(std::string s) {
   value v;
   v.kind_ = kind::string;
-  v.str_ = std::make_shared<const std::string>(std::move(s));
+  v.p_ = std::make_shared<const std::string>(std::move(s));
   return v;
 }
 
 value value::sequence(kind k, seq_t items) {
   value v;
   v.kind_ = k;
-  v.seq_ = std::make_shared<const seq_t>(std::move(items));
+  auto b = std::make_shared<seq_box>();
+  b->items = std::move(items);
+  v.p_ = std::move(b);
   return v;
 }
 
 value value::dict(dict_t items) {
   value v;
   v.kind_ = kind::dict;
-  v.dict_ = std::make_shared<const dict_t>(std::move(items));
+  v.p_ = std::make_shared<const dict_t>(std::move(items));
   return v;
 }
 
 value value::regex(std::shared_ptr<const regex_obj> r) {
   value v;
   v.kind_ = kind::regex;
-  v.regex_ = std::move(r);
+  v.p_ = std::move(r);
   return v;
 }
 
 value value::context(std::shared_ptr<scope> s) {
   value v;
   v.kind_ = kind::context;
-  v.ctx_ = std::move(s);
+  v.p_ = std::shared_ptr<const void>(std::move(s));
   return v;
+}
+
+std::shared_ptr<scope> value::as_context() const {
+  return std::const_pointer_cast<scope>(std::static_pointer_cast<const scope>(p_));
 }
 
 value value::datetime(std::int64_t wall_us, std::int64_t offset_us) {
   value v;
   v.kind_ = kind::datetime;
   v.i_ = wall_us;
-  v.d_ = static_cast<double>(offset_us);
+  v.off_ = static_cast<std::int32_t>(offset_us / 1'000'000);
   return v;
 }
 
@@ -81,11 +93,23 @@ value value::timespan(std::int64_t us) {
 }
 
 value value::infinite(std::shared_ptr<const infinite_seq> gen) {
-  value v;
-  v.kind_ = kind::iterator;
-  v.seq_ = std::make_shared<const seq_t>();
-  v.inf_ = std::move(gen);
+  value v = sequence(kind::iterator, {});
+  const_cast<seq_box*>(v.box())->inf = std::move(gen);
   return v;
+}
+
+const infinite_seq* value::endless() const noexcept {
+  return kind_ == kind::iterator && !ref_ ? box()->inf.get() : nullptr;
+}
+
+const std::shared_ptr<const void>& value::aux() const noexcept {
+  static const std::shared_ptr<const void> none;
+  return kind_ == kind::iterator && !ref_ ? box()->aux : none;
+}
+
+void value::set_aux(std::shared_ptr<const void> a) {
+  if (kind_ == kind::iterator && !ref_)
+    const_cast<seq_box*>(box())->aux = std::move(a);
 }
 
 value infinite_seq::at(std::size_t i) const {
@@ -93,6 +117,15 @@ value infinite_seq::at(std::size_t i) const {
     return value::integer(start + step * static_cast<std::int64_t>(i));
   return pattern[i % pattern.size()];
 }
+
+namespace {
+
+/// A shared_ptr that points at `j` without owning it (aliasing an empty owner).
+std::shared_ptr<const void> borrow(const json& j) {
+  return std::shared_ptr<const void>(std::shared_ptr<const void>(), &j);
+}
+
+} // namespace
 
 value value::from_json(const json& j) {
   switch (j.type()) {
@@ -105,7 +138,8 @@ value value::from_json(const json& j) {
     // Beyond int64: still a Python int, passed through exactly; arithmetic
     // on it overflows cleanly into an error.
     value v = integer(INT64_MAX);
-    v.ref_ = &j;
+    v.ref_ = true;
+    v.p_ = borrow(j);
     return v;
   }
   case json::value_t::number_float: return floating(j.get<double>());
@@ -114,7 +148,8 @@ value value::from_json(const json& j) {
   case json::value_t::object: {
     value v;
     v.kind_ = j.is_string() ? kind::string : j.is_array() ? kind::tuple : kind::dict;
-    v.ref_ = &j;
+    v.ref_ = true;
+    v.p_ = borrow(j);
     return v;
   }
   default: return value();
@@ -146,64 +181,70 @@ bool value::is_iterable() const noexcept {
 }
 
 std::string_view value::as_str() const noexcept {
-  if (ref_ && ref_->is_string())
-    return ref_->get_ref<const std::string&>();
-  return str_ ? std::string_view(*str_) : std::string_view();
+  if (kind_ != kind::string)
+    return {};
+  if (const json* r = json_ref())
+    return r->get_ref<const std::string&>();
+  return *str_ptr();
 }
 
 std::size_t value::size() const noexcept {
-  if (ref_)
-    return ref_->is_string() ? ref_->get_ref<const std::string&>().size() : ref_->size();
-  if (kind_ == kind::string)
-    return str_->size();
-  if (kind_ == kind::dict)
-    return dict_->size();
-  return seq_ ? seq_->size() : 0;
+  if (const json* r = json_ref())
+    return r->is_string() ? r->get_ref<const std::string&>().size() : r->is_number() ? 0 : r->size();
+  switch (kind_) {
+  case kind::string: return str_ptr()->size();
+  case kind::dict: return dict_ptr()->size();
+  case kind::tuple:
+  case kind::list:
+  case kind::iterator:
+  case kind::set: return box()->items.size();
+  default: return 0;
+  }
 }
 
 value value::at(std::size_t i) const {
-  if (ref_)
-    return from_json((*ref_)[i]);
-  return (*seq_)[i];
+  if (const json* r = json_ref())
+    return from_json((*r)[i]);
+  return box()->items[i];
 }
 
 void value::for_each(const std::function<bool(const value&)>& fn) const {
-  if (inf_) {
+  if (const infinite_seq* inf = endless()) {
     // Consumers that stop early work; the rest hit the iteration limit.
-    for (std::size_t i = 0; i < 10'000'000; ++i)
-      if (!fn(inf_->at(i)))
+    for (std::size_t i = 0; i < 2'000'000; ++i)
+      if (!fn(inf->at(i)))
         return;
     throw std::runtime_error("Collection length exceeds the iteration limit");
   }
-  if (ref_) {
-    if (ref_->is_array()) {
-      for (const auto& item : *ref_)
+  if (const json* r = json_ref()) {
+    if (r->is_array()) {
+      for (const auto& item : *r)
         if (!fn(from_json(item)))
           return;
-    } else if (ref_->is_object()) {
-      for (auto it = ref_->begin(); it != ref_->end(); ++it)
+    } else if (r->is_object()) {
+      for (auto it = r->begin(); it != r->end(); ++it)
         if (!fn(string(it.key())))
           return;
     }
     return;
   }
   if (kind_ == kind::dict) {
-    for (const auto& kv : *dict_)
+    for (const auto& kv : *dict_ptr())
       if (!fn(kv.first))
         return;
     return;
   }
-  if (seq_)
-    for (const auto& item : *seq_)
+  if (is_iterable())
+    for (const auto& item : box()->items)
       if (!fn(item))
         return;
 }
 
 seq_t value::items() const {
-  if (inf_)
+  if (endless())
     throw std::runtime_error("Collection length exceeds the iteration limit (endless iterator)");
-  if (seq_ && !ref_)
-    return *seq_;
+  if (is_iterable() && !ref_)
+    return box()->items;
   seq_t out;
   out.reserve(size());
   for_each([&](const value& v) {
@@ -214,13 +255,13 @@ seq_t value::items() const {
 }
 
 std::optional<value> value::get(std::string_view key) const {
-  if (ref_) {
-    auto it = ref_->find(key);
-    if (it == ref_->end())
+  if (const json* r = json_ref()) {
+    auto it = r->find(key);
+    if (it == r->end())
       return std::nullopt;
     return from_json(*it);
   }
-  for (const auto& kv : *dict_)
+  for (const auto& kv : *dict_ptr())
     if (kv.first.is(kind::string) && kv.first.as_str() == key)
       return kv.second;
   return std::nullopt;
@@ -231,18 +272,19 @@ std::optional<value> value::get(const value& key) const {
     return get(key.as_str());
   if (ref_)
     return std::nullopt; // JSON objects only have string keys
-  for (const auto& kv : *dict_)
+  for (const auto& kv : *dict_ptr())
     if (equal(kv.first, key))
       return kv.second;
   return std::nullopt;
 }
 
 dict_t value::pairs() const {
-  if (!ref_)
-    return *dict_;
+  const json* r = json_ref();
+  if (!r)
+    return *dict_ptr();
   dict_t out;
-  out.reserve(ref_->size());
-  for (auto it = ref_->begin(); it != ref_->end(); ++it)
+  out.reserve(r->size());
+  for (auto it = r->begin(); it != r->end(); ++it)
     out.emplace_back(string(it.key()), from_json(it.value()));
   return out;
 }

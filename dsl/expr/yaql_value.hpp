@@ -76,18 +76,6 @@ public:
   static value dict(dict_t items);
   static value regex(std::shared_ptr<const regex_obj> r);
   static value context(std::shared_ptr<scope> s);
-  /// A datetime: wall-clock time in microseconds since 1970-01-01 and its UTC offset.
-  static value datetime(std::int64_t wall_us, std::int64_t offset_us);
-  /// A timedelta in microseconds.
-  static value timespan(std::int64_t us);
-  /// The wall-clock microseconds of a datetime, or the length of a timespan.
-  std::int64_t micros() const noexcept { return i_; }
-  /// The UTC offset of a datetime, in microseconds.
-  std::int64_t offset_micros() const noexcept { return static_cast<std::int64_t>(d_); }
-  /// An endless iterator.
-  static value infinite(std::shared_ptr<const infinite_seq> gen);
-  /// The endless generator behind this iterator, or null.
-  const infinite_seq* endless() const noexcept { return inf_.get(); }
   /// Borrows a JSON node (strings, arrays, objects) or converts a scalar.
   static value from_json(const json& j);
   /// Copies a JSON value into owned storage (for data that does not outlive the call).
@@ -103,9 +91,9 @@ public:
   /// tuple or list: Python Sequence (not str).
   bool is_sequence() const noexcept { return kind_ == kind::tuple || kind_ == kind::list; }
 
-  bool as_bool() const noexcept { return b_; }
+  bool as_bool() const noexcept { return i_ != 0; }
   std::int64_t as_int() const noexcept { return i_; }
-  double as_float() const noexcept { return kind_ == kind::integer ? static_cast<double>(i_) : d_; }
+  double as_float() const noexcept { return kind_ == kind::floating ? d_ : static_cast<double>(i_); }
   std::string_view as_str() const noexcept;
 
   /// Number of items of a sequence, set or dict; characters (bytes) of a string.
@@ -124,28 +112,44 @@ public:
   /// Dict pairs in insertion order.
   dict_t pairs() const;
 
-  const regex_obj& as_regex() const { return *regex_; }
-  const std::shared_ptr<scope>& as_context() const { return ctx_; }
+  const regex_obj& as_regex() const { return *static_cast<const regex_obj*>(p_.get()); }
+  std::shared_ptr<scope> as_context() const;
   /// The borrowed JSON node, if this value is a view of input data.
-  const json* json_ref() const noexcept { return ref_; }
+  const json* json_ref() const noexcept { return ref_ ? static_cast<const json*>(p_.get()) : nullptr; }
 
-  /// Library-private state riding along with a value (orderBy's sort keys).
-  const std::shared_ptr<const void>& aux() const noexcept { return aux_; }
-  void set_aux(std::shared_ptr<const void> a) { aux_ = std::move(a); }
+  /// Library-private state riding along with an iterator (orderBy's sort keys).
+  const std::shared_ptr<const void>& aux() const noexcept;
+  /// Attaches aux state; only on a value just built by sequence().
+  void set_aux(std::shared_ptr<const void> a);
+
+  /// A datetime: wall-clock time in microseconds since 1970-01-01 and its UTC offset.
+  static value datetime(std::int64_t wall_us, std::int64_t offset_us);
+  /// A timedelta in microseconds.
+  static value timespan(std::int64_t us);
+  /// The wall-clock microseconds of a datetime, or the length of a timespan.
+  std::int64_t micros() const noexcept { return i_; }
+  /// The UTC offset of a datetime, in microseconds.
+  std::int64_t offset_micros() const noexcept { return static_cast<std::int64_t>(off_) * 1'000'000; }
+  /// An endless iterator.
+  static value infinite(std::shared_ptr<const infinite_seq> gen);
+  /// The endless generator behind this iterator, or null.
+  const infinite_seq* endless() const noexcept;
 
 private:
+  struct seq_box;
+  const seq_box* box() const noexcept { return static_cast<const seq_box*>(p_.get()); }
+  const std::string* str_ptr() const noexcept { return static_cast<const std::string*>(p_.get()); }
+  const dict_t* dict_ptr() const noexcept { return static_cast<const dict_t*>(p_.get()); }
+
+  // 32 bytes: values are copied a lot and collections hold millions of them.
   kind kind_ = kind::null;
-  bool b_ = false;
-  std::int64_t i_ = 0;
-  double d_ = 0;
-  const json* ref_ = nullptr;
-  std::shared_ptr<const std::string> str_;
-  std::shared_ptr<const seq_t> seq_;
-  std::shared_ptr<const dict_t> dict_;
-  std::shared_ptr<const regex_obj> regex_;
-  std::shared_ptr<scope> ctx_;
-  std::shared_ptr<const void> aux_;
-  std::shared_ptr<const infinite_seq> inf_;
+  bool ref_ = false;      ///< p_ aliases a borrowed JSON node (no ownership)
+  std::int32_t off_ = 0;  ///< datetime UTC offset in seconds
+  union {
+    std::int64_t i_ = 0;  ///< bool, int, datetime/timespan microseconds
+    double d_;
+  };
+  std::shared_ptr<const void> p_; ///< string, seq_box, dict_t, regex_obj, scope or JSON node
 };
 
 /// Python's ==, including tuple != list and 1 == 1.0 == True.
