@@ -31,11 +31,13 @@ public:
     {
       std::shared_lock lock(mutex_);
       auto it = entries_.find(std::string(text));
-      if (it != entries_.end()) return it->second;
+      if (it != entries_.end())
+        return it->second;
     }
     auto made = compile(text);
     std::unique_lock lock(mutex_);
-    if (entries_.size() >= max_entries) entries_.clear();
+    if (entries_.size() >= max_entries)
+      entries_.clear();
     entries_.emplace(std::string(text), made);
     return made;
   }
@@ -58,8 +60,10 @@ template_cache& cache() {
 std::optional<std::pair<std::size_t, std::size_t>> first_expression(std::string_view text) {
   for (std::size_t p = text.find("{{"); p != std::string_view::npos; p = text.find("{{", p + 1)) {
     std::size_t close = text.find("}}", p + 2);
-    if (close == std::string_view::npos) return std::nullopt;
-    if (text.substr(p + 2, close - p - 2).find('\n') != std::string_view::npos) continue;
+    if (close == std::string_view::npos)
+      return std::nullopt;
+    if (text.substr(p + 2, close - p - 2).find('\n') != std::string_view::npos)
+      continue;
     return std::make_pair(p, close + 2);
   }
   return std::nullopt;
@@ -91,7 +95,8 @@ std::string data_text(const eval_env& env) {
   } catch (...) {
     s = "?";
   }
-  if (s.size() > max_len) s = s.substr(0, max_len) + "...";
+  if (s.size() > max_len)
+    s = s.substr(0, max_len) + "...";
   return s;
 }
 
@@ -103,9 +108,11 @@ error evaluation_error(std::string_view text, const py_error& e, const eval_env&
 }
 
 json run(std::string_view text, const eval_env& env) {
-  if (!first_expression(text)) raise("IndexError", "list index out of range");
+  if (!first_expression(text))
+    raise("IndexError", "list index out of range");
   auto c = cache().get(text);
-  if (c->failure) throw *c->failure;
+  if (c->failure)
+    throw *c->failure;
   evaluator ev(env);
   if (c->whole) {
     value v = ev.eval(*c->expr);

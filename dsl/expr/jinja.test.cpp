@@ -28,14 +28,16 @@ const json& context() {
 json eval(const std::string& text, const json& ctx = context()) {
   expr::eval_env env{expr::data_view(ctx)};
   auto r = expr::jinja::evaluate(text, env);
-  if (!r) FAIL_CHECK("unexpected error: " << r.err().message);
+  if (!r)
+    FAIL_CHECK("unexpected error: " << r.err().message);
   return r ? *r : json();
 }
 
 bool fails(const std::string& text, const json& ctx = context()) {
   expr::eval_env env{expr::data_view(ctx)};
   auto r = expr::jinja::evaluate(text, env);
-  if (r) return false;
+  if (r)
+    return false;
   CHECK(r.err().kind == "JinjaEvaluationException");
   return true;
 }
@@ -178,7 +180,8 @@ TEST_CASE("the common filters behave like Jinja's") {
   CHECK(eval("{{ 1234567 | filesizeformat }}") == "1.2 MB");
   CHECK(eval("{{ {'a': 1, 'b': 'x y'} | urlencode }}") == "a=1&b=x+y");
   CHECK(eval("{{ _.nums | slice(2) | list }}") == json::parse("[[1, 2, 3], [4, 5, 6]]"));
-  CHECK(eval("{{ _.servers | groupby('status') | map('first') | list }}") == json::array({"ACTIVE", "ERROR"}));
+  CHECK(eval("{{ _.servers | groupby('status') | map('first') | list }}") ==
+        json::array({"ACTIVE", "ERROR"}));
   CHECK(eval("{{ '%s=%s' | format('k', 'v') }}") == "k=v");
   CHECK(fails("{{ _.emptylist | first }}"));
 }
@@ -240,9 +243,12 @@ TEST_CASE("templates evaluate concurrently from the shared cache") {
       expr::eval_env env{expr::data_view(ctx)};
       for (int i = 0; i < 200; ++i) {
         auto r = expr::jinja::evaluate("{% for i in range(3) %}{{ _.x + i }}{% endfor %}", env);
-        if (r && *r == std::to_string(t) + std::to_string(t + 1) + std::to_string(t + 2)) ++ok[t];
+        if (r && *r == std::to_string(t) + std::to_string(t + 1) + std::to_string(t + 2))
+          ++ok[t];
       }
     });
-  for (auto& th : threads) th.join();
-  for (int t = 0; t < 4; ++t) CHECK(ok[t] == 200);
+  for (auto& th : threads)
+    th.join();
+  for (int t = 0; t < 4; ++t)
+    CHECK(ok[t] == 200);
 }

@@ -15,27 +15,27 @@ namespace mistral::expr::jinja {
 /// The kind of a node. Field use per kind is listed on `node`.
 enum class nk : std::uint8_t {
   // expressions
-  constant,  ///< `constant`
-  name,      ///< `name`
-  getattr,   ///< a.name
-  getitem,   ///< a[b]
-  slice,     ///< a:b:c (each optional)
-  call,      ///< a(kids..., kwargs..., *c, **d)
-  filter,    ///< a | name(kids..., kwargs..., *c, **d); a null in filter blocks
-  test,      ///< a is name(kids..., kwargs...)
-  neg,       ///< -a
-  pos,       ///< +a
-  not_,      ///< not a
-  binop,     ///< a name b, name one of + - * / // % **
-  and_,      ///< a and b
-  or_,       ///< a or b
-  concat,    ///< kids joined with ~
-  compare,   ///< a ops[0] kids[0] ops[1] kids[1] ...
-  condexpr,  ///< b if a else c
-  list,      ///< [kids]
-  tuple,     ///< (kids)
-  dict,      ///< {kids[0]: vals[0], ...}
-  nsref,     ///< name.attr as an assignment target (`name`, `attr`)
+  constant, ///< `constant`
+  name,     ///< `name`
+  getattr,  ///< a.name
+  getitem,  ///< a[b]
+  slice,    ///< a:b:c (each optional)
+  call,     ///< a(kids..., kwargs..., *c, **d)
+  filter,   ///< a | name(kids..., kwargs..., *c, **d); a null in filter blocks
+  test,     ///< a is name(kids..., kwargs...)
+  neg,      ///< -a
+  pos,      ///< +a
+  not_,     ///< not a
+  binop,    ///< a name b, name one of + - * / // % **
+  and_,     ///< a and b
+  or_,      ///< a or b
+  concat,   ///< kids joined with ~
+  compare,  ///< a ops[0] kids[0] ops[1] kids[1] ...
+  condexpr, ///< b if a else c
+  list,     ///< [kids]
+  tuple,    ///< (kids)
+  dict,     ///< {kids[0]: vals[0], ...}
+  nsref,    ///< name.attr as an assignment target (`name`, `attr`)
   // statements
   data,         ///< literal template text in `name`
   output,       ///< kids: data nodes and expressions, printed in turn

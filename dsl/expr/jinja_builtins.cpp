@@ -23,13 +23,15 @@ std::vector<std::optional<value>> bind_args(call_args& a, std::initializer_list<
   if (a.pos.size() > names.size())
     raise("TypeError", std::string(fname) + "() takes " + std::to_string(names.size()) +
                          " positional arguments but " + std::to_string(a.pos.size()) + " were given");
-  for (std::size_t n = 0; n < a.pos.size(); ++n) out[n] = a.pos[n];
+  for (std::size_t n = 0; n < a.pos.size(); ++n)
+    out[n] = a.pos[n];
   for (auto& [k, v] : a.kw) {
     auto it = std::find_if(names.begin(), names.end(), [&](const char* p) { return k == p; });
     if (it == names.end())
       raise("TypeError", std::string(fname) + "() got an unexpected keyword argument '" + k + "'");
     auto idx = static_cast<std::size_t>(it - names.begin());
-    if (out[idx]) raise("TypeError", std::string(fname) + "() got multiple values for argument '" + k + "'");
+    if (out[idx])
+      raise("TypeError", std::string(fname) + "() got multiple values for argument '" + k + "'");
     out[idx] = v;
   }
   return out;
@@ -37,17 +39,21 @@ std::vector<std::optional<value>> bind_args(call_args& a, std::initializer_list<
 
 int_t to_index(const value& v, const char* what) {
   check_defined(v);
-  if (auto i = as_int(v)) return *i;
-  raise("TypeError", what ? std::string(what)
-                          : "'" + type_name(v) + "' object cannot be interpreted as an integer");
+  if (auto i = as_int(v))
+    return *i;
+  raise("TypeError",
+        what ? std::string(what) : "'" + type_name(v) + "' object cannot be interpreted as an integer");
 }
 
 namespace {
 
-bool arg_truthy(const std::optional<value>& v, bool dflt) { return v ? truthy(*v) : dflt; }
+bool arg_truthy(const std::optional<value>& v, bool dflt) {
+  return v ? truthy(*v) : dflt;
+}
 
 std::string lower_ascii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -56,18 +62,23 @@ bool is_letter(const std::string& ch) {
   return ch.size() > 1 || std::isalpha(static_cast<unsigned char>(ch[0]));
 }
 
-bool py_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool py_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string strip_chars(const std::string& s, const std::optional<value>& chars, bool left, bool right) {
   auto is_strip = [&](char c) {
-    if (!chars || chars->k == vkind::none) return py_space(c);
+    if (!chars || chars->k == vkind::none)
+      return py_space(c);
     return chars->s.find(c) != std::string::npos;
   };
   std::size_t b = 0, e = s.size();
   if (left)
-    while (b < e && is_strip(s[b])) ++b;
+    while (b < e && is_strip(s[b]))
+      ++b;
   if (right)
-    while (e > b && is_strip(s[e - 1])) --e;
+    while (e > b && is_strip(s[e - 1]))
+      --e;
   return s.substr(b, e - b);
 }
 
@@ -84,14 +95,16 @@ std::string replace_all(const std::string& s, const std::string& old, const std:
       }
       out += c;
     }
-    if (count < 0 || done < count) out += neu;
+    if (count < 0 || done < count)
+      out += neu;
     return out;
   }
   std::size_t pos = 0;
   int_t done = 0;
   while (true) {
     std::size_t f = s.find(old, pos);
-    if (f == std::string::npos || (count >= 0 && done >= count)) break;
+    if (f == std::string::npos || (count >= 0 && done >= count))
+      break;
     out.append(s, pos, f - pos);
     out += neu;
     pos = f + old.size();
@@ -106,28 +119,35 @@ std::vector<value> py_split(const std::string& s, const std::optional<value>& se
   if (!sep_v || sep_v->k == vkind::none) {
     std::size_t n = 0;
     while (true) {
-      while (n < s.size() && py_space(s[n])) ++n;
-      if (n >= s.size()) break;
+      while (n < s.size() && py_space(s[n]))
+        ++n;
+      if (n >= s.size())
+        break;
       if (maxsplit >= 0 && static_cast<int_t>(out.size()) >= maxsplit) {
         std::size_t e = s.size();
-        while (e > n && py_space(s[e - 1])) --e;
+        while (e > n && py_space(s[e - 1]))
+          --e;
         out.push_back(value::string(s.substr(n, e - n)));
         break;
       }
       std::size_t e = n;
-      while (e < s.size() && !py_space(s[e])) ++e;
+      while (e < s.size() && !py_space(s[e]))
+        ++e;
       out.push_back(value::string(s.substr(n, e - n)));
       n = e;
     }
     return out;
   }
-  if (!sep_v->is_str()) raise("TypeError", "must be str or None, not " + type_name(*sep_v));
+  if (!sep_v->is_str())
+    raise("TypeError", "must be str or None, not " + type_name(*sep_v));
   const std::string& sep = sep_v->s;
-  if (sep.empty()) raise("ValueError", "empty separator");
+  if (sep.empty())
+    raise("ValueError", "empty separator");
   std::size_t pos = 0;
   while (true) {
     std::size_t f = s.find(sep, pos);
-    if (f == std::string::npos || (maxsplit >= 0 && static_cast<int_t>(out.size()) >= maxsplit)) break;
+    if (f == std::string::npos || (maxsplit >= 0 && static_cast<int_t>(out.size()) >= maxsplit))
+      break;
     out.push_back(value::string(s.substr(pos, f - pos)));
     pos = f + sep.size();
   }
@@ -138,7 +158,8 @@ std::vector<value> py_split(const std::string& s, const std::optional<value>& se
 std::string capitalize(const std::string& s) {
   auto chars = u8_chars(s);
   std::string out;
-  for (std::size_t n = 0; n < chars.size(); ++n) out += n ? u8_lower(chars[n]) : u8_upper(chars[n]);
+  for (std::size_t n = 0; n < chars.size(); ++n)
+    out += n ? u8_lower(chars[n]) : u8_upper(chars[n]);
   return out;
 }
 
@@ -172,18 +193,18 @@ std::string py_title(const std::string& s) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&#34;"; break;
-    case '\'': out += "&#39;"; break;
-    default: out += c;
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
     }
   }
   return out;
@@ -226,7 +247,8 @@ std::optional<double> parse_py_float(const std::string& text) {
     }
     t += s[n];
   }
-  if (t.empty()) return std::nullopt;
+  if (t.empty())
+    return std::nullopt;
   std::string low = lower_ascii(t);
   std::string body = (low[0] == '+' || low[0] == '-') ? low.substr(1) : low;
   if (body == "inf" || body == "infinity" || body == "nan") {
@@ -234,10 +256,12 @@ std::optional<double> parse_py_float(const std::string& text) {
     return low[0] == '-' ? -v : v;
   }
   for (char c : body)
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == '+' || c == '-')) return std::nullopt;
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == '+' || c == '-'))
+      return std::nullopt;
   char* end = nullptr;
   double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size()) return std::nullopt;
+  if (end != t.c_str() + t.size())
+    return std::nullopt;
   return v;
 }
 
@@ -246,7 +270,8 @@ std::optional<int_t> parse_py_int(const std::string& text, int_t base) {
   std::string s = strip_chars(text, std::nullopt, true, true);
   bool neg = false;
   std::size_t n = 0;
-  if (n < s.size() && (s[n] == '+' || s[n] == '-')) neg = s[n++] == '-';
+  if (n < s.size() && (s[n] == '+' || s[n] == '-'))
+    neg = s[n++] == '-';
   if (base == 0 || base == 16 || base == 8 || base == 2) {
     if (n + 1 < s.size() && s[n] == '0') {
       char p = static_cast<char>(std::tolower(static_cast<unsigned char>(s[n + 1])));
@@ -254,37 +279,46 @@ std::optional<int_t> parse_py_int(const std::string& text, int_t base) {
       if (pb && (base == 0 || base == pb)) {
         base = pb;
         n += 2;
-        if (n < s.size() && s[n] == '_') ++n;
+        if (n < s.size() && s[n] == '_')
+          ++n;
       }
     }
-    if (base == 0) base = 10;
+    if (base == 0)
+      base = 10;
   }
-  if (n >= s.size()) return std::nullopt;
+  if (n >= s.size())
+    return std::nullopt;
   int_t v = 0;
   bool prev_digit = false;
   for (; n < s.size(); ++n) {
     char c = s[n];
     if (c == '_') {
-      if (!prev_digit || n + 1 >= s.size()) return std::nullopt;
+      if (!prev_digit || n + 1 >= s.size())
+        return std::nullopt;
       prev_digit = false;
       continue;
     }
     int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-            : std::isalpha(static_cast<unsigned char>(c)) ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
-                                                          : 99;
-    if (d >= base) return std::nullopt;
-    if (v > (static_cast<int_t>(1) << 120)) raise("OverflowError", "int too large");
+            : std::isalpha(static_cast<unsigned char>(c))
+              ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+              : 99;
+    if (d >= base)
+      return std::nullopt;
+    if (v > (static_cast<int_t>(1) << 120))
+      raise("OverflowError", "int too large");
     v = v * base + d;
     prev_digit = true;
   }
-  if (!prev_digit) return std::nullopt;
+  if (!prev_digit)
+    return std::nullopt;
   return neg ? -v : v;
 }
 
 /// make_attrgetter: dotted attribute path, digits as indexes.
 std::vector<value> attribute_parts(const value& attr) {
   std::vector<value> parts;
-  if (attr.k == vkind::none) return parts;
+  if (attr.k == vkind::none)
+    return parts;
   if (!attr.is_str()) {
     parts.push_back(attr);
     return parts;
@@ -293,16 +327,20 @@ std::vector<value> attribute_parts(const value& attr) {
   while (true) {
     std::size_t dot = attr.s.find('.', pos);
     std::string part = attr.s.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
-    bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c));
+    });
     parts.push_back(digits ? value::integer(*parse_py_int(part, 10)) : value::string(part));
-    if (dot == std::string::npos) break;
+    if (dot == std::string::npos)
+      break;
     pos = dot + 1;
   }
   return parts;
 }
 
 value ignore_case(const value& v) {
-  if (v.is_str()) return value::string(u8_lower(v.s));
+  if (v.is_str())
+    return value::string(u8_lower(v.s));
   return v;
 }
 
@@ -314,34 +352,41 @@ struct attr_getter {
   value operator()(evaluator& ev, value item) const {
     for (auto& p : parts) {
       item = ev.getitem(item, p);
-      if (dflt && item.is_undefined()) item = *dflt;
+      if (dflt && item.is_undefined())
+        item = *dflt;
     }
     return lower ? ignore_case(item) : item;
   }
 };
 
-attr_getter make_getter(const std::optional<value>& attribute, bool lower, std::optional<value> dflt = std::nullopt) {
+attr_getter make_getter(const std::optional<value>& attribute, bool lower,
+                        std::optional<value> dflt = std::nullopt) {
   attr_getter g;
-  if (attribute) g.parts = attribute_parts(*attribute);
+  if (attribute)
+    g.parts = attribute_parts(*attribute);
   g.lower = lower;
-  if (dflt && dflt->k != vkind::none) g.dflt = dflt;
+  if (dflt && dflt->k != vkind::none)
+    g.dflt = dflt;
   return g;
 }
 
 std::vector<value> sorted_by(std::vector<value> items, const std::vector<value>& keys, bool reverse) {
   std::vector<std::size_t> idx(items.size());
-  for (std::size_t n = 0; n < idx.size(); ++n) idx[n] = n;
+  for (std::size_t n = 0; n < idx.size(); ++n)
+    idx[n] = n;
   std::stable_sort(idx.begin(), idx.end(), [&](std::size_t x, std::size_t y) {
     return reverse ? less(keys[y], keys[x]) : less(keys[x], keys[y]);
   });
   std::vector<value> out;
   out.reserve(items.size());
-  for (auto n : idx) out.push_back(std::move(items[n]));
+  for (auto n : idx)
+    out.push_back(std::move(items[n]));
   return out;
 }
 
 value sum_values(evaluator& ev, value acc, const std::vector<value>& items) {
-  if (acc.is_str()) raise("TypeError", "sum() can't sum strings [use ''.join(seq) instead]");
+  if (acc.is_str())
+    raise("TypeError", "sum() can't sum strings [use ''.join(seq) instead]");
   for (auto& v : items) {
     ev.tick();
     acc = binary_op(ev, "+", acc, v);
@@ -352,23 +397,30 @@ value sum_values(evaluator& ev, value acc, const std::vector<value>& items) {
 value py_round(const value& v, int_t precision) {
   check_defined(v);
   if (auto i = as_int(v)) {
-    if (precision >= 0) return value::integer(*i);
+    if (precision >= 0)
+      return value::integer(*i);
     int_t p = 1;
-    for (int_t k = 0; k < -precision && k < 38; ++k) p *= 10;
+    for (int_t k = 0; k < -precision && k < 38; ++k)
+      p *= 10;
     int_t q = *i / p, r = *i % p;
     if (r < 0) {
       r += p;
       --q;
     }
-    if (2 * r > p || (2 * r == p && (q % 2 != 0))) ++q;
+    if (2 * r > p || (2 * r == p && (q % 2 != 0)))
+      ++q;
     return value::integer(q * p);
   }
-  if (v.k != vkind::floating) raise("TypeError", "type " + type_name(v) + " doesn't define __round__ method");
+  if (v.k != vkind::floating)
+    raise("TypeError", "type " + type_name(v) + " doesn't define __round__ method");
   double x = v.f;
-  if (!std::isfinite(x)) return v;
-  if (precision == 0) return value::floating(std::nearbyint(x));
+  if (!std::isfinite(x))
+    return v;
+  if (precision == 0)
+    return value::floating(std::nearbyint(x));
   if (precision > 0) {
-    if (precision > 300) return v;
+    if (precision > 300)
+      return v;
     char buf[512];
     std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(precision), x);
     return value::floating(std::strtod(buf, nullptr));
@@ -377,15 +429,19 @@ value py_round(const value& v, int_t precision) {
   return value::floating(std::nearbyint(x / p) * p);
 }
 
-std::string json_dump_text(const value& v) { return fn::json_dump(to_json(v)); }
+std::string json_dump_text(const value& v) {
+  return fn::json_dump(to_json(v));
+}
 
 value unwrap(result<json> r) {
-  if (!r) raise(r.err().kind.empty() ? "MistralError" : r.err().kind, r.err().message);
+  if (!r)
+    raise(r.err().kind.empty() ? "MistralError" : r.err().kind, r.err().message);
   return value::owned(std::move(*r));
 }
 
 std::optional<std::string> opt_str(const std::optional<value>& v) {
-  if (!v || v->k == vkind::none) return std::nullopt;
+  if (!v || v->k == vkind::none)
+    return std::nullopt;
   return need_str(*v);
 }
 
@@ -398,27 +454,35 @@ value mistral_fn(evaluator& ev, const std::string& name, const value& ctx, call_
     check_defined(ctx);
     if (ctx.is_map()) {
       auto got = map_get(ctx, value::string("__env"));
-      if (!got) raise("KeyError", "'__env'");
+      if (!got)
+        raise("KeyError", "'__env'");
       return *got;
     }
-    if (ctx.is_str() || ctx.is_seq()) raise("TypeError", type_name(ctx) + " indices must be integers");
+    if (ctx.is_str() || ctx.is_seq())
+      raise("TypeError", type_name(ctx) + " indices must be integers");
     raise("TypeError", "'" + type_name(ctx) + "' object is not subscriptable");
   }
   if (name == "json_dump" || name == "yaml_dump" || name == "json_parse" || name == "yaml_parse") {
     auto p = bind_args(a, {"data"}, (name + "_").c_str());
-    if (!p[0]) raise("TypeError", name + "_() missing 1 required positional argument: 'data'");
+    if (!p[0])
+      raise("TypeError", name + "_() missing 1 required positional argument: 'data'");
     const value& d = *p[0];
     check_defined(d);
-    if (name == "json_dump") return value::string(json_dump_text(d));
-    if (name == "yaml_dump") return value::string(fn::yaml_dump(to_json(d)));
-    if (!d.is_str()) raise("TypeError", "the JSON object must be str, bytes or bytearray, not " + type_name(d));
+    if (name == "json_dump")
+      return value::string(json_dump_text(d));
+    if (name == "yaml_dump")
+      return value::string(fn::yaml_dump(to_json(d)));
+    if (!d.is_str())
+      raise("TypeError", "the JSON object must be str, bytes or bytearray, not " + type_name(d));
     if (name == "json_parse") {
       auto r = fn::json_parse(d.s);
-      if (!r) raise("JSONDecodeError", r.err().message);
+      if (!r)
+        raise("JSONDecodeError", r.err().message);
       return value::owned(std::move(*r));
     }
     auto r = fn::yaml_parse(d.s);
-    if (!r) raise("YAMLError", r.err().message);
+    if (!r)
+      raise("YAMLError", r.err().message);
     return value::owned(std::move(*r));
   }
   if (name == "json_pp") {
@@ -460,7 +524,8 @@ value mistral_fn(evaluator& ev, const std::string& name, const value& ctx, call_
   }
   if (name == "global") {
     auto p = bind_args(a, {"var_name"}, "global_");
-    if (!p[0]) raise("TypeError", "global_() missing 1 required positional argument: 'var_name'");
+    if (!p[0])
+      raise("TypeError", "global_() missing 1 required positional argument: 'var_name'");
     return unwrap(fn::global(ev.env(), need_str(*p[0])));
   }
   raise("TypeError", std::string("unknown function ") + f);
@@ -474,26 +539,32 @@ FILTER(f_abs) {
   (void)ev;
   bind_args(a, {}, "abs");
   check_defined(v);
-  if (auto i = as_int(v)) return value::integer(*i < 0 ? -*i : *i);
-  if (v.k == vkind::floating) return value::floating(std::fabs(v.f));
+  if (auto i = as_int(v))
+    return value::integer(*i < 0 ? -*i : *i);
+  if (v.k == vkind::floating)
+    return value::floating(std::fabs(v.f));
   raise("TypeError", "bad operand type for abs(): '" + type_name(v) + "'");
 }
 
 FILTER(f_attr) {
   auto p = bind_args(a, {"name"}, "do_attr");
   check_defined(v);
-  if (!p[0]) raise("TypeError", "do_attr() missing 1 required positional argument: 'name'");
+  if (!p[0])
+    raise("TypeError", "do_attr() missing 1 required positional argument: 'name'");
   std::string name = need_str(*p[0]);
   if (name.size() > 4 && name.compare(0, 2, "__") == 0)
-    return value::undefined("access to attribute '" + name + "' of '" + type_name(v) + "' object is unsafe.", true);
-  if (auto m = find_method(v, name)) return *m;
+    return value::undefined("access to attribute '" + name + "' of '" + type_name(v) + "' object is unsafe.",
+                            true);
+  if (auto m = find_method(v, name))
+    return *m;
   (void)ev;
   return value::undefined("'" + object_type_repr(v) + "' has no attribute '" + name + "'");
 }
 
 FILTER(f_batch) {
   auto p = bind_args(a, {"linecount", "fill_with"}, "do_batch");
-  if (!p[0]) raise("TypeError", "do_batch() missing 1 required positional argument: 'linecount'");
+  if (!p[0])
+    raise("TypeError", "do_batch() missing 1 required positional argument: 'linecount'");
   int_t count = to_index(*p[0], nullptr);
   std::vector<value> out, tmp;
   for (auto& item : iterate(v)) {
@@ -506,7 +577,8 @@ FILTER(f_batch) {
   }
   if (!tmp.empty()) {
     if (p[1] && p[1]->k != vkind::none)
-      while (static_cast<int_t>(tmp.size()) < count) tmp.push_back(*p[1]);
+      while (static_cast<int_t>(tmp.size()) < count)
+        tmp.push_back(*p[1]);
     out.push_back(value::list(std::move(tmp)));
   }
   return value::list(std::move(out));
@@ -524,7 +596,8 @@ FILTER(f_center) {
   std::string s = need_str(v);
   int_t width = p[0] ? to_index(*p[0], nullptr) : 80;
   auto len = static_cast<int_t>(u8_length(s));
-  if (width <= len) return value::string(s);
+  if (width <= len)
+    return value::string(s);
   int_t total = width - len;
   int_t left = total / 2 + (total & width & 1);
   return value::string(std::string(static_cast<std::size_t>(left), ' ') + s +
@@ -540,7 +613,8 @@ FILTER(f_length) {
 FILTER(f_default) {
   (void)ev;
   auto p = bind_args(a, {"default_value", "boolean"}, "do_default");
-  if (v.is_undefined() || (arg_truthy(p[1], false) && !truthy(v))) return p[0] ? *p[0] : value::string("");
+  if (v.is_undefined() || (arg_truthy(p[1], false) && !truthy(v)))
+    return p[0] ? *p[0] : value::string("");
   return v;
 }
 
@@ -549,7 +623,8 @@ FILTER(f_dictsort) {
   auto p = bind_args(a, {"case_sensitive", "by", "reverse"}, "do_dictsort");
   bool cs = arg_truthy(p[0], false);
   std::string by = p[1] ? need_str(*p[1]) : "key";
-  if (by != "key" && by != "value") raise("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
+  if (by != "key" && by != "value")
+    raise("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
   std::vector<value> pairs, keys;
   for (auto& [k, x] : items(v)) {
     keys.push_back(cs ? (by == "key" ? k : x) : ignore_case(by == "key" ? k : x));
@@ -570,13 +645,16 @@ FILTER(f_filesizeformat) {
   auto p = bind_args(a, {"binary"}, "do_filesizeformat");
   check_defined(v);
   std::optional<double> bytes = v.is_str() ? parse_py_float(v.s) : as_double(v);
-  if (!bytes) raise(v.is_str() ? "ValueError" : "TypeError", "could not convert to float");
+  if (!bytes)
+    raise(v.is_str() ? "ValueError" : "TypeError", "could not convert to float");
   bool binary = arg_truthy(p[0], false);
   double base = binary ? 1024 : 1000;
   static const char* dec[] = {"kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
   static const char* bin[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"};
-  if (*bytes == 1) return value::string("1 Byte");
-  if (*bytes < base) return value::string(int_to_string(static_cast<int_t>(*bytes)) + " Bytes");
+  if (*bytes == 1)
+    return value::string("1 Byte");
+  if (*bytes < base)
+    return value::string(int_to_string(static_cast<int_t>(*bytes)) + " Bytes");
   char buf[64];
   double unit = base;
   for (int i = 0; i < 8; ++i) {
@@ -593,7 +671,8 @@ FILTER(f_first) {
   (void)ev;
   bind_args(a, {}, "do_first");
   auto items = iterate(v);
-  if (items.empty()) return value::undefined("No first item, sequence was empty.");
+  if (items.empty())
+    return value::undefined("No first item, sequence was empty.");
   return items.front();
 }
 
@@ -604,7 +683,8 @@ FILTER(f_last) {
   if (!(v.is_str() || v.is_seq() || v.is_map()))
     raise("TypeError", "'" + type_name(v) + "' object is not reversible");
   auto items = iterate(v);
-  if (items.empty()) return value::undefined("No last item, sequence was empty.");
+  if (items.empty())
+    return value::undefined("No last item, sequence was empty.");
   return items.back();
 }
 
@@ -617,7 +697,8 @@ FILTER(f_float) {
     auto d = parse_py_float(v.s);
     return d ? value::floating(*d) : dflt;
   }
-  if (auto d = as_double(v)) return value::floating(*d);
+  if (auto d = as_double(v))
+    return value::floating(*d);
   return dflt;
 }
 
@@ -628,7 +709,8 @@ FILTER(f_format) {
     raise("FilterArgumentError", "can't handle positional and keyword arguments at the same time");
   if (!a.kw.empty()) {
     dict_t d;
-    for (auto& [k, x] : a.kw) d.set(value::string(k), x);
+    for (auto& [k, x] : a.kw)
+      d.set(value::string(k), x);
     return value::string(percent_format(fmt, value::dict(std::move(d))));
   }
   return value::string(percent_format(fmt, value::tuple(a.pos)));
@@ -636,23 +718,28 @@ FILTER(f_format) {
 
 FILTER(f_groupby) {
   auto p = bind_args(a, {"attribute", "default", "case_sensitive"}, "do_groupby");
-  if (!p[0]) raise("TypeError", "do_groupby() missing 1 required positional argument: 'attribute'");
+  if (!p[0])
+    raise("TypeError", "do_groupby() missing 1 required positional argument: 'attribute'");
   bool cs = arg_truthy(p[2], false);
   auto key = make_getter(p[0], !cs, p[1]);
   auto out_key = make_getter(p[0], false, p[1]);
   auto list = iterate(v);
   std::vector<value> keys;
-  for (auto& x : list) keys.push_back(key(ev, x));
+  for (auto& x : list)
+    keys.push_back(key(ev, x));
   std::vector<std::size_t> idx(list.size());
-  for (std::size_t n = 0; n < idx.size(); ++n) idx[n] = n;
-  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t x, std::size_t y) { return less(keys[x], keys[y]); });
+  for (std::size_t n = 0; n < idx.size(); ++n)
+    idx[n] = n;
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](std::size_t x, std::size_t y) { return less(keys[x], keys[y]); });
   std::vector<value> out;
   std::size_t n = 0;
   while (n < idx.size()) {
     std::vector<value> group;
     const value& k = keys[idx[n]];
     std::size_t m = n;
-    while (m < idx.size() && equal(keys[idx[m]], k)) group.push_back(list[idx[m++]]);
+    while (m < idx.size() && equal(keys[idx[m]], k))
+      group.push_back(list[idx[m++]]);
     value grouper = cs ? k : out_key(ev, group.front());
     value t = value::tuple({grouper, value::list(std::move(group))});
     t.s = "_GroupTuple"; // has .grouper and .list
@@ -666,11 +753,14 @@ FILTER(f_indent) {
   (void)ev;
   auto p = bind_args(a, {"width", "first", "blank"}, "do_indent");
   check_defined(v);
-  if (!v.is_str()) raise("TypeError", "unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");
+  if (!v.is_str())
+    raise("TypeError", "unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");
   std::string s = v.s;
   std::string ind;
-  if (p[0] && p[0]->is_str()) ind = p[0]->s;
-  else ind = std::string(static_cast<std::size_t>(std::max<int_t>(0, p[0] ? to_index(*p[0], nullptr) : 4)), ' ');
+  if (p[0] && p[0]->is_str())
+    ind = p[0]->s;
+  else
+    ind = std::string(static_cast<std::size_t>(std::max<int_t>(0, p[0] ? to_index(*p[0], nullptr) : 4)), ' ');
   s += "\n";
   std::vector<std::string> lines;
   std::size_t pos = 0;
@@ -681,12 +771,15 @@ FILTER(f_indent) {
   }
   std::string rv;
   if (arg_truthy(p[2], false)) {
-    for (std::size_t n = 0; n < lines.size(); ++n) rv += (n ? "\n" + ind : "") + lines[n];
+    for (std::size_t n = 0; n < lines.size(); ++n)
+      rv += (n ? "\n" + ind : "") + lines[n];
   } else {
     rv = lines.empty() ? "" : lines[0];
-    for (std::size_t n = 1; n < lines.size(); ++n) rv += "\n" + (lines[n].empty() ? "" : ind + lines[n]);
+    for (std::size_t n = 1; n < lines.size(); ++n)
+      rv += "\n" + (lines[n].empty() ? "" : ind + lines[n]);
   }
-  if (arg_truthy(p[1], false)) rv = ind + rv;
+  if (arg_truthy(p[1], false))
+    rv = ind + rv;
   return value::string(rv);
 }
 
@@ -698,25 +791,34 @@ FILTER(f_int) {
   auto via_float = [&]() -> value {
     if (v.is_str()) {
       auto d = parse_py_float(v.s);
-      if (!d) return dflt;
-      if (std::isnan(*d)) return dflt;
-      if (std::isinf(*d)) raise("OverflowError", "cannot convert float infinity to integer");
+      if (!d)
+        return dflt;
+      if (std::isnan(*d))
+        return dflt;
+      if (std::isinf(*d))
+        raise("OverflowError", "cannot convert float infinity to integer");
       return value::integer(static_cast<int_t>(std::trunc(*d)));
     }
     return dflt;
   };
   if (v.is_str()) {
-    if (p[1] && !as_int(*p[1])) return via_float();
+    if (p[1] && !as_int(*p[1]))
+      return via_float();
     int_t base = p[1] ? *as_int(*p[1]) : 10;
-    if (base != 0 && (base < 2 || base > 36)) return via_float();
+    if (base != 0 && (base < 2 || base > 36))
+      return via_float();
     auto i = parse_py_int(v.s, base);
-    if (i) return value::integer(*i);
+    if (i)
+      return value::integer(*i);
     return via_float();
   }
-  if (auto i = as_int(v)) return value::integer(*i);
+  if (auto i = as_int(v))
+    return value::integer(*i);
   if (v.k == vkind::floating) {
-    if (std::isnan(v.f)) raise("ValueError", "cannot convert float NaN to integer");
-    if (std::isinf(v.f)) raise("OverflowError", "cannot convert float infinity to integer");
+    if (std::isnan(v.f))
+      raise("ValueError", "cannot convert float NaN to integer");
+    if (std::isinf(v.f))
+      raise("OverflowError", "cannot convert float infinity to integer");
     return value::integer(static_cast<int_t>(std::trunc(v.f)));
   }
   return dflt;
@@ -725,10 +827,13 @@ FILTER(f_int) {
 FILTER(f_items) {
   (void)ev;
   bind_args(a, {}, "do_items");
-  if (v.is_undefined()) return value::list({});
-  if (!v.is_map()) raise("TypeError", "Can only get item pairs from a mapping.");
+  if (v.is_undefined())
+    return value::list({});
+  if (!v.is_map())
+    raise("TypeError", "Can only get item pairs from a mapping.");
   std::vector<value> out;
-  for (auto& [k, x] : items(v)) out.push_back(value::tuple({k, x}));
+  for (auto& [k, x] : items(v))
+    out.push_back(value::tuple({k, x}));
   return value::list(std::move(out));
 }
 
@@ -737,10 +842,12 @@ FILTER(f_join) {
   auto list = iterate(v);
   std::string d = p[0] ? need_str(*p[0]) : "";
   std::optional<attr_getter> g;
-  if (p[1] && p[1]->k != vkind::none) g = make_getter(p[1], false);
+  if (p[1] && p[1]->k != vkind::none)
+    g = make_getter(p[1], false);
   std::string out;
   for (std::size_t n = 0; n < list.size(); ++n) {
-    if (n) out += d;
+    if (n)
+      out += d;
     value item = g ? (*g)(ev, list[n]) : list[n];
     out += need_str(item);
     ev.check_size(out.size());
@@ -769,7 +876,8 @@ FILTER(f_upper) {
 value min_max(evaluator& ev, value& v, call_args& a, bool want_max) {
   auto p = bind_args(a, {"case_sensitive", "attribute"}, want_max ? "do_max" : "do_min");
   auto list = iterate(v);
-  if (list.empty()) return value::undefined("No aggregated item, sequence was empty.");
+  if (list.empty())
+    return value::undefined("No aggregated item, sequence was empty.");
   auto key = make_getter(p[1], !arg_truthy(p[0], false));
   std::size_t best = 0;
   value best_key = key(ev, list[0]);
@@ -783,8 +891,12 @@ value min_max(evaluator& ev, value& v, call_args& a, bool want_max) {
   return list[best];
 }
 
-FILTER(f_min) { return min_max(ev, v, a, false); }
-FILTER(f_max) { return min_max(ev, v, a, true); }
+FILTER(f_min) {
+  return min_max(ev, v, a, false);
+}
+FILTER(f_max) {
+  return min_max(ev, v, a, true);
+}
 
 FILTER(f_map) {
   auto list = iterate(v);
@@ -793,13 +905,18 @@ FILTER(f_map) {
   if (a.pos.empty()) {
     std::optional<value> attribute, dflt;
     for (auto& [k, x] : a.kw) {
-      if (k == "attribute") attribute = x;
-      else if (k == "default") dflt = x;
-      else raise("FilterArgumentError", "Unexpected keyword argument '" + k + "'");
+      if (k == "attribute")
+        attribute = x;
+      else if (k == "default")
+        dflt = x;
+      else
+        raise("FilterArgumentError", "Unexpected keyword argument '" + k + "'");
     }
-    if (!attribute) raise("FilterArgumentError", "map requires a filter argument");
+    if (!attribute)
+      raise("FilterArgumentError", "map requires a filter argument");
     auto g = make_getter(attribute, false, dflt);
-    for (auto& item : list) out.push_back(g(ev, item));
+    for (auto& item : list)
+      out.push_back(g(ev, item));
     return value::list(std::move(out));
   }
   std::string name = need_str(a.pos[0]);
@@ -814,11 +931,13 @@ FILTER(f_map) {
 }
 
 value select_reject(evaluator& ev, value& v, call_args& a, bool want, bool by_attr) {
-  if (!truthy(v)) return value::list({});
+  if (!truthy(v))
+    return value::list({});
   std::size_t off = 0;
   std::optional<attr_getter> g;
   if (by_attr) {
-    if (a.pos.empty()) raise("FilterArgumentError", "Missing parameter for attribute name");
+    if (a.pos.empty())
+      raise("FilterArgumentError", "Missing parameter for attribute name");
     g = make_getter(a.pos[0], false);
     off = 1;
   }
@@ -839,15 +958,24 @@ value select_reject(evaluator& ev, value& v, call_args& a, bool want, bool by_at
     } else {
       ok = truthy(x);
     }
-    if (ok == want) out.push_back(item);
+    if (ok == want)
+      out.push_back(item);
   }
   return value::list(std::move(out));
 }
 
-FILTER(f_select) { return select_reject(ev, v, a, true, false); }
-FILTER(f_reject) { return select_reject(ev, v, a, false, false); }
-FILTER(f_selectattr) { return select_reject(ev, v, a, true, true); }
-FILTER(f_rejectattr) { return select_reject(ev, v, a, false, true); }
+FILTER(f_select) {
+  return select_reject(ev, v, a, true, false);
+}
+FILTER(f_reject) {
+  return select_reject(ev, v, a, false, false);
+}
+FILTER(f_selectattr) {
+  return select_reject(ev, v, a, true, true);
+}
+FILTER(f_rejectattr) {
+  return select_reject(ev, v, a, false, true);
+}
 
 FILTER(f_pprint) {
   (void)ev;
@@ -859,14 +987,16 @@ FILTER(f_random) {
   (void)ev;
   bind_args(a, {}, "do_random");
   auto list = iterate(v);
-  if (list.empty()) return value::undefined("No random item, sequence was empty.");
+  if (list.empty())
+    return value::undefined("No random item, sequence was empty.");
   static thread_local std::mt19937 rng{std::random_device{}()};
   return list[std::uniform_int_distribution<std::size_t>(0, list.size() - 1)(rng)];
 }
 
 FILTER(f_replace) {
   auto p = bind_args(a, {"old", "new", "count"}, "do_replace");
-  if (!p[0] || !p[1]) raise("TypeError", "do_replace() missing required arguments");
+  if (!p[0] || !p[1])
+    raise("TypeError", "do_replace() missing required arguments");
   int_t count = p[2] && p[2]->k != vkind::none ? to_index(*p[2], nullptr) : -1;
   std::string r = replace_all(need_str(v), need_str(*p[0]), need_str(*p[1]), count);
   ev.check_size(r.size());
@@ -880,7 +1010,8 @@ FILTER(f_reverse) {
   if (v.is_str()) {
     auto chars = u8_chars(v.s);
     std::string out;
-    for (auto it = chars.rbegin(); it != chars.rend(); ++it) out += *it;
+    for (auto it = chars.rbegin(); it != chars.rend(); ++it)
+      out += *it;
     return value::string(out);
   }
   auto list = iterate(v);
@@ -895,10 +1026,12 @@ FILTER(f_round) {
   std::string method = p[1] ? need_str(*p[1]) : "common";
   if (method != "common" && method != "ceil" && method != "floor")
     raise("FilterArgumentError", "method must be common, ceil or floor");
-  if (method == "common") return py_round(v, precision);
+  if (method == "common")
+    return py_round(v, precision);
   check_defined(v);
   auto d = as_double(v);
-  if (!d) raise("TypeError", "must be real number, not " + type_name(v));
+  if (!d)
+    raise("TypeError", "must be real number, not " + type_name(v));
   double scale = std::pow(10.0, static_cast<double>(precision));
   double x = *d * scale;
   double r = method == "ceil" ? std::ceil(x) : std::floor(x);
@@ -913,20 +1046,25 @@ FILTER(f_safe) {
 
 FILTER(f_slice) {
   auto p = bind_args(a, {"slices", "fill_with"}, "do_slice");
-  if (!p[0]) raise("TypeError", "do_slice() missing 1 required positional argument: 'slices'");
+  if (!p[0])
+    raise("TypeError", "do_slice() missing 1 required positional argument: 'slices'");
   auto seq = iterate(v);
   int_t slices = to_index(*p[0], nullptr);
-  if (slices <= 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+  if (slices <= 0)
+    raise("ZeroDivisionError", "integer division or modulo by zero");
   ev.check_items(static_cast<std::uint64_t>(slices));
   int_t len = static_cast<int_t>(seq.size());
   int_t per = len / slices, extra = len % slices, offset = 0;
   std::vector<value> out;
   for (int_t s = 0; s < slices; ++s) {
     int_t start = offset + s * per;
-    if (s < extra) ++offset;
+    if (s < extra)
+      ++offset;
     int_t end = offset + (s + 1) * per;
-    std::vector<value> tmp(seq.begin() + static_cast<std::ptrdiff_t>(start), seq.begin() + static_cast<std::ptrdiff_t>(end));
-    if (p[1] && p[1]->k != vkind::none && s >= extra) tmp.push_back(*p[1]);
+    std::vector<value> tmp(seq.begin() + static_cast<std::ptrdiff_t>(start),
+                           seq.begin() + static_cast<std::ptrdiff_t>(end));
+    if (p[1] && p[1]->k != vkind::none && s >= extra)
+      tmp.push_back(*p[1]);
     out.push_back(value::list(std::move(tmp)));
   }
   return value::list(std::move(out));
@@ -941,8 +1079,11 @@ FILTER(f_sort) {
     std::size_t pos = 0;
     while (true) {
       std::size_t comma = p[2]->s.find(',', pos);
-      getters.push_back(make_getter(value::string(p[2]->s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos)), lower));
-      if (comma == std::string::npos) break;
+      getters.push_back(make_getter(
+        value::string(p[2]->s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos)),
+        lower));
+      if (comma == std::string::npos)
+        break;
       pos = comma + 1;
     }
   } else {
@@ -951,7 +1092,8 @@ FILTER(f_sort) {
   std::vector<value> keys;
   for (auto& item : list) {
     std::vector<value> k;
-    for (auto& g : getters) k.push_back(g(ev, item));
+    for (auto& g : getters)
+      k.push_back(g(ev, item));
     keys.push_back(value::list(std::move(k)));
   }
   return value::list(sorted_by(std::move(list), keys, arg_truthy(p[0], false)));
@@ -985,10 +1127,13 @@ FILTER(f_striptags) {
     t += s[n++];
   }
   std::string out;
-  for (auto& w : py_split(t, std::nullopt, -1)) out += (out.empty() ? "" : " ") + w.s;
+  for (auto& w : py_split(t, std::nullopt, -1))
+    out += (out.empty() ? "" : " ") + w.s;
   static const std::pair<const char*, const char*> ents[] = {
-    {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#34;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}, {"&nbsp;", "\xc2\xa0"}, {"&amp;", "&"}};
-  for (auto& [e, r] : ents) out = replace_all(out, e, r, -1);
+    {"&lt;", "<"},  {"&gt;", ">"},   {"&quot;", "\""},       {"&#34;", "\""},
+    {"&#39;", "'"}, {"&apos;", "'"}, {"&nbsp;", "\xc2\xa0"}, {"&amp;", "&"}};
+  for (auto& [e, r] : ents)
+    out = replace_all(out, e, r, -1);
   return value::string(out);
 }
 
@@ -997,7 +1142,8 @@ FILTER(f_sum) {
   auto list = iterate(v);
   if (p[0] && p[0]->k != vkind::none) {
     auto g = make_getter(p[0], false);
-    for (auto& item : list) item = g(ev, item);
+    for (auto& item : list)
+      item = g(ev, item);
   }
   return sum_values(ev, p[1] ? *p[1] : value::integer(0), list);
 }
@@ -1015,11 +1161,11 @@ FILTER(f_tojson) {
   std::string s = py_json_dumps(v, true, indent), out;
   for (char c : s) {
     switch (c) {
-    case '<': out += "\\u003c"; break;
-    case '>': out += "\\u003e"; break;
-    case '&': out += "\\u0026"; break;
-    case '\'': out += "\\u0027"; break;
-    default: out += c;
+      case '<': out += "\\u003c"; break;
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      case '\'': out += "\\u0027"; break;
+      default: out += c;
     }
   }
   return value::string(out);
@@ -1035,20 +1181,26 @@ FILTER(f_truncate) {
   (void)ev;
   auto p = bind_args(a, {"length", "killwords", "end", "leeway"}, "do_truncate");
   check_defined(v);
-  if (!v.is_str()) raise("TypeError", "object of type '" + type_name(v) + "' has no len()");
+  if (!v.is_str())
+    raise("TypeError", "object of type '" + type_name(v) + "' has no len()");
   std::string s = v.s;
   int_t len = p[0] ? to_index(*p[0], nullptr) : 255;
   std::string end = p[2] ? need_str(*p[2]) : "...";
   int_t leeway = p[3] && p[3]->k != vkind::none ? to_index(*p[3], nullptr) : 5;
   auto chars = u8_chars(s);
   auto end_len = static_cast<int_t>(u8_length(end));
-  if (len < end_len) raise("AssertionError", "expected length >= " + int_to_string(end_len) + ", got " + int_to_string(len));
-  if (static_cast<int_t>(chars.size()) <= len + leeway) return value::string(s);
+  if (len < end_len)
+    raise("AssertionError", "expected length >= " + int_to_string(end_len) + ", got " + int_to_string(len));
+  if (static_cast<int_t>(chars.size()) <= len + leeway)
+    return value::string(s);
   std::string head;
-  for (int_t n = 0; n < len - end_len && n < static_cast<int_t>(chars.size()); ++n) head += chars[static_cast<std::size_t>(n)];
-  if (arg_truthy(p[1], false)) return value::string(head + end);
+  for (int_t n = 0; n < len - end_len && n < static_cast<int_t>(chars.size()); ++n)
+    head += chars[static_cast<std::size_t>(n)];
+  if (arg_truthy(p[1], false))
+    return value::string(head + end);
   std::size_t sp = head.rfind(' ');
-  if (sp != std::string::npos) head.resize(sp);
+  if (sp != std::string::npos)
+    head.resize(sp);
   return value::string(head + end);
 }
 
@@ -1058,7 +1210,8 @@ FILTER(f_unique) {
   std::unordered_set<std::string> seen;
   std::vector<value> out;
   for (auto& item : iterate(v)) {
-    if (seen.insert(hash_key(g(ev, item))).second) out.push_back(item);
+    if (seen.insert(hash_key(g(ev, item))).second)
+      out.push_back(item);
   }
   return value::list(std::move(out));
 }
@@ -1067,18 +1220,22 @@ FILTER(f_urlencode) {
   (void)ev;
   bind_args(a, {}, "do_urlencode");
   check_defined(v);
-  if (v.is_str() || !(v.is_seq() || v.is_map())) return value::string(url_quote(str(v), false));
+  if (v.is_str() || !(v.is_seq() || v.is_map()))
+    return value::string(url_quote(str(v), false));
   std::vector<std::pair<value, value>> pairs;
-  if (v.is_map()) pairs = items(v);
+  if (v.is_map())
+    pairs = items(v);
   else
     for (auto& x : iterate(v)) {
       auto kv = iterate(x);
-      if (kv.size() != 2) raise("ValueError", "too many values to unpack (expected 2)");
+      if (kv.size() != 2)
+        raise("ValueError", "too many values to unpack (expected 2)");
       pairs.emplace_back(kv[0], kv[1]);
     }
   std::string out;
   for (auto& [k, x] : pairs) {
-    if (!out.empty()) out += "&";
+    if (!out.empty())
+      out += "&";
     out += url_quote(need_str(k), true) + "=" + url_quote(need_str(x), true);
   }
   return value::string(out);
@@ -1098,7 +1255,8 @@ FILTER(f_wordcount) {
   bool in_word = false;
   for (unsigned char c : s) {
     bool w = std::isalnum(c) || c == '_' || c >= 0x80;
-    if (w && !in_word) ++count;
+    if (w && !in_word)
+      ++count;
     in_word = w;
   }
   return value::integer(count);
@@ -1116,7 +1274,8 @@ FILTER(f_wordwrap) {
   while (pos <= s.size()) {
     std::size_t nl = s.find('\n', pos);
     std::string line = s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    if (!first_para) out += wrap;
+    if (!first_para)
+      out += wrap;
     first_para = false;
     std::string cur;
     for (auto& w : py_split(line, std::nullopt, -1)) {
@@ -1127,7 +1286,8 @@ FILTER(f_wordwrap) {
       cur += (cur.empty() ? "" : " ") + w.s;
     }
     out += cur;
-    if (nl == std::string::npos) break;
+    if (nl == std::string::npos)
+      break;
     pos = nl + 1;
   }
   return value::string(out);
@@ -1138,16 +1298,21 @@ FILTER(f_xmlattr) {
   auto p = bind_args(a, {"autospace"}, "do_xmlattr");
   std::string rv;
   for (auto& [k, x] : items(v)) {
-    if (x.k == vkind::none || x.is_undefined()) continue;
-    if (!rv.empty()) rv += " ";
+    if (x.k == vkind::none || x.is_undefined())
+      continue;
+    if (!rv.empty())
+      rv += " ";
     rv += html_escape(need_str(k)) + "=\"" + html_escape(need_str(x)) + "\"";
   }
-  if (arg_truthy(p[0], true) && !rv.empty()) rv = " " + rv;
+  if (arg_truthy(p[0], true) && !rv.empty())
+    rv = " " + rv;
   return value::string(rv);
 }
 
-#define MISTRAL_FILTER(fname, key) \
-  FILTER(fname) { return mistral_fn(ev, key, v, a); }
+#define MISTRAL_FILTER(fname, key)                                                                           \
+  FILTER(fname) {                                                                                            \
+    return mistral_fn(ev, key, v, a);                                                                        \
+  }
 MISTRAL_FILTER(m_env, "env")
 MISTRAL_FILTER(m_execution, "execution")
 MISTRAL_FILTER(m_executions, "executions")
@@ -1164,23 +1329,71 @@ MISTRAL_FILTER(m_yaml_parse, "yaml_parse")
 /// Filters whose Python code inspects an undefined value instead of failing.
 const std::unordered_map<std::string_view, filter_fn>& filter_table() {
   static const std::unordered_map<std::string_view, filter_fn> table = {
-    {"abs", f_abs}, {"attr", f_attr}, {"batch", f_batch}, {"capitalize", f_capitalize},
-    {"center", f_center}, {"count", f_length}, {"d", f_default}, {"default", f_default},
-    {"dictsort", f_dictsort}, {"e", f_escape}, {"escape", f_escape},
-    {"filesizeformat", f_filesizeformat}, {"first", f_first}, {"float", f_float},
-    {"forceescape", f_escape}, {"format", f_format}, {"groupby", f_groupby}, {"indent", f_indent},
-    {"int", f_int}, {"join", f_join}, {"last", f_last}, {"length", f_length}, {"list", f_list},
-    {"lower", f_lower}, {"items", f_items}, {"map", f_map}, {"min", f_min}, {"max", f_max},
-    {"pprint", f_pprint}, {"random", f_random}, {"reject", f_reject}, {"rejectattr", f_rejectattr},
-    {"replace", f_replace}, {"reverse", f_reverse}, {"round", f_round}, {"safe", f_safe},
-    {"select", f_select}, {"selectattr", f_selectattr}, {"slice", f_slice}, {"sort", f_sort},
-    {"string", f_string}, {"striptags", f_striptags}, {"sum", f_sum}, {"title", f_title},
-    {"trim", f_trim}, {"truncate", f_truncate}, {"unique", f_unique}, {"upper", f_upper},
-    {"urlencode", f_urlencode}, {"urlize", f_urlize}, {"wordcount", f_wordcount},
-    {"wordwrap", f_wordwrap}, {"xmlattr", f_xmlattr}, {"tojson", f_tojson},
-    {"env", m_env}, {"execution", m_execution}, {"executions", m_executions}, {"global", m_global},
-    {"json_dump", m_json_dump}, {"json_parse", m_json_parse}, {"json_pp", m_json_pp},
-    {"task", m_task}, {"tasks", m_tasks}, {"uuid", m_uuid}, {"yaml_dump", m_yaml_dump},
+    {"abs", f_abs},
+    {"attr", f_attr},
+    {"batch", f_batch},
+    {"capitalize", f_capitalize},
+    {"center", f_center},
+    {"count", f_length},
+    {"d", f_default},
+    {"default", f_default},
+    {"dictsort", f_dictsort},
+    {"e", f_escape},
+    {"escape", f_escape},
+    {"filesizeformat", f_filesizeformat},
+    {"first", f_first},
+    {"float", f_float},
+    {"forceescape", f_escape},
+    {"format", f_format},
+    {"groupby", f_groupby},
+    {"indent", f_indent},
+    {"int", f_int},
+    {"join", f_join},
+    {"last", f_last},
+    {"length", f_length},
+    {"list", f_list},
+    {"lower", f_lower},
+    {"items", f_items},
+    {"map", f_map},
+    {"min", f_min},
+    {"max", f_max},
+    {"pprint", f_pprint},
+    {"random", f_random},
+    {"reject", f_reject},
+    {"rejectattr", f_rejectattr},
+    {"replace", f_replace},
+    {"reverse", f_reverse},
+    {"round", f_round},
+    {"safe", f_safe},
+    {"select", f_select},
+    {"selectattr", f_selectattr},
+    {"slice", f_slice},
+    {"sort", f_sort},
+    {"string", f_string},
+    {"striptags", f_striptags},
+    {"sum", f_sum},
+    {"title", f_title},
+    {"trim", f_trim},
+    {"truncate", f_truncate},
+    {"unique", f_unique},
+    {"upper", f_upper},
+    {"urlencode", f_urlencode},
+    {"urlize", f_urlize},
+    {"wordcount", f_wordcount},
+    {"wordwrap", f_wordwrap},
+    {"xmlattr", f_xmlattr},
+    {"tojson", f_tojson},
+    {"env", m_env},
+    {"execution", m_execution},
+    {"executions", m_executions},
+    {"global", m_global},
+    {"json_dump", m_json_dump},
+    {"json_parse", m_json_parse},
+    {"json_pp", m_json_pp},
+    {"task", m_task},
+    {"tasks", m_tasks},
+    {"uuid", m_uuid},
+    {"yaml_dump", m_yaml_dump},
     {"yaml_parse", m_yaml_parse},
   };
   return table;
@@ -1192,31 +1405,74 @@ const std::unordered_map<std::string_view, filter_fn>& filter_table() {
 
 const value& arg1(call_args& a, const char* fname) {
   if (a.pos.empty()) {
-    if (!a.kw.empty()) return a.kw.front().second;
+    if (!a.kw.empty())
+      return a.kw.front().second;
     raise("TypeError", std::string(fname) + "() missing 1 required positional argument");
   }
   return a.pos[0];
 }
 
-TEST(t_odd) { return equal(binary_op(ev, "%", v, value::integer(2)), value::integer(1)); (void)a; }
-TEST(t_even) { return equal(binary_op(ev, "%", v, value::integer(2)), value::integer(0)); (void)a; }
-TEST(t_divisibleby) { return equal(binary_op(ev, "%", v, arg1(a, "test_divisibleby")), value::integer(0)); }
-TEST(t_defined) { (void)ev; (void)a; return !v.is_undefined(); }
-TEST(t_undefined) { (void)ev; (void)a; return v.is_undefined(); }
-TEST(t_none) { (void)ev; (void)a; return v.k == vkind::none; }
-TEST(t_boolean) { (void)ev; (void)a; return v.k == vkind::boolean; }
-TEST(t_false) { (void)ev; (void)a; return v.k == vkind::boolean && !v.b; }
-TEST(t_true) { (void)ev; (void)a; return v.k == vkind::boolean && v.b; }
-TEST(t_integer) { (void)ev; (void)a; return v.k == vkind::integer; }
-TEST(t_float) { (void)ev; (void)a; return v.k == vkind::floating; }
+TEST(t_odd) {
+  return equal(binary_op(ev, "%", v, value::integer(2)), value::integer(1));
+  (void)a;
+}
+TEST(t_even) {
+  return equal(binary_op(ev, "%", v, value::integer(2)), value::integer(0));
+  (void)a;
+}
+TEST(t_divisibleby) {
+  return equal(binary_op(ev, "%", v, arg1(a, "test_divisibleby")), value::integer(0));
+}
+TEST(t_defined) {
+  (void)ev;
+  (void)a;
+  return !v.is_undefined();
+}
+TEST(t_undefined) {
+  (void)ev;
+  (void)a;
+  return v.is_undefined();
+}
+TEST(t_none) {
+  (void)ev;
+  (void)a;
+  return v.k == vkind::none;
+}
+TEST(t_boolean) {
+  (void)ev;
+  (void)a;
+  return v.k == vkind::boolean;
+}
+TEST(t_false) {
+  (void)ev;
+  (void)a;
+  return v.k == vkind::boolean && !v.b;
+}
+TEST(t_true) {
+  (void)ev;
+  (void)a;
+  return v.k == vkind::boolean && v.b;
+}
+TEST(t_integer) {
+  (void)ev;
+  (void)a;
+  return v.k == vkind::integer;
+}
+TEST(t_float) {
+  (void)ev;
+  (void)a;
+  return v.k == vkind::floating;
+}
 TEST(t_lower) {
   (void)ev;
   (void)a;
   std::string s = need_str(v);
   bool cased = false;
   for (unsigned char c : s) {
-    if (std::isupper(c)) return false;
-    if (std::islower(c)) cased = true;
+    if (std::isupper(c))
+      return false;
+    if (std::islower(c))
+      cased = true;
   }
   return cased;
 }
@@ -1226,56 +1482,151 @@ TEST(t_upper) {
   std::string s = need_str(v);
   bool cased = false;
   for (unsigned char c : s) {
-    if (std::islower(c)) return false;
-    if (std::isupper(c)) cased = true;
+    if (std::islower(c))
+      return false;
+    if (std::isupper(c))
+      cased = true;
   }
   return cased;
 }
-TEST(t_string) { (void)ev; (void)a; return v.is_str(); }
-TEST(t_mapping) { (void)ev; (void)a; return v.is_map(); }
-TEST(t_number) { (void)ev; (void)a; return v.is_num(); }
-TEST(t_sequence) { (void)ev; (void)a; return v.is_str() || v.is_seq() || v.is_map(); }
+TEST(t_string) {
+  (void)ev;
+  (void)a;
+  return v.is_str();
+}
+TEST(t_mapping) {
+  (void)ev;
+  (void)a;
+  return v.is_map();
+}
+TEST(t_number) {
+  (void)ev;
+  (void)a;
+  return v.is_num();
+}
+TEST(t_sequence) {
+  (void)ev;
+  (void)a;
+  return v.is_str() || v.is_seq() || v.is_map();
+}
 TEST(t_iterable) {
   (void)ev;
   (void)a;
   check_defined(v);
   return v.is_str() || v.is_seq() || v.is_map();
 }
-TEST(t_callable) { (void)ev; (void)a; return v.k == vkind::callable || v.is_undefined(); }
+TEST(t_callable) {
+  (void)ev;
+  (void)a;
+  return v.k == vkind::callable || v.is_undefined();
+}
 TEST(t_sameas) {
   (void)ev;
   const value& o = arg1(a, "test_sameas");
-  if (v.k != o.k) return false;
-  if (v.k == vkind::none) return true;
-  if (v.k == vkind::boolean) return v.b == o.b;
-  if (v.k == vkind::integer) return v.i == o.i && v.i >= -5 && v.i <= 256;
-  if (v.is_seq() && v.k != vkind::jlist) return v.p == o.p;
-  if (v.k == vkind::dict) return v.p == o.p;
-  if (v.k == vkind::jlist || v.k == vkind::jdict) return v.j == o.j;
+  if (v.k != o.k)
+    return false;
+  if (v.k == vkind::none)
+    return true;
+  if (v.k == vkind::boolean)
+    return v.b == o.b;
+  if (v.k == vkind::integer)
+    return v.i == o.i && v.i >= -5 && v.i <= 256;
+  if (v.is_seq() && v.k != vkind::jlist)
+    return v.p == o.p;
+  if (v.k == vkind::dict)
+    return v.p == o.p;
+  if (v.k == vkind::jlist || v.k == vkind::jdict)
+    return v.j == o.j;
   return false;
 }
-TEST(t_escaped) { (void)ev; (void)a; (void)v; return false; }
-TEST(t_in) { (void)ev; return contains(arg1(a, "test_in"), v); }
-TEST(t_eq) { (void)ev; return equal(v, arg1(a, "eq")); }
-TEST(t_ne) { (void)ev; return !equal(v, arg1(a, "ne")); }
-TEST(t_gt) { (void)ev; return less(arg1(a, "gt"), v); }
-TEST(t_ge) { (void)ev; const value& o = arg1(a, "ge"); return less(o, v) || equal(v, o); }
-TEST(t_lt) { (void)ev; return less(v, arg1(a, "lt")); }
-TEST(t_le) { (void)ev; const value& o = arg1(a, "le"); return less(v, o) || equal(v, o); }
-TEST(t_filter) { (void)ev; (void)a; return v.is_str() && find_filter(v.s) != nullptr; }
-TEST(t_test) { (void)ev; (void)a; return v.is_str() && find_test(v.s) != nullptr; }
+TEST(t_escaped) {
+  (void)ev;
+  (void)a;
+  (void)v;
+  return false;
+}
+TEST(t_in) {
+  (void)ev;
+  return contains(arg1(a, "test_in"), v);
+}
+TEST(t_eq) {
+  (void)ev;
+  return equal(v, arg1(a, "eq"));
+}
+TEST(t_ne) {
+  (void)ev;
+  return !equal(v, arg1(a, "ne"));
+}
+TEST(t_gt) {
+  (void)ev;
+  return less(arg1(a, "gt"), v);
+}
+TEST(t_ge) {
+  (void)ev;
+  const value& o = arg1(a, "ge");
+  return less(o, v) || equal(v, o);
+}
+TEST(t_lt) {
+  (void)ev;
+  return less(v, arg1(a, "lt"));
+}
+TEST(t_le) {
+  (void)ev;
+  const value& o = arg1(a, "le");
+  return less(v, o) || equal(v, o);
+}
+TEST(t_filter) {
+  (void)ev;
+  (void)a;
+  return v.is_str() && find_filter(v.s) != nullptr;
+}
+TEST(t_test) {
+  (void)ev;
+  (void)a;
+  return v.is_str() && find_test(v.s) != nullptr;
+}
 
 const std::unordered_map<std::string_view, test_fn>& test_table() {
   static const std::unordered_map<std::string_view, test_fn> table = {
-    {"odd", t_odd}, {"even", t_even}, {"divisibleby", t_divisibleby}, {"defined", t_defined},
-    {"undefined", t_undefined}, {"filter", t_filter}, {"test", t_test}, {"none", t_none},
-    {"boolean", t_boolean}, {"false", t_false}, {"true", t_true}, {"integer", t_integer},
-    {"float", t_float}, {"lower", t_lower}, {"upper", t_upper}, {"string", t_string},
-    {"mapping", t_mapping}, {"number", t_number}, {"sequence", t_sequence},
-    {"iterable", t_iterable}, {"callable", t_callable}, {"sameas", t_sameas},
-    {"escaped", t_escaped}, {"in", t_in}, {"==", t_eq}, {"eq", t_eq}, {"equalto", t_eq},
-    {"!=", t_ne}, {"ne", t_ne}, {">", t_gt}, {"gt", t_gt}, {"greaterthan", t_gt}, {"ge", t_ge},
-    {">=", t_ge}, {"<", t_lt}, {"lt", t_lt}, {"lessthan", t_lt}, {"<=", t_le}, {"le", t_le},
+    {"odd", t_odd},
+    {"even", t_even},
+    {"divisibleby", t_divisibleby},
+    {"defined", t_defined},
+    {"undefined", t_undefined},
+    {"filter", t_filter},
+    {"test", t_test},
+    {"none", t_none},
+    {"boolean", t_boolean},
+    {"false", t_false},
+    {"true", t_true},
+    {"integer", t_integer},
+    {"float", t_float},
+    {"lower", t_lower},
+    {"upper", t_upper},
+    {"string", t_string},
+    {"mapping", t_mapping},
+    {"number", t_number},
+    {"sequence", t_sequence},
+    {"iterable", t_iterable},
+    {"callable", t_callable},
+    {"sameas", t_sameas},
+    {"escaped", t_escaped},
+    {"in", t_in},
+    {"==", t_eq},
+    {"eq", t_eq},
+    {"equalto", t_eq},
+    {"!=", t_ne},
+    {"ne", t_ne},
+    {">", t_gt},
+    {"gt", t_gt},
+    {"greaterthan", t_gt},
+    {"ge", t_ge},
+    {">=", t_ge},
+    {"<", t_lt},
+    {"lt", t_lt},
+    {"lessthan", t_lt},
+    {"<=", t_le},
+    {"le", t_le},
   };
   return table;
 }
@@ -1283,52 +1634,65 @@ const std::unordered_map<std::string_view, test_fn>& test_table() {
 // ------------------------------------------------------------------ globals
 
 value g_range(evaluator& ev, call_args& a) {
-  if (!a.kw.empty()) raise("TypeError", "range() takes no keyword arguments");
+  if (!a.kw.empty())
+    raise("TypeError", "range() takes no keyword arguments");
   if (a.pos.empty() || a.pos.size() > 3)
     raise("TypeError", "range expected at most 3 arguments, got " + std::to_string(a.pos.size()));
   std::vector<int_t> n;
-  for (auto& p : a.pos) n.push_back(to_index(p, nullptr));
+  for (auto& p : a.pos)
+    n.push_back(to_index(p, nullptr));
   int_t start = 0, stop, step = 1;
-  if (n.size() == 1) stop = n[0];
+  if (n.size() == 1)
+    stop = n[0];
   else {
     start = n[0];
     stop = n[1];
-    if (n.size() == 3) step = n[2];
+    if (n.size() == 3)
+      step = n[2];
   }
-  if (step == 0) raise("ValueError", "range() arg 3 must not be zero");
+  if (step == 0)
+    raise("ValueError", "range() arg 3 must not be zero");
   int_t count = 0;
-  if (step > 0 && start < stop) count = (stop - start + step - 1) / step;
-  if (step < 0 && start > stop) count = (start - stop - step - 1) / -step;
+  if (step > 0 && start < stop)
+    count = (stop - start + step - 1) / step;
+  if (step < 0 && start > stop)
+    count = (start - stop - step - 1) / -step;
   if (count > 100000)
     raise("OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
   ev.check_items(static_cast<std::uint64_t>(count));
   std::vector<value> out;
   out.reserve(static_cast<std::size_t>(count));
-  for (int_t k = 0; k < count; ++k) out.push_back(value::integer(start + k * step));
+  for (int_t k = 0; k < count; ++k)
+    out.push_back(value::integer(start + k * step));
   value r = value::list(std::move(out));
-  r.s = "=range(" + int_to_string(start) + ", " + int_to_string(stop) + (step != 1 ? ", " + int_to_string(step) : "") + ")";
+  r.s = "=range(" + int_to_string(start) + ", " + int_to_string(stop) +
+        (step != 1 ? ", " + int_to_string(step) : "") + ")";
   return r;
 }
 
 value g_dict(evaluator& ev, call_args& a) {
   (void)ev;
   dict_t d;
-  if (a.pos.size() > 1) raise("TypeError", "dict expected at most 1 argument, got " + std::to_string(a.pos.size()));
+  if (a.pos.size() > 1)
+    raise("TypeError", "dict expected at most 1 argument, got " + std::to_string(a.pos.size()));
   if (!a.pos.empty()) {
     const value& src = a.pos[0];
     if (src.is_map()) {
-      for (auto& [k, x] : items(src)) d.set(k, x);
+      for (auto& [k, x] : items(src))
+        d.set(k, x);
     } else {
       for (auto& pair : iterate(src)) {
         auto kv = iterate(pair);
         if (kv.size() != 2)
-          raise("ValueError", "dictionary update sequence element has length " + std::to_string(kv.size()) + "; 2 is required");
+          raise("ValueError", "dictionary update sequence element has length " + std::to_string(kv.size()) +
+                                "; 2 is required");
         hash_key(kv[0]);
         d.set(kv[0], kv[1]);
       }
     }
   }
-  for (auto& [k, x] : a.kw) d.set(value::string(k), x);
+  for (auto& [k, x] : a.kw)
+    d.set(value::string(k), x);
   return value::dict(std::move(d));
 }
 
@@ -1352,26 +1716,27 @@ value g_joiner(evaluator&, call_args& a) {
 }
 
 value g_cycler(evaluator&, call_args& a) {
-  if (a.pos.empty()) raise("RuntimeError", "at least one item has to be provided");
+  if (a.pos.empty())
+    raise("RuntimeError", "at least one item has to be provided");
   auto items = std::make_shared<std::vector<value>>(a.pos);
   auto pos = std::make_shared<std::size_t>(0);
   dict_t d;
   d.set(value::string("next"), value::callable("next", [items, pos](evaluator&, call_args&) {
-    value v = (*items)[*pos];
-    *pos = (*pos + 1) % items->size();
-    return v;
-  }));
+          value v = (*items)[*pos];
+          *pos = (*pos + 1) % items->size();
+          return v;
+        }));
   d.set(value::string("reset"), value::callable("reset", [pos](evaluator&, call_args&) {
-    *pos = 0;
-    return value::none();
-  }));
+          *pos = 0;
+          return value::none();
+        }));
   return value::dict(std::move(d));
 }
 
 bool is_mistral_function(const std::string& name) {
-  static const std::unordered_set<std::string> names = {"env", "execution", "executions", "global",
-                                                        "json_dump", "json_parse", "json_pp", "task",
-                                                        "tasks", "uuid", "yaml_dump", "yaml_parse"};
+  static const std::unordered_set<std::string> names = {
+    "env",     "execution", "executions", "global", "json_dump", "json_parse",
+    "json_pp", "task",      "tasks",      "uuid",   "yaml_dump", "yaml_parse"};
   return names.count(name) > 0;
 }
 
@@ -1379,13 +1744,18 @@ bool is_mistral_function(const std::string& name) {
 
 value str_method(evaluator& ev, const std::string& s, const std::string& m, call_args& a) {
   auto p1 = [&](const char* n) { return bind_args(a, {n}, m.c_str()); };
-  if (m == "upper") return bind_args(a, {}, "upper"), value::string(u8_upper(s));
-  if (m == "lower" || m == "casefold") return bind_args(a, {}, "lower"), value::string(u8_lower(s));
-  if (m == "capitalize") return value::string(capitalize(s));
-  if (m == "title") return value::string(py_title(s));
+  if (m == "upper")
+    return bind_args(a, {}, "upper"), value::string(u8_upper(s));
+  if (m == "lower" || m == "casefold")
+    return bind_args(a, {}, "lower"), value::string(u8_lower(s));
+  if (m == "capitalize")
+    return value::string(capitalize(s));
+  if (m == "title")
+    return value::string(py_title(s));
   if (m == "swapcase") {
     std::string o;
-    for (auto& ch : u8_chars(s)) o += u8_upper(ch) == ch ? u8_lower(ch) : u8_upper(ch);
+    for (auto& ch : u8_chars(s))
+      o += u8_upper(ch) == ch ? u8_lower(ch) : u8_upper(ch);
     return value::string(o);
   }
   if (m == "strip" || m == "lstrip" || m == "rstrip") {
@@ -1397,11 +1767,13 @@ value str_method(evaluator& ev, const std::string& s, const std::string& m, call
     int_t maxsplit = p[1] ? to_index(*p[1], nullptr) : -1;
     if (m == "rsplit" && maxsplit >= 0) {
       auto all = py_split(s, p[0], -1);
-      if (static_cast<int_t>(all.size()) <= maxsplit + 1) return value::list(all);
+      if (static_cast<int_t>(all.size()) <= maxsplit + 1)
+        return value::list(all);
       std::string sep = p[0] && p[0]->is_str() ? p[0]->s : " ";
       std::size_t keep = all.size() - static_cast<std::size_t>(maxsplit);
       std::string head;
-      for (std::size_t n = 0; n < keep; ++n) head += (n ? sep : "") + all[n].s;
+      for (std::size_t n = 0; n < keep; ++n)
+        head += (n ? sep : "") + all[n].s;
       std::vector<value> out{value::string(head)};
       out.insert(out.end(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end());
       return value::list(std::move(out));
@@ -1425,32 +1797,41 @@ value str_method(evaluator& ev, const std::string& s, const std::string& m, call
   }
   if (m == "replace") {
     auto p = bind_args(a, {"old", "new", "count"}, "replace");
-    if (!p[0] || !p[1]) raise("TypeError", "replace expected at least 2 arguments");
-    if (!p[0]->is_str() || !p[1]->is_str()) raise("TypeError", "replace() argument must be str");
+    if (!p[0] || !p[1])
+      raise("TypeError", "replace expected at least 2 arguments");
+    if (!p[0]->is_str() || !p[1]->is_str())
+      raise("TypeError", "replace() argument must be str");
     std::string r = replace_all(s, p[0]->s, p[1]->s, p[2] ? to_index(*p[2], nullptr) : -1);
     ev.check_size(r.size());
     return value::string(r);
   }
   if (m == "startswith" || m == "endswith") {
     auto p = bind_args(a, {"prefix", "start", "end"}, m.c_str());
-    if (!p[0]) raise("TypeError", m + "() takes at least 1 argument (0 given)");
+    if (!p[0])
+      raise("TypeError", m + "() takes at least 1 argument (0 given)");
     std::vector<value> cands = p[0]->k == vkind::tuple ? *p[0]->seq() : std::vector<value>{*p[0]};
     for (auto& c : cands) {
-      if (!c.is_str()) raise("TypeError", m + " first arg must be str or a tuple of str, not " + type_name(c));
-      bool hit = m == "startswith" ? s.compare(0, c.s.size(), c.s) == 0
-                                   : s.size() >= c.s.size() && s.compare(s.size() - c.s.size(), c.s.size(), c.s) == 0;
-      if (hit) return value::boolean(true);
+      if (!c.is_str())
+        raise("TypeError", m + " first arg must be str or a tuple of str, not " + type_name(c));
+      bool hit = m == "startswith"
+                   ? s.compare(0, c.s.size(), c.s) == 0
+                   : s.size() >= c.s.size() && s.compare(s.size() - c.s.size(), c.s.size(), c.s) == 0;
+      if (hit)
+        return value::boolean(true);
     }
     return value::boolean(false);
   }
   if (m == "join") {
     auto p = p1("iterable");
-    if (!p[0]) raise("TypeError", "join() takes exactly one argument (0 given)");
+    if (!p[0])
+      raise("TypeError", "join() takes exactly one argument (0 given)");
     std::string out;
     bool first = true;
     for (auto& x : iterate(*p[0])) {
-      if (!x.is_str()) raise("TypeError", "sequence item: expected str instance, " + type_name(x) + " found");
-      if (!first) out += s;
+      if (!x.is_str())
+        raise("TypeError", "sequence item: expected str instance, " + type_name(x) + " found");
+      if (!first)
+        out += s;
       first = false;
       out += x.s;
       ev.check_size(out.size());
@@ -1459,31 +1840,41 @@ value str_method(evaluator& ev, const std::string& s, const std::string& m, call
   }
   if (m == "find" || m == "rfind" || m == "index" || m == "rindex" || m == "count") {
     auto p = bind_args(a, {"sub", "start", "end"}, m.c_str());
-    if (!p[0] || !p[0]->is_str()) raise("TypeError", "must be str");
+    if (!p[0] || !p[0]->is_str())
+      raise("TypeError", "must be str");
     const std::string& sub = p[0]->s;
     if (m == "count") {
-      if (sub.empty()) return value::integer(static_cast<int_t>(u8_length(s) + 1));
+      if (sub.empty())
+        return value::integer(static_cast<int_t>(u8_length(s) + 1));
       int_t c = 0;
-      for (std::size_t pos = s.find(sub); pos != std::string::npos; pos = s.find(sub, pos + sub.size())) ++c;
+      for (std::size_t pos = s.find(sub); pos != std::string::npos; pos = s.find(sub, pos + sub.size()))
+        ++c;
       return value::integer(c);
     }
     std::size_t f = (m == "find" || m == "index") ? s.find(sub) : s.rfind(sub);
     if (f == std::string::npos) {
-      if (m == "index" || m == "rindex") raise("ValueError", "substring not found");
+      if (m == "index" || m == "rindex")
+        raise("ValueError", "substring not found");
       return value::integer(-1);
     }
     return value::integer(static_cast<int_t>(u8_length(s.substr(0, f))));
   }
   auto all_of = [&](auto pred) {
-    if (s.empty()) return value::boolean(false);
+    if (s.empty())
+      return value::boolean(false);
     for (unsigned char c : s)
-      if (!pred(c)) return value::boolean(false);
+      if (!pred(c))
+        return value::boolean(false);
     return value::boolean(true);
   };
-  if (m == "isdigit" || m == "isnumeric" || m == "isdecimal") return all_of([](unsigned char c) { return std::isdigit(c) != 0; });
-  if (m == "isalpha") return all_of([](unsigned char c) { return std::isalpha(c) != 0; });
-  if (m == "isalnum") return all_of([](unsigned char c) { return std::isalnum(c) != 0; });
-  if (m == "isspace") return all_of([](unsigned char c) { return py_space(static_cast<char>(c)); });
+  if (m == "isdigit" || m == "isnumeric" || m == "isdecimal")
+    return all_of([](unsigned char c) { return std::isdigit(c) != 0; });
+  if (m == "isalpha")
+    return all_of([](unsigned char c) { return std::isalpha(c) != 0; });
+  if (m == "isalnum")
+    return all_of([](unsigned char c) { return std::isalnum(c) != 0; });
+  if (m == "isspace")
+    return all_of([](unsigned char c) { return py_space(static_cast<char>(c)); });
   if (m == "islower" || m == "isupper") {
     call_args none;
     value sv = value::string(s);
@@ -1491,20 +1882,25 @@ value str_method(evaluator& ev, const std::string& s, const std::string& m, call
   }
   if (m == "zfill" || m == "center" || m == "ljust" || m == "rjust") {
     auto p = bind_args(a, {"width", "fillchar"}, m.c_str());
-    if (!p[0]) raise("TypeError", m + "() takes at least 1 argument (0 given)");
+    if (!p[0])
+      raise("TypeError", m + "() takes at least 1 argument (0 given)");
     int_t w = to_index(*p[0], nullptr);
     std::string fill = p[1] ? need_str(*p[1]) : (m == "zfill" ? "0" : " ");
     auto len = static_cast<int_t>(u8_length(s));
-    if (w <= len) return value::string(s);
+    if (w <= len)
+      return value::string(s);
     ev.check_size(static_cast<std::uint64_t>(w));
     std::size_t pad = static_cast<std::size_t>(w - len);
     auto rep = [&](std::size_t n) {
       std::string r;
-      for (std::size_t k = 0; k < n; ++k) r += fill;
+      for (std::size_t k = 0; k < n; ++k)
+        r += fill;
       return r;
     };
-    if (m == "ljust") return value::string(s + rep(pad));
-    if (m == "rjust") return value::string(rep(pad) + s);
+    if (m == "ljust")
+      return value::string(s + rep(pad));
+    if (m == "rjust")
+      return value::string(rep(pad) + s);
     if (m == "zfill") {
       std::size_t at = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
       return value::string(s.substr(0, at) + rep(pad) + s.substr(at));
@@ -1518,11 +1914,23 @@ value str_method(evaluator& ev, const std::string& s, const std::string& m, call
     std::size_t auto_idx = 0;
     for (std::size_t n = 0; n < s.size(); ++n) {
       char c = s[n];
-      if (c == '{' && n + 1 < s.size() && s[n + 1] == '{') { out += '{'; ++n; continue; }
-      if (c == '}' && n + 1 < s.size() && s[n + 1] == '}') { out += '}'; ++n; continue; }
-      if (c != '{') { out += c; continue; }
+      if (c == '{' && n + 1 < s.size() && s[n + 1] == '{') {
+        out += '{';
+        ++n;
+        continue;
+      }
+      if (c == '}' && n + 1 < s.size() && s[n + 1] == '}') {
+        out += '}';
+        ++n;
+        continue;
+      }
+      if (c != '{') {
+        out += c;
+        continue;
+      }
       std::size_t close = s.find('}', n);
-      if (close == std::string::npos) raise("ValueError", "Single '{' encountered in format string");
+      if (close == std::string::npos)
+        raise("ValueError", "Single '{' encountered in format string");
       std::string field = s.substr(n + 1, close - n - 1);
       std::string spec;
       if (auto colon = field.find(':'); colon != std::string::npos) {
@@ -1531,19 +1939,28 @@ value str_method(evaluator& ev, const std::string& s, const std::string& m, call
       }
       value v;
       if (field.empty()) {
-        if (auto_idx >= a.pos.size()) raise("IndexError", "Replacement index " + std::to_string(auto_idx) + " out of range for positional args tuple");
+        if (auto_idx >= a.pos.size())
+          raise("IndexError",
+                "Replacement index " + std::to_string(auto_idx) + " out of range for positional args tuple");
         v = a.pos[auto_idx++];
-      } else if (std::all_of(field.begin(), field.end(), [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
+      } else if (std::all_of(field.begin(), field.end(),
+                             [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
         std::size_t i = std::stoul(field);
-        if (i >= a.pos.size()) raise("IndexError", "Replacement index " + field + " out of range for positional args tuple");
+        if (i >= a.pos.size())
+          raise("IndexError", "Replacement index " + field + " out of range for positional args tuple");
         v = a.pos[i];
       } else {
         bool found = false;
         for (auto& [k, x] : a.kw)
-          if (k == field) { v = x; found = true; }
-        if (!found) raise("KeyError", "'" + field + "'");
+          if (k == field) {
+            v = x;
+            found = true;
+          }
+        if (!found)
+          raise("KeyError", "'" + field + "'");
       }
-      if (!spec.empty() && v.k == vkind::floating && spec.size() >= 2 && spec[0] == '.' && spec.back() == 'f') {
+      if (!spec.empty() && v.k == vkind::floating && spec.size() >= 2 && spec[0] == '.' &&
+          spec.back() == 'f') {
         char buf[512];
         std::snprintf(buf, sizeof buf, ("%" + spec).c_str(), v.f);
         out += buf;
@@ -1556,23 +1973,25 @@ value str_method(evaluator& ev, const std::string& s, const std::string& m, call
   }
   if (m == "partition" || m == "rpartition") {
     auto p = p1("sep");
-    if (!p[0] || !p[0]->is_str()) raise("TypeError", "must be str");
+    if (!p[0] || !p[0]->is_str())
+      raise("TypeError", "must be str");
     std::size_t f = m == "partition" ? s.find(p[0]->s) : s.rfind(p[0]->s);
     if (f == std::string::npos)
       return m == "partition" ? value::tuple({value::string(s), value::string(""), value::string("")})
                               : value::tuple({value::string(""), value::string(""), value::string(s)});
-    return value::tuple({value::string(s.substr(0, f)), value::string(p[0]->s), value::string(s.substr(f + p[0]->s.size()))});
+    return value::tuple(
+      {value::string(s.substr(0, f)), value::string(p[0]->s), value::string(s.substr(f + p[0]->s.size()))});
   }
   raise("AttributeError", "'str' object has no attribute '" + m + "'");
 }
 
 const std::unordered_set<std::string>& str_methods() {
   static const std::unordered_set<std::string> names = {
-    "upper", "lower", "casefold", "capitalize", "title", "swapcase", "strip", "lstrip", "rstrip",
-    "split", "rsplit", "splitlines", "replace", "startswith", "endswith", "join", "find", "rfind",
-    "index", "rindex", "count", "isdigit", "isnumeric", "isdecimal", "isalpha", "isalnum",
-    "isspace", "islower", "isupper", "zfill", "center", "ljust", "rjust", "format", "partition",
-    "rpartition"};
+    "upper",   "lower",   "casefold",  "capitalize", "title",   "swapcase",   "strip",     "lstrip",
+    "rstrip",  "split",   "rsplit",    "splitlines", "replace", "startswith", "endswith",  "join",
+    "find",    "rfind",   "index",     "rindex",     "count",   "isdigit",    "isnumeric", "isdecimal",
+    "isalpha", "isalnum", "isspace",   "islower",    "isupper", "zfill",      "center",    "ljust",
+    "rjust",   "format",  "partition", "rpartition"};
   return names;
 }
 
@@ -1590,13 +2009,15 @@ value dict_method(evaluator&, const value& d, const std::string& m, call_args& a
   if (m == "values") {
     bind_args(a, {}, "values");
     std::vector<value> out;
-    for (auto& [k, x] : items(d)) out.push_back(x);
+    for (auto& [k, x] : items(d))
+      out.push_back(x);
     return view("dict_values", std::move(out));
   }
   if (m == "items") {
     bind_args(a, {}, "items");
     std::vector<value> out;
-    for (auto& [k, x] : items(d)) out.push_back(value::tuple({k, x}));
+    for (auto& [k, x] : items(d))
+      out.push_back(value::tuple({k, x}));
     return view("dict_items", std::move(out));
   }
   if (m == "get") {
@@ -1604,28 +2025,34 @@ value dict_method(evaluator&, const value& d, const std::string& m, call_args& a
       raise("TypeError", "get expected at least 1 argument, got " + std::to_string(a.pos.size()));
     check_defined(a.pos[0]);
     hash_key(a.pos[0]);
-    if (auto got = map_get(d, a.pos[0])) return *got;
+    if (auto got = map_get(d, a.pos[0]))
+      return *got;
     return a.pos.size() > 1 ? a.pos[1] : value::none();
   }
   if (m == "copy") {
     dict_t out;
-    for (auto& [k, x] : items(d)) out.items.emplace_back(k, x);
+    for (auto& [k, x] : items(d))
+      out.items.emplace_back(k, x);
     return value::dict(std::move(out));
   }
   if (d.k == vkind::dict) {
     if (m == "update") {
       for (auto& p : a.pos)
-        for (auto& [k, x] : items(p)) d.map()->set(k, x);
-      for (auto& [k, x] : a.kw) d.map()->set(value::string(k), x);
+        for (auto& [k, x] : items(p))
+          d.map()->set(k, x);
+      for (auto& [k, x] : a.kw)
+        d.map()->set(value::string(k), x);
       return value::none();
     }
     if (m == "pop" || m == "setdefault") {
-      if (a.pos.empty()) raise("TypeError", m + " expected at least 1 argument, got 0");
+      if (a.pos.empty())
+        raise("TypeError", m + " expected at least 1 argument, got 0");
       auto& its = d.map()->items;
       for (auto it = its.begin(); it != its.end(); ++it)
         if (equal(it->first, a.pos[0])) {
           value v = it->second;
-          if (m == "pop") its.erase(it);
+          if (m == "pop")
+            its.erase(it);
           return v;
         }
       if (m == "setdefault") {
@@ -1633,7 +2060,8 @@ value dict_method(evaluator&, const value& d, const std::string& m, call_args& a
         its.emplace_back(a.pos[0], v);
         return v;
       }
-      if (a.pos.size() > 1) return a.pos[1];
+      if (a.pos.size() > 1)
+        return a.pos[1];
       raise("KeyError", repr(a.pos[0]));
     }
     if (m == "clear") {
@@ -1646,42 +2074,54 @@ value dict_method(evaluator&, const value& d, const std::string& m, call_args& a
 
 value list_method(evaluator&, const value& l, const std::string& m, call_args& a) {
   if (m == "index" || m == "count") {
-    if (a.pos.empty()) raise("TypeError", m + " expected at least 1 argument, got 0");
+    if (a.pos.empty())
+      raise("TypeError", m + " expected at least 1 argument, got 0");
     auto list = iterate(l);
     int_t c = 0;
     for (std::size_t n = 0; n < list.size(); ++n)
       if (equal(list[n], a.pos[0])) {
-        if (m == "index") return value::integer(static_cast<int_t>(n));
+        if (m == "index")
+          return value::integer(static_cast<int_t>(n));
         ++c;
       }
-    if (m == "index") raise("ValueError", repr(a.pos[0]) + " is not in list");
+    if (m == "index")
+      raise("ValueError", repr(a.pos[0]) + " is not in list");
     return value::integer(c);
   }
-  if (m == "copy") return value::list(iterate(l));
+  if (m == "copy")
+    return value::list(iterate(l));
   if (l.k == vkind::list) {
     auto& v = *l.seq();
     if (m == "append") {
-      if (a.pos.size() != 1) raise("TypeError", "list.append() takes exactly one argument");
+      if (a.pos.size() != 1)
+        raise("TypeError", "list.append() takes exactly one argument");
       v.push_back(a.pos[0]);
       return value::none();
     }
     if (m == "extend") {
-      if (a.pos.size() != 1) raise("TypeError", "list.extend() takes exactly one argument");
-      for (auto& x : iterate(a.pos[0])) v.push_back(x);
+      if (a.pos.size() != 1)
+        raise("TypeError", "list.extend() takes exactly one argument");
+      for (auto& x : iterate(a.pos[0]))
+        v.push_back(x);
       return value::none();
     }
     if (m == "insert") {
-      if (a.pos.size() != 2) raise("TypeError", "insert expected 2 arguments");
+      if (a.pos.size() != 2)
+        raise("TypeError", "insert expected 2 arguments");
       int_t i = to_index(a.pos[0], nullptr), L = static_cast<int_t>(v.size());
-      if (i < 0) i = std::max<int_t>(0, i + L);
+      if (i < 0)
+        i = std::max<int_t>(0, i + L);
       v.insert(v.begin() + static_cast<std::ptrdiff_t>(std::min(i, L)), a.pos[1]);
       return value::none();
     }
     if (m == "pop") {
-      if (v.empty()) raise("IndexError", "pop from empty list");
+      if (v.empty())
+        raise("IndexError", "pop from empty list");
       int_t i = a.pos.empty() ? -1 : to_index(a.pos[0], nullptr), L = static_cast<int_t>(v.size());
-      if (i < 0) i += L;
-      if (i < 0 || i >= L) raise("IndexError", "pop index out of range");
+      if (i < 0)
+        i += L;
+      if (i < 0 || i >= L)
+        raise("IndexError", "pop index out of range");
       value x = v[static_cast<std::size_t>(i)];
       v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
       return x;
@@ -1692,13 +2132,16 @@ value list_method(evaluator&, const value& l, const std::string& m, call_args& a
     }
     if (m == "sort") {
       auto p = bind_args(a, {"key", "reverse"}, "sort");
-      if (p[0] && p[0]->k != vkind::none) raise("TypeError", "sort key functions are not supported");
+      if (p[0] && p[0]->k != vkind::none)
+        raise("TypeError", "sort key functions are not supported");
       bool rev = arg_truthy(p[1], false);
-      std::stable_sort(v.begin(), v.end(), [rev](const value& x, const value& y) { return rev ? less(y, x) : less(x, y); });
+      std::stable_sort(v.begin(), v.end(),
+                       [rev](const value& x, const value& y) { return rev ? less(y, x) : less(x, y); });
       return value::none();
     }
     if (m == "remove") {
-      if (a.pos.size() != 1) raise("TypeError", "list.remove() takes exactly one argument");
+      if (a.pos.size() != 1)
+        raise("TypeError", "list.remove() takes exactly one argument");
       for (auto it = v.begin(); it != v.end(); ++it)
         if (equal(*it, a.pos[0])) {
           v.erase(it);
@@ -1731,32 +2174,45 @@ test_fn find_test(std::string_view name) {
 std::optional<value> find_global(evaluator& ev, const std::string& name) {
   (void)ev;
   if (is_mistral_function(name))
-    return value::callable(name, [name](evaluator& e, call_args& a) { return mistral_fn(e, name, e.data(), a); });
-  static const std::unordered_map<std::string, native_fn> globals = {
-    {"range", g_range}, {"dict", g_dict}, {"namespace", g_namespace}, {"joiner", g_joiner},
-    {"cycler", g_cycler}};
+    return value::callable(name,
+                           [name](evaluator& e, call_args& a) { return mistral_fn(e, name, e.data(), a); });
+  static const std::unordered_map<std::string, native_fn> globals = {{"range", g_range},
+                                                                     {"dict", g_dict},
+                                                                     {"namespace", g_namespace},
+                                                                     {"joiner", g_joiner},
+                                                                     {"cycler", g_cycler}};
   auto it = globals.find(name);
-  if (it == globals.end()) return std::nullopt;
+  if (it == globals.end())
+    return std::nullopt;
   return value::callable(name, it->second);
 }
 
 std::optional<value> find_method(const value& obj, const std::string& name) {
   if (obj.is_str()) {
-    if (!str_methods().count(name)) return std::nullopt;
+    if (!str_methods().count(name))
+      return std::nullopt;
     std::string s = obj.s;
-    return value::callable("str." + name, [s, name](evaluator& ev, call_args& a) { return str_method(ev, s, name, a); });
+    return value::callable("str." + name,
+                           [s, name](evaluator& ev, call_args& a) { return str_method(ev, s, name, a); });
   }
   if (obj.is_map()) {
-    static const std::unordered_set<std::string> names = {"keys", "values", "items", "get", "copy", "update",
-                                                          "pop", "setdefault", "clear", "popitem", "fromkeys"};
-    if (obj.k == vkind::dict && obj.b) return std::nullopt; // a namespace has attributes only
-    if (!names.count(name)) return std::nullopt;
-    return value::callable("dict." + name, [obj, name](evaluator& ev, call_args& a) { return dict_method(ev, obj, name, a); });
+    static const std::unordered_set<std::string> names = {"keys",  "values",  "items",   "get",
+                                                          "copy",  "update",  "pop",     "setdefault",
+                                                          "clear", "popitem", "fromkeys"};
+    if (obj.k == vkind::dict && obj.b)
+      return std::nullopt; // a namespace has attributes only
+    if (!names.count(name))
+      return std::nullopt;
+    return value::callable(
+      "dict." + name, [obj, name](evaluator& ev, call_args& a) { return dict_method(ev, obj, name, a); });
   }
   if (obj.k == vkind::integer || obj.k == vkind::floating) {
-    if (name == "real" || name == "imag" || (obj.k == vkind::integer && (name == "numerator" || name == "denominator"))) {
-      if (name == "imag") return obj.k == vkind::integer ? value::integer(0) : value::floating(0.0);
-      if (name == "denominator") return value::integer(1);
+    if (name == "real" || name == "imag" ||
+        (obj.k == vkind::integer && (name == "numerator" || name == "denominator"))) {
+      if (name == "imag")
+        return obj.k == vkind::integer ? value::integer(0) : value::floating(0.0);
+      if (name == "denominator")
+        return value::integer(1);
       return obj;
     }
     if (name == "is_integer" && obj.k == vkind::floating)
@@ -1778,11 +2234,13 @@ std::optional<value> find_method(const value& obj, const std::string& name) {
     return std::nullopt;
   }
   if (obj.is_seq()) {
-    static const std::unordered_set<std::string> list_names = {"index", "count", "copy", "append", "extend",
-                                                               "insert", "pop", "remove", "reverse", "sort", "clear"};
+    static const std::unordered_set<std::string> list_names = {
+      "index", "count", "copy", "append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"};
     static const std::unordered_set<std::string> tuple_names = {"index", "count"};
-    if (!(obj.k == vkind::tuple ? tuple_names : list_names).count(name)) return std::nullopt;
-    return value::callable("list." + name, [obj, name](evaluator& ev, call_args& a) { return list_method(ev, obj, name, a); });
+    if (!(obj.k == vkind::tuple ? tuple_names : list_names).count(name))
+      return std::nullopt;
+    return value::callable(
+      "list." + name, [obj, name](evaluator& ev, call_args& a) { return list_method(ev, obj, name, a); });
   }
   return std::nullopt;
 }

@@ -14,7 +14,17 @@ namespace {
 // ---------------------------------------------------------------- tokens
 
 enum class tok : std::uint8_t {
-  data, var_begin, var_end, block_begin, block_end, name, string, integer, floating, op, eof
+  data,
+  var_begin,
+  var_end,
+  block_begin,
+  block_end,
+  name,
+  string,
+  integer,
+  floating,
+  op,
+  eof
 };
 
 struct token {
@@ -35,29 +45,33 @@ constexpr int max_parse_depth = 200;
 
 std::string describe(const token& t) {
   switch (t.type) {
-  case tok::name: return t.text;
-  case tok::op: return t.text;
-  case tok::data: return "template data / text";
-  case tok::var_begin: return "begin of print statement";
-  case tok::var_end: return "end of print statement";
-  case tok::block_begin: return "begin of statement block";
-  case tok::block_end: return "end of statement block";
-  case tok::string: return "string";
-  case tok::integer: return "integer";
-  case tok::floating: return "float";
-  case tok::eof: return "end of template";
+    case tok::name: return t.text;
+    case tok::op: return t.text;
+    case tok::data: return "template data / text";
+    case tok::var_begin: return "begin of print statement";
+    case tok::var_end: return "end of print statement";
+    case tok::block_begin: return "begin of statement block";
+    case tok::block_end: return "end of statement block";
+    case tok::string: return "string";
+    case tok::integer: return "integer";
+    case tok::floating: return "float";
+    case tok::eof: return "end of template";
   }
   return "?";
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 /// Python's unicode-escape decoding of a string literal's body.
 std::string unescape(const std::string& s, int line) {
   std::string out;
   auto put_cp = [&](unsigned long cp) {
-    if (cp > 0x10FFFF) syntax_error("illegal Unicode character", line);
-    if (cp < 0x80) out += static_cast<char>(cp);
+    if (cp > 0x10FFFF)
+      syntax_error("illegal Unicode character", line);
+    if (cp < 0x80)
+      out += static_cast<char>(cp);
     else if (cp < 0x800) {
       out += static_cast<char>(0xC0 | (cp >> 6));
       out += static_cast<char>(0x80 | (cp & 0x3F));
@@ -73,11 +87,13 @@ std::string unescape(const std::string& s, int line) {
     }
   };
   auto hex_escape = [&](std::size_t& n, int digits) {
-    if (n + digits > s.size()) syntax_error("truncated \\xXX escape", line);
+    if (n + digits > s.size())
+      syntax_error("truncated \\xXX escape", line);
     unsigned long cp = 0;
     for (int k = 0; k < digits; ++k) {
       char h = s[n + k];
-      if (!std::isxdigit(static_cast<unsigned char>(h))) syntax_error("truncated escape", line);
+      if (!std::isxdigit(static_cast<unsigned char>(h)))
+        syntax_error("truncated escape", line);
       cp = cp * 16 + (std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
     }
     n += digits;
@@ -91,30 +107,30 @@ std::string unescape(const std::string& s, int line) {
     }
     char e = s[n++];
     switch (e) {
-    case '\n': break;
-    case '\\': out += '\\'; break;
-    case '\'': out += '\''; break;
-    case '"': out += '"'; break;
-    case 'a': out += '\a'; break;
-    case 'b': out += '\b'; break;
-    case 'f': out += '\f'; break;
-    case 'n': out += '\n'; break;
-    case 'r': out += '\r'; break;
-    case 't': out += '\t'; break;
-    case 'v': out += '\v'; break;
-    case 'x': hex_escape(n, 2); break;
-    case 'u': hex_escape(n, 4); break;
-    case 'U': hex_escape(n, 8); break;
-    default:
-      if (e >= '0' && e <= '7') {
-        unsigned long cp = static_cast<unsigned long>(e - '0');
-        for (int k = 0; k < 2 && n < s.size() && s[n] >= '0' && s[n] <= '7'; ++k)
-          cp = cp * 8 + static_cast<unsigned long>(s[n++] - '0');
-        put_cp(cp);
-      } else {
-        out += '\\';
-        out += e;
-      }
+      case '\n': break;
+      case '\\': out += '\\'; break;
+      case '\'': out += '\''; break;
+      case '"': out += '"'; break;
+      case 'a': out += '\a'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'v': out += '\v'; break;
+      case 'x': hex_escape(n, 2); break;
+      case 'u': hex_escape(n, 4); break;
+      case 'U': hex_escape(n, 8); break;
+      default:
+        if (e >= '0' && e <= '7') {
+          unsigned long cp = static_cast<unsigned long>(e - '0');
+          for (int k = 0; k < 2 && n < s.size() && s[n] >= '0' && s[n] <= '7'; ++k)
+            cp = cp * 8 + static_cast<unsigned long>(s[n++] - '0');
+          put_cp(cp);
+        } else {
+          out += '\\';
+          out += e;
+        }
     }
   }
   return out;
@@ -131,16 +147,19 @@ public:
     for (std::size_t n = 0; n < source.size(); ++n) {
       if (source[n] == '\r') {
         src_ += '\n';
-        if (n + 1 < source.size() && source[n + 1] == '\n') ++n;
+        if (n + 1 < source.size() && source[n + 1] == '\n')
+          ++n;
       } else {
         src_ += source[n];
       }
     }
-    if (!src_.empty() && src_.back() == '\n') src_.pop_back();
+    if (!src_.empty() && src_.back() == '\n')
+      src_.pop_back();
   }
 
   std::vector<token> template_tokens() {
-    while (pos_ < src_.size()) root_step();
+    while (pos_ < src_.size())
+      root_step();
     push(tok::eof);
     return std::move(out_);
   }
@@ -171,24 +190,31 @@ private:
 
   void count_lines(std::size_t from, std::size_t to) {
     for (std::size_t n = from; n < to && n < src_.size(); ++n)
-      if (src_[n] == '\n') ++line_;
+      if (src_[n] == '\n')
+        ++line_;
   }
 
   std::size_t skip_ws(std::size_t p) const {
-    while (p < src_.size() && is_space(src_[p])) ++p;
+    while (p < src_.size() && is_space(src_[p]))
+      ++p;
     return p;
   }
 
   /// Matches `{%(-|+|)\s*raw\s*(-%}\s*|%})` at p; returns the end or npos.
   std::size_t match_raw_begin(std::size_t p) const {
-    if (!at(p, "{%")) return std::string::npos;
+    if (!at(p, "{%"))
+      return std::string::npos;
     p += 2;
-    if (p < src_.size() && (src_[p] == '-' || src_[p] == '+')) ++p;
+    if (p < src_.size() && (src_[p] == '-' || src_[p] == '+'))
+      ++p;
     p = skip_ws(p);
-    if (!at(p, "raw")) return std::string::npos;
+    if (!at(p, "raw"))
+      return std::string::npos;
     p = skip_ws(p + 3);
-    if (at(p, "-%}")) return skip_ws(p + 3);
-    if (at(p, "%}")) return p + 2;
+    if (at(p, "-%}"))
+      return skip_ws(p + 3);
+    if (at(p, "%}"))
+      return p + 2;
     return std::string::npos;
   }
 
@@ -196,22 +222,26 @@ private:
   std::string strip_before(std::string text, char sign, bool variable) {
     if (sign == '-') {
       std::size_t e = text.size();
-      while (e > 0 && is_space(text[e - 1])) --e;
+      while (e > 0 && is_space(text[e - 1]))
+        --e;
       text.resize(e);
     } else if (sign != '+' && !variable) {
       std::size_t nl = text.rfind('\n');
       std::size_t l_pos = nl == std::string::npos ? 0 : nl + 1;
       if ((l_pos > 0 || line_starting_) && l_pos < text.size()) {
         bool ws = true;
-        for (std::size_t n = l_pos; n < text.size(); ++n) ws = ws && is_space(text[n]);
-        if (ws) text.resize(l_pos);
+        for (std::size_t n = l_pos; n < text.size(); ++n)
+          ws = ws && is_space(text[n]);
+        if (ws)
+          text.resize(l_pos);
       }
     }
     return text;
   }
 
   void emit_data(std::string text, std::size_t from, std::size_t to) {
-    if (!text.empty()) push(tok::data, std::move(text));
+    if (!text.empty())
+      push(tok::data, std::move(text));
     count_lines(from, to);
   }
 
@@ -220,7 +250,8 @@ private:
     char kind = 0;
     std::size_t raw_end = std::string::npos;
     for (; o + 1 < src_.size(); ++o) {
-      if (src_[o] != '{') continue;
+      if (src_[o] != '{')
+        continue;
       char c = src_[o + 1];
       if (c == '%' && (raw_end = match_raw_begin(o)) != std::string::npos) {
         kind = 'r';
@@ -237,7 +268,8 @@ private:
       return;
     }
     char sign = 0;
-    if (o + 2 < src_.size() && (src_[o + 2] == '-' || src_[o + 2] == '+')) sign = src_[o + 2];
+    if (o + 2 < src_.size() && (src_[o + 2] == '-' || src_[o + 2] == '+'))
+      sign = src_[o + 2];
     emit_data(strip_before(src_.substr(pos_, o - pos_), sign, kind == '{'), pos_, o);
     line_starting_ = false;
     if (kind == 'r') {
@@ -248,66 +280,87 @@ private:
       return;
     }
     pos_ = o + 2 + (sign ? 1 : 0);
-    if (kind == '#') comment();
-    else tag_tokens(kind == '%', false);
+    if (kind == '#')
+      comment();
+    else
+      tag_tokens(kind == '%', false);
   }
 
   void comment() {
     for (std::size_t p = pos_; p < src_.size(); ++p) {
       std::size_t end = std::string::npos;
-      if (at(p, "+#}")) end = p + 3;
-      else if (at(p, "-#}")) end = skip_ws(p + 3);
-      else if (at(p, "#}")) end = p + 2 + (at(p + 2, "\n") ? 1 : 0);
-      if (end == std::string::npos) continue;
+      if (at(p, "+#}"))
+        end = p + 3;
+      else if (at(p, "-#}"))
+        end = skip_ws(p + 3);
+      else if (at(p, "#}"))
+        end = p + 2 + (at(p + 2, "\n") ? 1 : 0);
+      if (end == std::string::npos)
+        continue;
       count_lines(pos_, end);
       line_starting_ = src_[end - 1] == '\n';
       pos_ = end;
       return;
     }
     // the failure rule needs one character: an opener at the very end is ignored
-    if (pos_ >= src_.size()) return;
+    if (pos_ >= src_.size())
+      return;
     syntax_error("Missing end of comment tag", line_);
   }
 
   void raw_body() {
     for (std::size_t p = pos_; p < src_.size(); ++p) {
-      if (!at(p, "{%")) continue;
+      if (!at(p, "{%"))
+        continue;
       std::size_t q = p + 2;
       char sign = 0;
-      if (q < src_.size() && (src_[q] == '-' || src_[q] == '+')) sign = src_[q++];
+      if (q < src_.size() && (src_[q] == '-' || src_[q] == '+'))
+        sign = src_[q++];
       q = skip_ws(q);
-      if (!at(q, "endraw")) continue;
+      if (!at(q, "endraw"))
+        continue;
       q = skip_ws(q + 6);
       std::size_t end = std::string::npos;
-      if (at(q, "+%}")) end = q + 3;
-      else if (at(q, "-%}")) end = skip_ws(q + 3);
-      else if (at(q, "%}")) end = q + 2 + (at(q + 2, "\n") ? 1 : 0);
-      if (end == std::string::npos) continue;
+      if (at(q, "+%}"))
+        end = q + 3;
+      else if (at(q, "-%}"))
+        end = skip_ws(q + 3);
+      else if (at(q, "%}"))
+        end = q + 2 + (at(q + 2, "\n") ? 1 : 0);
+      if (end == std::string::npos)
+        continue;
       emit_data(strip_before(src_.substr(pos_, p - pos_), sign, false), pos_, p);
       count_lines(p, end);
       line_starting_ = src_[end - 1] == '\n';
       pos_ = end;
       return;
     }
-    if (pos_ >= src_.size()) return;
+    if (pos_ >= src_.size())
+      return;
     syntax_error("Missing end of raw directive", line_);
   }
 
   /// Matches the end of a tag at pos_; returns the end or npos.
   std::size_t match_tag_end(bool block) const {
     if (block) {
-      if (at(pos_, "+%}")) return pos_ + 3;
-      if (at(pos_, "-%}")) return skip_ws(pos_ + 3);
-      if (at(pos_, "%}")) return pos_ + 2 + (at(pos_ + 2, "\n") ? 1 : 0);
+      if (at(pos_, "+%}"))
+        return pos_ + 3;
+      if (at(pos_, "-%}"))
+        return skip_ws(pos_ + 3);
+      if (at(pos_, "%}"))
+        return pos_ + 2 + (at(pos_ + 2, "\n") ? 1 : 0);
     } else {
-      if (at(pos_, "-}}")) return skip_ws(pos_ + 3);
-      if (at(pos_, "}}")) return pos_ + 2;
+      if (at(pos_, "-}}"))
+        return skip_ws(pos_ + 3);
+      if (at(pos_, "}}"))
+        return pos_ + 2;
     }
     return std::string::npos;
   }
 
   void tag_tokens(bool block, bool expression_only) {
-    if (!expression_only) push(block ? tok::block_begin : tok::var_begin);
+    if (!expression_only)
+      push(block ? tok::block_begin : tok::var_begin);
     while (pos_ < src_.size()) {
       if (!expression_only && balance_.empty()) {
         std::size_t end = match_tag_end(block);
@@ -336,16 +389,22 @@ private:
   /// Digits with single `_` separators from p; returns the end (p if none).
   std::size_t digits(std::size_t p, int base = 10) const {
     auto ok = [&](char c) {
-      if (base == 10) return std::isdigit(static_cast<unsigned char>(c)) != 0;
-      if (base == 16) return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-      if (base == 8) return c >= '0' && c <= '7';
+      if (base == 10)
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      if (base == 16)
+        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+      if (base == 8)
+        return c >= '0' && c <= '7';
       return c == '0' || c == '1';
     };
     std::size_t q = p;
     while (q < src_.size()) {
-      if (ok(src_[q])) ++q;
-      else if (src_[q] == '_' && q > p && q + 1 < src_.size() && ok(src_[q + 1])) ++q;
-      else break;
+      if (ok(src_[q]))
+        ++q;
+      else if (src_[q] == '_' && q > p && q + 1 < src_.size() && ok(src_[q + 1]))
+        ++q;
+      else
+        break;
     }
     return q;
   }
@@ -353,13 +412,15 @@ private:
   static std::string no_underscores(std::string s) {
     std::string r;
     for (char c : s)
-      if (c != '_') r += c;
+      if (c != '_')
+        r += c;
     return r;
   }
 
   bool lex_number() {
     char c = src_[pos_];
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    if (!std::isdigit(static_cast<unsigned char>(c)))
+      return false;
     // float first, as the lexer's rule order has it
     if (pos_ == 0 || src_[pos_ - 1] != '.') {
       std::size_t ip = digits(pos_);
@@ -367,17 +428,21 @@ private:
       std::size_t q = ip;
       if (q < src_.size() && src_[q] == '.') {
         std::size_t f = digits(q + 1);
-        if (f > q + 1) q = f;
+        if (f > q + 1)
+          q = f;
       }
       if (q < src_.size() && (src_[q] == 'e' || src_[q] == 'E')) {
         std::size_t x = q + 1;
-        if (x < src_.size() && (src_[x] == '+' || src_[x] == '-')) ++x;
+        if (x < src_.size() && (src_[x] == '+' || src_[x] == '-'))
+          ++x;
         std::size_t xe = digits(x);
-        if (xe > x) end = xe;
+        if (xe > x)
+          end = xe;
       }
       if (end == std::string::npos && ip < src_.size() && src_[ip] == '.') {
         std::size_t f = digits(ip + 1);
-        if (f > ip + 1) end = f;
+        if (f > ip + 1)
+          end = f;
       }
       if (end != std::string::npos) {
         std::string text = no_underscores(src_.substr(pos_, end - pos_));
@@ -397,7 +462,8 @@ private:
     if (base != 10) {
       // 0x(_?[\da-f])+ : an underscore may follow the prefix
       std::size_t q = pos_ + 2;
-      if (q < src_.size() && src_[q] == '_') ++q;
+      if (q < src_.size() && src_[q] == '_')
+        ++q;
       std::size_t e = digits(q, base);
       if (e > q) {
         end = e;
@@ -409,7 +475,8 @@ private:
     if (base == 10) {
       if (c == '0') {
         end = pos_ + 1;
-        while (end < src_.size() && (src_[end] == '0' || (src_[end] == '_' && end + 1 < src_.size() && src_[end + 1] == '0')))
+        while (end < src_.size() &&
+               (src_[end] == '0' || (src_[end] == '_' && end + 1 < src_.size() && src_[end + 1] == '0')))
           ++end;
       } else {
         end = digits(pos_);
@@ -419,7 +486,8 @@ private:
     int_t v = 0;
     for (char d : text) {
       int dv = std::isdigit(static_cast<unsigned char>(d)) ? d - '0' : std::tolower(d) - 'a' + 10;
-      if (v > (static_cast<int_t>(1) << 120)) syntax_error("integer literal too large", line_);
+      if (v > (static_cast<int_t>(1) << 120))
+        syntax_error("integer literal too large", line_);
       v = v * base + dv;
     }
     push(tok::integer, text);
@@ -430,9 +498,11 @@ private:
 
   bool lex_name() {
     char c = src_[pos_];
-    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_')) return false;
+    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_'))
+      return false;
     std::size_t e = pos_;
-    while (e < src_.size() && (std::isalnum(static_cast<unsigned char>(src_[e])) || src_[e] == '_')) ++e;
+    while (e < src_.size() && (std::isalnum(static_cast<unsigned char>(src_[e])) || src_[e] == '_'))
+      ++e;
     push(tok::name, src_.substr(pos_, e - pos_));
     pos_ = e;
     return true;
@@ -440,10 +510,13 @@ private:
 
   bool lex_string() {
     char q = src_[pos_];
-    if (q != '\'' && q != '"') return false;
+    if (q != '\'' && q != '"')
+      return false;
     std::size_t p = pos_ + 1;
-    while (p < src_.size() && src_[p] != q) p += src_[p] == '\\' ? 2 : 1;
-    if (p >= src_.size()) return false;
+    while (p < src_.size() && src_[p] != q)
+      p += src_[p] == '\\' ? 2 : 1;
+    if (p >= src_.size())
+      return false;
     int start_line = line_;
     std::string body = src_.substr(pos_ + 1, p - pos_ - 1);
     push(tok::string, unescape(body, start_line));
@@ -453,16 +526,17 @@ private:
   }
 
   bool lex_operator() {
-    static const char* ops[] = {"**", "//", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~",
-                                "[",  "]",  "(",  ")",  "{",  "}",  ">", "<", "=", ".", ":", "|",
-                                ",",  ";"};
+    static const char* ops[] = {"**", "//", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[",
+                                "]",  "(",  ")",  "{",  "}",  ">",  "<", "=", ".", ":", "|", ",", ";"};
     for (const char* o : ops) {
-      if (!at(pos_, o)) continue;
+      if (!at(pos_, o))
+        continue;
       std::string s = o;
       if (s == "{" || s == "(" || s == "[") {
         balance_.push_back(s == "{" ? '}' : s == "(" ? ')' : ']');
       } else if (s == "}" || s == ")" || s == "]") {
-        if (balance_.empty()) syntax_error("unexpected '" + s + "'", line_);
+        if (balance_.empty())
+          syntax_error("unexpected '" + s + "'", line_);
         char want = balance_.back();
         balance_.pop_back();
         if (want != s[0])
@@ -478,9 +552,9 @@ private:
 
 // ---------------------------------------------------------------- parser
 
-const std::set<std::string> statement_keywords = {"for", "if", "block", "extends", "print", "macro",
-                                                  "include", "from", "import", "set", "with",
-                                                  "autoescape"};
+const std::set<std::string> statement_keywords = {"for",    "if",    "block",   "extends",
+                                                  "print",  "macro", "include", "from",
+                                                  "import", "set",   "with",    "autoescape"};
 
 class parser {
 public:
@@ -490,7 +564,8 @@ public:
 
   node_ptr parse_whole_expression() {
     auto e = parse_expression();
-    if (cur().type != tok::eof) syntax_error("chunk after expression", cur().line);
+    if (cur().type != tok::eof)
+      syntax_error("chunk after expression", cur().line);
     return e;
   }
 
@@ -504,7 +579,8 @@ private:
   struct depth_guard {
     parser& p;
     explicit depth_guard(parser& q) : p(q) {
-      if (++p.depth_ > max_parse_depth) syntax_error("expression nested too deeply", p.cur().line);
+      if (++p.depth_ > max_parse_depth)
+        syntax_error("expression nested too deeply", p.cur().line);
     }
     ~depth_guard() { --p.depth_; }
   };
@@ -513,18 +589,21 @@ private:
   const token& look() const { return t_[p_ + 1 < t_.size() ? p_ + 1 : p_]; }
   const token& next() {
     const token& t = t_[p_];
-    if (p_ + 1 < t_.size()) ++p_;
+    if (p_ + 1 < t_.size())
+      ++p_;
     return t;
   }
   bool is_op(const char* s) const { return cur().type == tok::op && cur().text == s; }
   bool is_name(const char* s) const { return cur().type == tok::name && cur().text == s; }
   bool skip_op(const char* s) {
-    if (!is_op(s)) return false;
+    if (!is_op(s))
+      return false;
     next();
     return true;
   }
   bool skip_name(const char* s) {
-    if (!is_name(s)) return false;
+    if (!is_name(s))
+      return false;
     next();
     return true;
   }
@@ -535,18 +614,22 @@ private:
     syntax_error("expected token '" + what + "', got '" + describe(cur()) + "'", cur().line);
   }
   void expect_op(const char* s) {
-    if (!skip_op(s)) fail_expected(s);
+    if (!skip_op(s))
+      fail_expected(s);
   }
   void expect_type(tok t, const char* what) {
-    if (cur().type != t) fail_expected(what);
+    if (cur().type != t)
+      fail_expected(what);
     next();
   }
   std::string expect_name() {
-    if (cur().type != tok::name) fail_expected("name");
+    if (cur().type != tok::name)
+      fail_expected("name");
     return next().text;
   }
   void expect_name(const char* s) {
-    if (!skip_name(s)) fail_expected(s);
+    if (!skip_name(s))
+      fail_expected(s);
   }
 
   static node_ptr make(nk k, int line) {
@@ -563,23 +646,29 @@ private:
     if (!end_stack_.empty()) {
       std::set<std::string> expected;
       for (auto& v : end_stack_)
-        for (auto& e : v) expected.insert(e);
+        for (auto& e : v)
+          expected.insert(e);
       std::string looking;
-      for (auto& e : end_stack_.back()) looking += (looking.empty() ? "" : " or ") + ("'" + e + "'");
+      for (auto& e : end_stack_.back())
+        looking += (looking.empty() ? "" : " or ") + ("'" + e + "'");
       if (name && expected.count(*name))
         msg += " You probably made a nesting mistake. Jinja is expecting this tag, but currently "
-               "looking for " + looking + ".";
+               "looking for " +
+               looking + ".";
       else
         msg += " Jinja was looking for the following tags: " + looking + ".";
     }
-    if (!tag_stack_.empty()) msg += " The innermost block that needs to be closed is '" + tag_stack_.back() + "'.";
+    if (!tag_stack_.empty())
+      msg += " The innermost block that needs to be closed is '" + tag_stack_.back() + "'.";
     syntax_error(msg, cur().line);
   }
 
   bool at_end_token(const std::vector<std::string>& ends) const {
-    if (cur().type != tok::name) return false;
+    if (cur().type != tok::name)
+      return false;
     for (auto& e : ends)
-      if (cur().text == e) return true;
+      if (cur().text == e)
+        return true;
     return false;
   }
 
@@ -587,13 +676,16 @@ private:
     node_list body;
     node_ptr out;
     auto flush = [&] {
-      if (out) body.push_back(std::move(out));
+      if (out)
+        body.push_back(std::move(out));
     };
     auto add = [&](node_ptr n) {
-      if (!out) out = make(nk::output, n->line);
+      if (!out)
+        out = make(nk::output, n->line);
       out->kids.push_back(std::move(n));
     };
-    if (!ends.empty()) end_stack_.push_back(ends);
+    if (!ends.empty())
+      end_stack_.push_back(ends);
     while (cur().type != tok::eof) {
       const token& t = cur();
       if (t.type == tok::data) {
@@ -619,7 +711,8 @@ private:
       }
     }
     flush();
-    if (!ends.empty()) end_stack_.pop_back();
+    if (!ends.empty())
+      end_stack_.pop_back();
     return body;
   }
 
@@ -631,28 +724,40 @@ private:
       end_stack_.push_back(ends);
       fail_unknown_tag(nullptr);
     }
-    if (drop_needle) next();
+    if (drop_needle)
+      next();
     return body;
   }
 
   void parse_statement(node_list& body) {
     depth_guard g(*this);
     const token& t = cur();
-    if (t.type != tok::name) syntax_error("tag name expected", t.line);
+    if (t.type != tok::name)
+      syntax_error("tag name expected", t.line);
     std::string tag = t.text;
     bool known = statement_keywords.count(tag) || tag == "call" || tag == "filter";
-    if (!known) fail_unknown_tag(&tag);
+    if (!known)
+      fail_unknown_tag(&tag);
     tag_stack_.push_back(tag);
     node_ptr n;
-    if (tag == "for") n = parse_for();
-    else if (tag == "if") n = parse_if();
-    else if (tag == "set") n = parse_set();
-    else if (tag == "with") n = parse_with();
-    else if (tag == "macro") n = parse_macro();
-    else if (tag == "call") n = parse_call_block();
-    else if (tag == "filter") n = parse_filter_block();
-    else if (tag == "print") n = parse_print();
-    else if (tag == "block") n = parse_block();
+    if (tag == "for")
+      n = parse_for();
+    else if (tag == "if")
+      n = parse_if();
+    else if (tag == "set")
+      n = parse_set();
+    else if (tag == "with")
+      n = parse_with();
+    else if (tag == "macro")
+      n = parse_macro();
+    else if (tag == "call")
+      n = parse_call_block();
+    else if (tag == "filter")
+      n = parse_filter_block();
+    else if (tag == "print")
+      n = parse_print();
+    else if (tag == "block")
+      n = parse_block();
     else if (tag == "autoescape") {
       int line = next().line;
       n = make(nk::scope, line);
@@ -671,11 +776,13 @@ private:
     n->a = parse_assign_target(true, false, {"in"});
     expect_name("in");
     n->b = parse_tuple(false, false, {"recursive"}, false);
-    if (skip_name("if")) n->c = parse_expression();
+    if (skip_name("if"))
+      n->c = parse_expression();
     n->flag = skip_name("recursive");
     n->body = parse_statements({"endfor", "else"}, false);
     mark_special_names(*n);
-    if (next().text == "endfor") return n;
+    if (next().text == "endfor")
+      return n;
     n->else_ = parse_statements({"endfor"}, true);
     return n;
   }
@@ -694,7 +801,8 @@ private:
         current = raw;
         continue;
       }
-      if (t.text == "else") current->else_ = parse_statements({"endif"}, true);
+      if (t.text == "else")
+        current->else_ = parse_statements({"endif"}, true);
       break;
     }
     return n;
@@ -719,7 +827,8 @@ private:
   node_ptr parse_with() {
     auto n = make(nk::with, next().line);
     while (cur().type != tok::block_end) {
-      if (!n->kids.empty()) expect_op(",");
+      if (!n->kids.empty())
+        expect_op(",");
       n->kids.push_back(parse_assign_target(true, false, {}));
       expect_op("=");
       n->vals.push_back(parse_expression());
@@ -731,10 +840,13 @@ private:
   void parse_signature(node& n) {
     expect_op("(");
     while (!is_op(")")) {
-      if (!n.kids.empty()) expect_op(",");
+      if (!n.kids.empty())
+        expect_op(",");
       n.kids.push_back(parse_assign_target(true, true, {}));
-      if (skip_op("=")) n.vals.push_back(parse_expression());
-      else if (!n.vals.empty()) syntax_error("non-default argument follows default argument", cur().line);
+      if (skip_op("="))
+        n.vals.push_back(parse_expression());
+      else if (!n.vals.empty())
+        syntax_error("non-default argument follows default argument", cur().line);
     }
     expect_op(")");
   }
@@ -750,9 +862,11 @@ private:
 
   node_ptr parse_call_block() {
     auto n = make(nk::call_block, next().line);
-    if (is_op("(")) parse_signature(*n);
+    if (is_op("("))
+      parse_signature(*n);
     n->a = parse_expression();
-    if (n->a->kind != nk::call) syntax_error("expected call", n->line);
+    if (n->a->kind != nk::call)
+      syntax_error("expected call", n->line);
     n->body = parse_statements({"endcall"}, true);
     mark_special_names(*n);
     return n;
@@ -765,20 +879,27 @@ private:
     bool seen[4] = {false, false, false, false};
     static const char* names[4] = {"varargs", "kwargs", "caller", "loop"};
     std::vector<const node*> todo;
-    for (auto& b : m.body) todo.push_back(b.get());
+    for (auto& b : m.body)
+      todo.push_back(b.get());
     while (!todo.empty()) {
       const node* x = todo.back();
       todo.pop_back();
-      if (!x) continue;
+      if (!x)
+        continue;
       if (x->kind == nk::name)
-        for (int k = 0; k < 4; ++k) seen[k] = seen[k] || x->name == names[k];
-      for (const node_ptr* p : {&x->a, &x->b, &x->c, &x->d}) todo.push_back(p->get());
+        for (int k = 0; k < 4; ++k)
+          seen[k] = seen[k] || x->name == names[k];
+      for (const node_ptr* p : {&x->a, &x->b, &x->c, &x->d})
+        todo.push_back(p->get());
       for (auto* l : {&x->kids, &x->vals, &x->body, &x->else_})
-        for (auto& c : *l) todo.push_back(c.get());
-      for (auto& kw : x->kwargs) todo.push_back(kw.second.get());
+        for (auto& c : *l)
+          todo.push_back(c.get());
+      for (auto& kw : x->kwargs)
+        todo.push_back(kw.second.get());
     }
     for (int k = 0; k < 4; ++k)
-      if (seen[k]) m.ops.push_back(names[k]);
+      if (seen[k])
+        m.ops.push_back(names[k]);
   }
 
   node_ptr parse_filter_block() {
@@ -791,7 +912,8 @@ private:
   node_ptr parse_print() {
     auto n = make(nk::output, next().line);
     while (cur().type != tok::block_end) {
-      if (!n->kids.empty()) expect_op(",");
+      if (!n->kids.empty())
+        expect_op(",");
       n->kids.push_back(parse_expression());
     }
     return n;
@@ -803,7 +925,8 @@ private:
     skip_name("scoped");
     skip_name("required");
     n->body = parse_statements({"endblock"}, true);
-    if (cur().type == tok::name) next(); // optional block name after endblock
+    if (cur().type == tok::name)
+      next(); // optional block name after endblock
     return n;
   }
 
@@ -827,17 +950,21 @@ private:
       target = with_tuple ? parse_tuple(true, true, extra_end, false) : parse_primary();
     }
     if (!can_assign(*target)) {
-      std::string kind = target->kind == nk::constant ? "const" : target->kind == nk::tuple ? "tuple" : "expr";
+      std::string kind = target->kind == nk::constant ? "const"
+                         : target->kind == nk::tuple  ? "tuple"
+                                                      : "expr";
       syntax_error("can't assign to '" + kind + "'", target->line);
     }
     return target;
   }
 
   static bool can_assign(const node& n) {
-    if (n.kind == nk::name) return true;
+    if (n.kind == nk::name)
+      return true;
     if (n.kind == nk::tuple) {
       for (auto& k : n.kids)
-        if (!can_assign(*k)) return false;
+        if (!can_assign(*k))
+          return false;
       return true;
     }
     return false;
@@ -857,7 +984,8 @@ private:
       auto n = make(nk::condexpr, line);
       n->a = parse_or();
       n->b = std::move(expr1);
-      if (skip_name("else")) n->c = parse_condexpr();
+      if (skip_name("else"))
+        n->c = parse_condexpr();
       expr1 = std::move(n);
       line = cur().line;
     }
@@ -902,9 +1030,8 @@ private:
     node_ptr cmp;
     while (true) {
       std::string op;
-      if (cur().type == tok::op &&
-          (cur().text == "==" || cur().text == "!=" || cur().text == "<" || cur().text == "<=" ||
-           cur().text == ">" || cur().text == ">=")) {
+      if (cur().type == tok::op && (cur().text == "==" || cur().text == "!=" || cur().text == "<" ||
+                                    cur().text == "<=" || cur().text == ">" || cur().text == ">=")) {
         op = next().text;
       } else if (skip_name("in")) {
         op = "in";
@@ -946,10 +1073,12 @@ private:
   node_ptr parse_concat() {
     int line = cur().line;
     auto first = parse_math2();
-    if (!is_op("~")) return first;
+    if (!is_op("~"))
+      return first;
     auto n = make(nk::concat, line);
     n->kids.push_back(std::move(first));
-    while (skip_op("~")) n->kids.push_back(parse_math2());
+    while (skip_op("~"))
+      n->kids.push_back(parse_math2());
     return n;
   }
 
@@ -983,7 +1112,8 @@ private:
       n = parse_primary();
     }
     n = parse_postfix(std::move(n));
-    if (with_filter) n = parse_filter_expr(std::move(n));
+    if (with_filter)
+      n = parse_filter_expr(std::move(n));
     return n;
   }
 
@@ -1004,7 +1134,8 @@ private:
     } else if (t.type == tok::string) {
       n = make(nk::constant, t.line);
       std::string s;
-      while (cur().type == tok::string) s += next().text;
+      while (cur().type == tok::string)
+        s += next().text;
       n->constant = value::string(std::move(s));
     } else if (t.type == tok::integer || t.type == tok::floating) {
       n = make(nk::constant, t.line);
@@ -1030,7 +1161,8 @@ private:
   }
 
   bool is_tuple_end(const std::vector<std::string>& extra) const {
-    if (cur().type == tok::var_end || cur().type == tok::block_end || is_op(")")) return true;
+    if (cur().type == tok::var_end || cur().type == tok::block_end || is_op(")"))
+      return true;
     return at_end_token(extra);
   }
 
@@ -1041,16 +1173,23 @@ private:
     node_list args;
     bool is_tuple = false;
     while (true) {
-      if (!args.empty()) expect_op(",");
-      if (is_tuple_end(extra)) break;
-      if (simplified) args.push_back(parse_primary());
-      else args.push_back(parse_expression(with_condexpr));
-      if (is_op(",")) is_tuple = true;
-      else break;
+      if (!args.empty())
+        expect_op(",");
+      if (is_tuple_end(extra))
+        break;
+      if (simplified)
+        args.push_back(parse_primary());
+      else
+        args.push_back(parse_expression(with_condexpr));
+      if (is_op(","))
+        is_tuple = true;
+      else
+        break;
       line = cur().line;
     }
     if (!is_tuple) {
-      if (!args.empty()) return std::move(args.front());
+      if (!args.empty())
+        return std::move(args.front());
       if (!explicit_parentheses)
         syntax_error("Expected an expression, got '" + describe(cur()) + "'", cur().line);
     }
@@ -1062,8 +1201,10 @@ private:
   node_ptr parse_list() {
     auto n = make(nk::list, next().line);
     while (!is_op("]")) {
-      if (!n->kids.empty()) expect_op(",");
-      if (is_op("]")) break;
+      if (!n->kids.empty())
+        expect_op(",");
+      if (is_op("]"))
+        break;
       n->kids.push_back(parse_expression());
     }
     expect_op("]");
@@ -1073,8 +1214,10 @@ private:
   node_ptr parse_dict() {
     auto n = make(nk::dict, next().line);
     while (!is_op("}")) {
-      if (!n->kids.empty()) expect_op(",");
-      if (is_op("}")) break;
+      if (!n->kids.empty())
+        expect_op(",");
+      if (is_op("}"))
+        break;
       n->kids.push_back(parse_expression());
       expect_op(":");
       n->vals.push_back(parse_expression());
@@ -1085,19 +1228,26 @@ private:
 
   node_ptr parse_postfix(node_ptr n) {
     while (true) {
-      if (is_op(".") || is_op("[")) n = parse_subscript(std::move(n));
-      else if (is_op("(")) n = parse_call(std::move(n));
-      else break;
+      if (is_op(".") || is_op("["))
+        n = parse_subscript(std::move(n));
+      else if (is_op("("))
+        n = parse_call(std::move(n));
+      else
+        break;
     }
     return n;
   }
 
   node_ptr parse_filter_expr(node_ptr n) {
     while (true) {
-      if (is_op("|")) n = parse_filter(std::move(n), false);
-      else if (is_name("is")) n = parse_test(std::move(n));
-      else if (is_op("(")) n = parse_call(std::move(n));
-      else break;
+      if (is_op("|"))
+        n = parse_filter(std::move(n), false);
+      else if (is_name("is"))
+        n = parse_test(std::move(n));
+      else if (is_op("("))
+        n = parse_call(std::move(n));
+      else
+        break;
     }
     return n;
   }
@@ -1113,7 +1263,8 @@ private:
         r->name = a.text;
         return r;
       }
-      if (a.type != tok::integer) syntax_error("expected name or number", a.line);
+      if (a.type != tok::integer)
+        syntax_error("expected name or number", a.line);
       auto r = make(nk::getitem, t.line);
       r->a = std::move(n);
       r->b = make(nk::constant, a.line);
@@ -1122,7 +1273,8 @@ private:
     }
     node_list args;
     while (!is_op("]")) {
-      if (!args.empty()) expect_op(",");
+      if (!args.empty())
+        expect_op(",");
       args.push_back(parse_subscribed());
     }
     expect_op("]");
@@ -1143,15 +1295,18 @@ private:
     if (skip_op(":")) {
     } else {
       auto e = parse_expression();
-      if (!is_op(":")) return e;
+      if (!is_op(":"))
+        return e;
       next();
       start = std::move(e);
     }
     auto s = make(nk::slice, line);
     s->a = std::move(start);
-    if (!is_op(":") && !is_op("]") && !is_op(",")) s->b = parse_expression();
+    if (!is_op(":") && !is_op("]") && !is_op(","))
+      s->b = parse_expression();
     if (skip_op(":")) {
-      if (!is_op("]") && !is_op(",")) s->c = parse_expression();
+      if (!is_op("]") && !is_op(","))
+        s->c = parse_expression();
     }
     return s;
   }
@@ -1161,12 +1316,14 @@ private:
     expect_op("(");
     bool require_comma = false;
     auto ensure = [&](bool ok) {
-      if (!ok) syntax_error("invalid syntax for function call expression", line);
+      if (!ok)
+        syntax_error("invalid syntax for function call expression", line);
     };
     while (!is_op(")")) {
       if (require_comma) {
         expect_op(",");
-        if (is_op(")")) break;
+        if (is_op(")"))
+          break;
       }
       if (is_op("*")) {
         ensure(!n.c && !n.d);
@@ -1201,14 +1358,17 @@ private:
   node_ptr parse_filter(node_ptr subject, bool start_inline) {
     while (is_op("|") || start_inline) {
       depth_guard g(*this);
-      if (!start_inline) next();
+      if (!start_inline)
+        next();
       int line = cur().line;
       std::string name = expect_name();
-      while (skip_op(".")) name += "." + expect_name();
+      while (skip_op("."))
+        name += "." + expect_name();
       auto n = make(nk::filter, line);
       n->a = std::move(subject);
       n->name = name;
-      if (is_op("(")) parse_call_args(*n);
+      if (is_op("("))
+        parse_call_args(*n);
       subject = std::move(n);
       start_inline = false;
     }
@@ -1219,7 +1379,8 @@ private:
     int line = next().line;
     bool negated = skip_name("not");
     std::string name = expect_name();
-    while (skip_op(".")) name += "." + expect_name();
+    while (skip_op("."))
+      name += "." + expect_name();
     auto n = make(nk::test, line);
     n->a = std::move(subject);
     n->name = name;
@@ -1228,10 +1389,12 @@ private:
     } else if ((cur().type == tok::name || cur().type == tok::string || cur().type == tok::integer ||
                 cur().type == tok::floating || is_op("(") || is_op("[") || is_op("{")) &&
                !is_name("else") && !is_name("or") && !is_name("and")) {
-      if (is_name("is")) syntax_error("You cannot chain multiple tests with is", cur().line);
+      if (is_name("is"))
+        syntax_error("You cannot chain multiple tests with is", cur().line);
       n->kids.push_back(parse_postfix(parse_primary()));
     }
-    if (!negated) return n;
+    if (!negated)
+      return n;
     auto r = make(nk::not_, line);
     r->a = std::move(n);
     return r;
@@ -1240,7 +1403,8 @@ private:
 
 void resolve_list(node_list& l, bool soft) {
   for (auto& n : l)
-    if (n) resolve_names(*n, soft);
+    if (n)
+      resolve_names(*n, soft);
 }
 
 } // namespace
@@ -1248,29 +1412,35 @@ void resolve_list(node_list& l, bool soft) {
 void resolve_names(node& n, bool soft) {
   if (n.kind == nk::filter) {
     n.filter = find_filter(n.name);
-    if (!n.filter && !soft) raise("TemplateAssertionError", "No filter named '" + n.name + "'.");
+    if (!n.filter && !soft)
+      raise("TemplateAssertionError", "No filter named '" + n.name + "'.");
   } else if (n.kind == nk::test) {
     n.test = find_test(n.name);
-    if (!n.test && !soft) raise("TemplateAssertionError", "No test named '" + n.name + "'.");
+    if (!n.test && !soft)
+      raise("TemplateAssertionError", "No test named '" + n.name + "'.");
   }
   bool here = soft || n.kind == nk::if_ || n.kind == nk::condexpr;
   // loops, macros, blocks and scopes compile their bodies in a fresh frame
-  bool inner = n.kind == nk::if_ ? true
-               : (n.kind == nk::for_ || n.kind == nk::with || n.kind == nk::macro ||
-                  n.kind == nk::call_block || n.kind == nk::filter_block || n.kind == nk::assign_block ||
-                  n.kind == nk::scope)
-                 ? false
-                 : here;
+  bool inner =
+    n.kind == nk::if_ ? true
+    : (n.kind == nk::for_ || n.kind == nk::with || n.kind == nk::macro || n.kind == nk::call_block ||
+       n.kind == nk::filter_block || n.kind == nk::assign_block || n.kind == nk::scope)
+      ? false
+      : here;
   for (node_ptr* p : {&n.a, &n.b, &n.c, &n.d})
-    if (*p) resolve_names(**p, here);
+    if (*p)
+      resolve_names(**p, here);
   resolve_list(n.kids, here);
   resolve_list(n.vals, here);
-  for (auto& kw : n.kwargs) resolve_names(*kw.second, here);
+  for (auto& kw : n.kwargs)
+    resolve_names(*kw.second, here);
   resolve_list(n.body, inner);
   resolve_list(n.else_, inner);
 }
 
-void resolve_names(node_list& body, bool soft) { resolve_list(body, soft); }
+void resolve_names(node_list& body, bool soft) {
+  resolve_list(body, soft);
+}
 
 node_list parse_template(std::string_view source) {
   lexer lx(source);

@@ -80,10 +80,10 @@ struct value {
   vkind k = vkind::none;
   bool b = false; ///< boolean; undefined: raised as SecurityError; dict: a Namespace
   union {
-    int_t i = 0;           ///< integer; 1 marks a plain (lenient) undefined
-    double f;              ///< floating
-    const json* j;         ///< jlist / jdict node
-    const data_view* dv;   ///< view
+    int_t i = 0;         ///< integer; 1 marks a plain (lenient) undefined
+    double f;            ///< floating
+    const json* j;       ///< jlist / jdict node
+    const data_view* dv; ///< view
   };
   /// The shared payload: std::vector<value> of a list/tuple, dict_t of a
   /// dict, callable_t of a callable, or the JSON owning a jlist/jdict node.
@@ -118,9 +118,7 @@ struct value {
   bool is_lenient() const { return k == vkind::undefined && i == 1; }
   bool is_str() const { return k == vkind::string; }
   bool is_int() const { return k == vkind::integer; }
-  bool is_num() const {
-    return k == vkind::integer || k == vkind::floating || k == vkind::boolean;
-  }
+  bool is_num() const { return k == vkind::integer || k == vkind::floating || k == vkind::boolean; }
   bool is_seq() const { return k == vkind::list || k == vkind::tuple || k == vkind::jlist; }
   bool is_map() const { return k == vkind::dict || k == vkind::jdict || k == vkind::view; }
 };
@@ -129,7 +127,8 @@ struct value {
 [[noreturn]] void fail_undefined(const value& v);
 /// Raises if `v` is undefined, as StrictUndefined does on any use.
 inline void check_defined(const value& v) {
-  if (v.is_undefined()) fail_undefined(v);
+  if (v.is_undefined())
+    fail_undefined(v);
 }
 
 /// Python's type name: 'int', 'str', 'dict', 'NoneType', ...
