@@ -35,6 +35,15 @@ struct migration_info {
   std::string name;
 };
 
+/// One write of a batch: insert-or-update a row by id, or delete rows.
+struct write_op {
+  enum class kind { upsert, remove };
+  kind what = kind::upsert;
+  const table_def* table = nullptr;
+  record row;                 ///< for upsert: every column to write (must hold "id")
+  std::vector<filter> where;  ///< for remove
+};
+
 /// A database: a pool of sessions, numbered migrations and generic row
 /// operations over tables described by table_def. The per-aggregate stores
 /// (definition_stores.hpp) sit on top. Thread-safe.
@@ -58,6 +67,8 @@ public:
                                       const record& changes) = 0;
   /// Deletes the rows matching `where`; returns how many.
   virtual result<std::int64_t> remove(const table_def& t, const std::vector<filter>& where) = 0;
+  /// Applies every write in one transaction: all or nothing.
+  virtual status write_batch(const std::vector<write_op>& ops) = 0;
   /// Rows in the order and page `q` asks for.
   virtual result<std::vector<record>> list(const table_def& t, const list_query& q) = 0;
   /// The first row matching `where`, if any.

@@ -202,3 +202,29 @@ TEST_CASE("environments are found by name") {
   CHECK((**got)["variables"]["k"] == "v");
   CHECK((**got)["description"].is_null());
 }
+
+TEST_CASE("a write batch upserts and deletes in one transaction") {
+  fresh_db f;
+  const table_def& t = workflow_definitions_table();
+  std::vector<write_op> ops;
+  ops.push_back({write_op::kind::upsert, &t, workflow("id-1", "wf1", 1), {}});
+  ops.push_back({write_op::kind::upsert, &t, workflow("id-2", "wf2", 2), {}});
+  REQUIRE(f.db->write_batch(ops).ok());
+  auto changed = workflow("id-1", "wf1", 1);
+  changed["definition"] = "changed";
+  std::vector<write_op> second;
+  second.push_back({write_op::kind::upsert, &t, changed, {}});
+  second.push_back({write_op::kind::remove, &t, {}, {filter{"id", filter_op::eq, {"id-2"}}}});
+  REQUIRE(f.db->write_batch(second).ok());
+  workflow_definition_store store(f.db);
+  CHECK((**store.get_by_id("id-1"))["definition"] == "changed");
+  CHECK_FALSE(store.get_by_id("id-2")->has_value());
+  // A failing write rolls back the whole batch.
+  std::vector<write_op> bad;
+  bad.push_back({write_op::kind::upsert, &t, workflow("id-3", "wf3", 3), {}});
+  bad.push_back({write_op::kind::upsert, &t, workflow("id-4", "wf1", 4), {}}); // duplicate name
+  auto failed = f.db->write_batch(bad);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.err().code == errc::conflict);
+  CHECK_FALSE(store.get_by_id("id-3")->has_value());
+}

@@ -347,6 +347,37 @@ public:
     return ok_v;
   }
 
+  status write_batch(const std::vector<write_op>& ops) override {
+    try {
+      soci::session s(pool_);
+      soci::transaction tr(s);
+      for (const auto& op : ops) {
+        binder b;
+        std::string sql;
+        if (op.what == write_op::kind::upsert) {
+          sql = upsert_sql(*op.table, op.row, b);
+        } else {
+          auto cond = where_clause(*op.table, op.where, b);
+          if (!cond.ok())
+            return std::move(cond).err();
+          sql = "DELETE FROM " + op.table->name + *cond;
+        }
+        soci::statement st(s);
+        b.apply(st);
+        st.alloc();
+        st.prepare(sql);
+        st.define_and_bind();
+        st.execute(true);
+      }
+      tr.commit();
+      return ok_v;
+    } catch (const std::exception& e) {
+      if (is_unique_violation(e.what()))
+        return error(errc::conflict, first_line(e.what()));
+      return error(errc::internal, first_line(e.what()));
+    }
+  }
+
   result<std::int64_t> update(const table_def& t, const std::vector<filter>& where,
                               const record& changes) override {
     binder b;
@@ -400,6 +431,22 @@ public:
   }
 
 private:
+  // INSERT ... ON CONFLICT(id) DO UPDATE: the same text on SQLite >= 3.24 and PostgreSQL.
+  static std::string upsert_sql(const table_def& t, const record& row, binder& b) {
+    std::string cols, vals, sets;
+    for (const auto& c : t.columns) {
+      if (!row.contains(c.name))
+        continue;
+      cols += (cols.empty() ? "" : ", ") + c.name;
+      vals += (vals.empty() ? "" : ", ") + bind_value(b, c, row.at(c.name), false);
+      if (c.name != "id")
+        sets += (sets.empty() ? "" : ", ") + c.name + " = excluded." + c.name;
+    }
+    std::string sql = "INSERT INTO " + t.name + "(" + cols + ") VALUES(" + vals + ")";
+    sql += sets.empty() ? " ON CONFLICT(id) DO NOTHING" : " ON CONFLICT(id) DO UPDATE SET " + sets;
+    return sql;
+  }
+
   void ensure_migration_table(soci::session& s) {
     s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR(255), "
          "applied_at BIGINT)";

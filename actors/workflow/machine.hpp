@@ -1,0 +1,136 @@
+#pragma once
+
+// The engine core: Mistral's workflow and task semantics as a pure machine.
+// decide() applies one event to an execution and returns what changed and
+// the commands the actor shell must carry out (run an action, start a
+// sub-workflow, arm a timer, tell the parent). No I/O, no clock, no
+// randomness inside: time, ids and definitions come from machine_env.
+
+#include "actors/action/std_actions.hpp"
+#include "actors/workflow/model.hpp"
+
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mistral::engine {
+
+/// An ad-hoc action resolved to the std action it finally runs.
+struct resolved_action {
+  std::string base;                   ///< the std action that runs
+  json input = json::object();        ///< the base's input
+  std::vector<json> output_transforms; ///< ad-hoc `output` clauses, innermost first
+};
+
+/// What decide() may consult besides the execution.
+class machine_env {
+public:
+  virtual ~machine_env() = default;
+  virtual timestamp now() const = 0;
+  virtual std::string new_id() = 0;
+  /// The ad-hoc action `name` (workbook-qualified names are tried by the caller), or nullopt.
+  virtual std::optional<dsl::action_spec> find_adhoc_action(const std::string& name, const std::string& ns) const = 0;
+  /// True for a std action the executor can run.
+  virtual bool is_std_action(const std::string& name) const = 0;
+  /// Mistral's "Invalid input [...]" text when `input` does not fit std action `name`.
+  virtual std::optional<std::string> check_action_input(const std::string& name, const json& input) const {
+    (void)name;
+    (void)input;
+    return std::nullopt;
+  }
+};
+
+// ---- events ---------------------------------------------------------------
+
+struct ev_start {};
+/// An action (or sub-workflow, by its execution id) finished.
+struct ev_action_done {
+  std::string action_id;
+  action::action_result result;
+};
+enum class timer_kind { wait_before, wait_after, retry, timeout };
+struct ev_timer {
+  std::string task_id;
+  timer_kind kind = timer_kind::wait_before;
+};
+struct ev_pause {
+  std::optional<std::string> msg;
+};
+struct ev_resume {
+  json env; ///< merged into params.env when an object
+};
+/// Force a final state: SUCCESS, ERROR or CANCELLED (PUT /executions).
+struct ev_stop {
+  state target = state::cancelled;
+  std::optional<std::string> msg;
+};
+struct ev_rerun {
+  std::string task_id;
+  bool reset = true;
+  json env;
+};
+using event = std::variant<ev_start, ev_action_done, ev_timer, ev_pause, ev_resume, ev_stop, ev_rerun>;
+
+// ---- commands -------------------------------------------------------------
+
+struct cmd_run_action {
+  std::string action_id;
+  std::string task_id;
+  std::string action;      ///< the std action to run
+  json input;
+  json target;             ///< null: any executor
+  bool safe_rerun = false;
+  std::int64_t timeout = 0; ///< seconds, 0 = none
+};
+struct cmd_start_subworkflow {
+  std::string execution_id; ///< the new sub-workflow execution's id
+  std::string task_id;
+  std::string workflow_name;
+  std::string workflow_namespace;
+  json input;
+  json params;
+};
+struct cmd_schedule_timer {
+  std::string task_id;
+  timer_kind kind = timer_kind::wait_before;
+  double delay_seconds = 0;
+};
+/// Forward pause/resume/cancel to sub-workflow executions.
+struct cmd_control_subworkflows {
+  std::vector<std::string> execution_ids;
+  event what;
+};
+/// The execution finished: tell the parent task (if any).
+struct cmd_completed {
+  state final_state = state::success;
+  json output;
+  std::optional<std::string> state_info;
+};
+using command = std::variant<cmd_run_action, cmd_start_subworkflow, cmd_schedule_timer, cmd_control_subworkflows,
+                             cmd_completed>;
+
+/// What one decide() call changed and wants done.
+struct decision {
+  std::vector<command> commands;
+  std::set<std::string> dirty_tasks;
+  std::set<std::string> dirty_actions;
+  bool wf_dirty = false;
+};
+
+/// Applies `ev` to `ex`. Errors in expressions never escape: Mistral's
+/// semantics turn them into failed tasks or a failed workflow.
+decision decide(execution& ex, const event& ev, machine_env& env);
+
+/// Checks start input against the workflow's input params: Mistral's
+/// "Invalid input [name=wf, class=DirectWorkflowSpec, missing=[...], unexpected=[...]]".
+std::optional<std::string> check_workflow_input(const dsl::workflow_spec& spec, const json& input);
+
+/// The input with defaults filled in, in declaration order then extras.
+json complete_workflow_input(const dsl::workflow_spec& spec, const json& input);
+
+/// Mistral's task result: accepted executions' results by index; a list
+/// for with-items; one value for a single execution.
+json task_result(const execution& ex, const task_execution& t);
+
+} // namespace mistral::engine

@@ -1,0 +1,315 @@
+#include "actors/workflow/machine.hpp"
+
+#include "dsl/parser.hpp"
+
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <functional>
+
+using namespace mistral;
+using namespace mistral::engine;
+
+namespace {
+
+class fake_env final : public machine_env {
+public:
+  timestamp now() const override { return 1000000 * ++clock_; }
+  std::string new_id() override { return "id-" + std::to_string(++ids_); }
+  std::optional<dsl::action_spec> find_adhoc_action(const std::string&, const std::string&) const override {
+    return std::nullopt;
+  }
+  bool is_std_action(const std::string& name) const override { return name.rfind("std.", 0) == 0; }
+
+private:
+  mutable long clock_ = 0;
+  int ids_ = 0;
+};
+
+/// What the scripted executor answers for an action.
+using script = std::function<action::action_result(const cmd_run_action&)>;
+
+action::action_result std_behaviour(const cmd_run_action& c) {
+  if (c.action == "std.echo")
+    return action::action_result::ok(c.input.value("output", json(nullptr)));
+  if (c.action == "std.fail")
+    return action::action_result::failed(c.input.value("error_data", json("Fail action expected exception.")));
+  return action::action_result::ok(nullptr);
+}
+
+/// Runs a workflow to quiescence: actions answer at once, timers fire at once.
+struct run {
+  execution ex;
+  fake_env env;
+  std::vector<std::string> ran; ///< task names in the order their actions ran
+
+  run(const std::string& yaml, json input = json::object(), json params = json::object(),
+      script answer = std_behaviour) {
+    auto specs = dsl::validate_workflows(yaml);
+    REQUIRE_MESSAGE(specs.ok(), (specs.ok() ? "" : specs.err().message));
+    ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+    ex.wf.id = "wf-1";
+    ex.wf.workflow_name = ex.spec->name;
+    ex.wf.input = complete_workflow_input(*ex.spec, input);
+    ex.wf.params = params;
+    std::deque<event> events{ev_start{}};
+    int guard = 0;
+    while (!events.empty() && ++guard < 10000) {
+      event ev = events.front();
+      events.pop_front();
+      auto d = decide(ex, ev, env);
+      for (auto& c : d.commands) {
+        if (auto* r = std::get_if<cmd_run_action>(&c)) {
+          ran.push_back(ex.find_task(r->task_id)->name);
+          events.push_back(ev_action_done{r->action_id, answer(*r)});
+        } else if (auto* t = std::get_if<cmd_schedule_timer>(&c)) {
+          if (t->kind != timer_kind::timeout)
+            events.push_back(ev_timer{t->task_id, t->kind});
+        }
+      }
+    }
+  }
+
+  const task_execution& task(const std::string& name) const {
+    const auto* t = ex.last_task_named(name);
+    REQUIRE_MESSAGE(t, (std::string("no task ") + name));
+    return *t;
+  }
+  int count(const std::string& name) const {
+    int n = 0;
+    for (const auto& t : ex.tasks)
+      n += t.name == name;
+    return n;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a sequence publishes and the output is the final context") {
+  run r(R"(version: '2.0'
+wf:
+  input:
+    - name
+    - greeting: Hello
+  output:
+    message: <% $.message %>
+  tasks:
+    compose:
+      action: std.echo output="<% $.greeting %>, <% $.name %>!"
+      publish:
+        message: <% task().result %>
+      on-success: finish
+    finish:
+      action: std.noop
+)",
+        json{{"name", "World"}});
+  CHECK(to_string(r.ex.wf.st) == std::string("SUCCESS"));
+  CHECK(r.ex.wf.output == json{{"message", "Hello, World!"}});
+  CHECK(r.task("compose").published == json{{"message", "Hello, World!"}});
+  CHECK(r.ran == std::vector<std::string>{"compose", "finish"});
+}
+
+TEST_CASE("an unhandled action error fails the workflow with Mistral's state_info") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    boom:
+      action: std.fail error_data="intentional failure"
+)");
+  CHECK(r.ex.wf.st == state::error);
+  REQUIRE(r.ex.wf.state_info);
+  CHECK(r.ex.wf.state_info->rfind("Failure caused by error in tasks: boom\n", 0) == 0);
+  CHECK(r.task("boom").state_info == std::optional<std::string>("intentional failure"));
+  CHECK(r.ex.wf.output["result"] == *r.ex.wf.state_info);
+}
+
+TEST_CASE("on-error handles the error and the workflow succeeds") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    boom:
+      action: std.fail
+      on-error: recover
+    recover:
+      action: std.echo output=ok
+      publish:
+        r: <% task().result %>
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("boom").error_handled);
+  CHECK(r.ex.wf.output == json{{"r", "ok"}});
+}
+
+TEST_CASE("the fail engine command fails the workflow with its message") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success:
+        - fail msg="explicit failure"
+        - b
+    b:
+      action: std.noop
+)");
+  CHECK(r.ex.wf.st == state::error);
+  CHECK(r.ex.wf.state_info == std::optional<std::string>("explicit failure"));
+  CHECK(r.count("b") == 0);
+}
+
+TEST_CASE("conditional transitions follow the published data") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.echo output=5
+      publish:
+        x: <% task().result %>
+      on-success:
+        - big: <% $.x > 3 %>
+        - small: <% $.x <= 3 %>
+    big:
+      action: std.noop
+    small:
+      action: std.noop
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.count("big") == 1);
+  CHECK(r.count("small") == 0);
+}
+
+TEST_CASE("join all waits for every branch and merges their publishes") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    start:
+      action: std.noop
+      on-success: [a, b, c]
+    a:
+      action: std.echo output=1
+      publish:
+        a: <% task().result %>
+      on-success: j
+    b:
+      action: std.echo output=2
+      publish:
+        b: <% task().result %>
+      on-success: j
+    c:
+      action: std.echo output=3
+      publish:
+        c: <% task().result %>
+      on-success: j
+    j:
+      join: all
+      action: std.echo output=<% $.a + $.b + $.c %>
+      publish:
+        total: <% task().result %>
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.count("j") == 1);
+  CHECK(r.ex.wf.output == json{{"c", 3}, {"a", 1}, {"b", 2}, {"total", 6}});
+}
+
+TEST_CASE("with-items runs every item and the result is the list by index") {
+  run r(R"(version: '2.0'
+wf:
+  input:
+    - xs: [1, 2, 3]
+  tasks:
+    t:
+      with-items: x in <% $.xs %>
+      concurrency: 2
+      action: std.echo output=<% $.x * 10 %>
+      publish:
+        out: <% task().result %>
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.ex.wf.output == json{{"out", json::array({10, 20, 30})}});
+  CHECK(r.task("t").runtime_context["with_items"]["count"] == 3);
+}
+
+TEST_CASE("an empty with-items list completes the task with an empty result") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    t:
+      with-items: x in <% [] %>
+      action: std.echo output=<% $.x %>
+      publish:
+        out: <% task().result %>
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.ex.wf.output == json{{"out", json::array()}});
+}
+
+TEST_CASE("retry runs count plus one times and keeps only the last execution accepted") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    t:
+      action: std.fail
+      retry:
+        count: 3
+        delay: 1
+)");
+  CHECK(r.ex.wf.st == state::error);
+  const auto& t = r.task("t");
+  CHECK(t.executions.size() == 4);
+  int accepted = 0;
+  for (const auto& id : t.executions)
+    accepted += r.ex.actions.at(id).accepted;
+  CHECK(accepted == 1);
+}
+
+TEST_CASE("an expression error in publish force-fails the task and the workflow") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    t:
+      action: std.noop
+      publish:
+        x: <% $.missing.key %>
+      on-success: never
+    never:
+      action: std.noop
+)");
+  CHECK(r.ex.wf.st == state::error);
+  CHECK(r.task("t").st == state::error);
+  CHECK(r.count("never") == 0);
+}
+
+TEST_CASE("reverse workflows run the target's requirements first") {
+  run r(R"(version: '2.0'
+wf:
+  type: reverse
+  tasks:
+    a:
+      action: std.echo output=a
+      publish:
+        a: <% task().result %>
+    b:
+      action: std.echo output=b
+      requires: [a]
+      publish:
+        b: <% $.a + 'b' %>
+    unrelated:
+      action: std.noop
+)",
+        json::object(), json{{"task_name", "b"}});
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.ran == std::vector<std::string>{"a", "b"});
+  CHECK(r.ex.wf.output["b"] == "ab");
+}
+
+TEST_CASE("start input is checked with Mistral's message") {
+  auto specs = dsl::validate_workflows("version: '2.0'\nwf:\n  input: [a, b: 1]\n  tasks:\n    t:\n      action: std.noop\n");
+  REQUIRE(specs.ok());
+  const auto& spec = specs->workflows.front();
+  CHECK(check_workflow_input(spec, json{{"a", 1}}) == std::nullopt);
+  CHECK(check_workflow_input(spec, json::object()) ==
+        std::optional<std::string>("Invalid input [name=wf, class=DirectWorkflowSpec, missing=['a']]"));
+  CHECK(check_workflow_input(spec, json{{"a", 1}, {"z", 2}}) ==
+        std::optional<std::string>("Invalid input [name=wf, class=DirectWorkflowSpec, unexpected=['z']]"));
+  CHECK(complete_workflow_input(spec, json{{"a", 1}}) == json{{"a", 1}, {"b", 1}});
+}

@@ -1,0 +1,94 @@
+#pragma once
+
+// The data of one workflow execution as the engine core sees it: the
+// workflow execution, its task executions and their action executions (or
+// sub-workflow links). Plain data, mirrored by the store's rows.
+
+#include "actors/workflow/states.hpp"
+#include "common/clock.hpp"
+#include "common/json.hpp"
+#include "dsl/spec.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mistral::engine {
+
+/// An action execution (or, for a workflow task, the link to a sub-workflow
+/// execution: `is_workflow`, with `id` = the sub-workflow execution id).
+struct action_execution {
+  std::string id;
+  std::string task_id;
+  std::string name; ///< the action as the task names it (ad-hoc name, not its base)
+  state st = state::running;
+  std::optional<std::string> state_info;
+  bool accepted = true;
+  bool is_workflow = false;
+  bool is_sync = true;
+  json input = json::object();
+  json output;   ///< null while running; {"result": ...} when completed
+  int index = 0; ///< with-items index
+  timestamp created_at = 0;
+  timestamp updated_at = 0;
+};
+
+/// A task execution.
+struct task_execution {
+  std::string id;
+  std::string name;
+  std::string type = "ACTION"; ///< or "WORKFLOW"
+  state st = state::idle;
+  std::optional<std::string> state_info;
+  json in_context = json::object();
+  json published = json::object();
+  json runtime_context = json::object();
+  bool processed = false;
+  bool error_handled = false;
+  bool has_next_tasks = false;
+  std::vector<std::pair<std::string, std::string>> next_tasks; ///< (task name, event)
+  std::string unique_key;
+  std::vector<std::string> executions; ///< action/sub-workflow execution ids, in creation order
+  timestamp created_at = 0;
+  timestamp updated_at = 0;
+  std::optional<timestamp> started_at;
+  std::optional<timestamp> finished_at;
+};
+
+/// A workflow execution.
+struct workflow_execution {
+  std::string id;
+  std::string workflow_name;
+  std::string workflow_id;
+  std::string workflow_namespace;
+  std::string description;
+  json tags = json::array();
+  state st = state::idle;
+  std::optional<std::string> state_info;
+  json input = json::object();
+  json params = json::object();
+  json context = json::object();
+  json output = json::object();
+  json runtime_context = json::object();
+  std::optional<std::string> task_execution_id;
+  std::optional<std::string> root_execution_id;
+  timestamp created_at = 0;
+  timestamp updated_at = 0;
+};
+
+/// Everything one execution actor owns.
+struct execution {
+  workflow_execution wf;
+  std::shared_ptr<const dsl::workflow_spec> spec;
+  std::vector<task_execution> tasks;             ///< in creation order
+  std::map<std::string, action_execution> actions; ///< by id
+
+  task_execution* find_task(const std::string& id);
+  const task_execution* find_task(const std::string& id) const;
+  /// The newest task execution called `name`, or null.
+  const task_execution* last_task_named(const std::string& name) const;
+};
+
+} // namespace mistral::engine
