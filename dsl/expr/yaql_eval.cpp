@@ -10,10 +10,10 @@ namespace {
 
 // Safety caps used when the configured limit is "unlimited" (< 0): a runaway
 // expression must end in an error, not exhaust the engine's memory.
-constexpr std::int64_t default_max_items = 2'000'000;
+constexpr std::int64_t default_max_items = 1'000'000;
 // Total items one evaluation may produce, whatever the configured limit: it
 // bounds the time a runaway expression can take.
-constexpr std::int64_t work_cap = 20'000'000;
+constexpr std::int64_t work_cap = 10'000'000;
 constexpr std::int64_t default_quota = 256ll << 20;
 constexpr int max_eval_depth = 400;
 
@@ -146,7 +146,7 @@ void evaluator::tick(std::size_t n) {
   if (items_ > work_cap)
     fail("Expression produced more than " + std::to_string(work_cap) + " items");
   // Every produced item is held somewhere until the result is built.
-  charge(n * sizeof(value));
+  charge(n * 2 * sizeof(value));
 }
 
 void evaluator::charge(std::size_t bytes) {
