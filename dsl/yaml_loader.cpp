@@ -19,6 +19,10 @@ namespace {
 // such an '@' is swapped for a private-use character before parsing and
 // swapped back in every scalar.
 constexpr const char* at_placeholder = "\xEE\x80\x80";
+// Mistral's SafeLoader also reads '&' (anchor) and '*' (alias) as the start of
+// a plain scalar ("&a 1" is the string '&a 1'), to shut out alias bombs.
+constexpr const char* amp_placeholder = "\xEE\x80\x81";
+constexpr const char* star_placeholder = "\xEE\x80\x82";
 
 // ---------------------------------------------------------------------------
 // PyYAML-style error texts
@@ -122,6 +126,7 @@ std::string char_repr(char c) {
 struct prescan_result {
   std::optional<std::size_t> tab;        ///< offset of the first offending tab
   std::optional<std::size_t> open_quote; ///< offset of an unterminated quote
+  std::vector<std::size_t> plain_indicators; ///< '&' / '*' where a node starts
 };
 
 prescan_result prescan(std::string_view text) {
@@ -184,6 +189,11 @@ prescan_result prescan(std::string_view text) {
                         ((token_first == '!' || token_first == '&') && after_space);
       if (c != ' ' && (i == 0 || line[i - 1] == ' '))
         token_first = c;
+      if (node_start && (c == '&' || c == '*')) {
+        out.plain_indicators.push_back(pos + i);
+        last = 'x'; // the rest of the token is plain text
+        continue;
+      }
       if ((node_start || (flow_depth > 0 && (last == '[' || last == '{' || last == ','))) &&
           (c == '[' || c == '{')) {
         ++flow_depth;
@@ -548,11 +558,13 @@ struct converter {
   bool timestamps = false;     ///< a timestamp was seen
 
   std::string restore(const std::string& s) const {
-    if (!substituted_at || s.find(at_placeholder) == std::string::npos)
+    if (!substituted_at || s.find("\xEE\x80") == std::string::npos)
       return s;
     std::string out = s;
-    for (std::size_t p; (p = out.find(at_placeholder)) != std::string::npos;)
-      out.replace(p, std::string_view(at_placeholder).size(), "@");
+    for (auto [from, to] : {std::pair{at_placeholder, "@"}, std::pair{amp_placeholder, "&"},
+                            std::pair{star_placeholder, "*"}})
+      for (std::size_t p; (p = out.find(from)) != std::string::npos;)
+        out.replace(p, std::string_view(from).size(), to);
     return out;
   }
 
@@ -770,6 +782,12 @@ result<loaded_yaml> load_yaml(std::string_view text) {
   std::vector<YAML::Node> docs;
   std::string source(text);
   bool substituted = false;
+  if (!pre.plain_indicators.empty() && text.find("\xEE\x80") == std::string_view::npos) {
+    // Back to front, so earlier offsets stay valid.
+    for (auto it = pre.plain_indicators.rbegin(); it != pre.plain_indicators.rend(); ++it)
+      source.replace(*it, 1, source[*it] == '&' ? amp_placeholder : star_placeholder);
+    substituted = true;
+  }
   for (int attempt = 0;; ++attempt) {
     try {
       docs = YAML::LoadAll(source);
@@ -778,7 +796,8 @@ result<loaded_yaml> load_yaml(std::string_view text) {
       std::size_t at = e.mark.pos >= 0 ? static_cast<std::size_t>(e.mark.pos) : source.size();
       bool plain_at = std::string_view(e.msg).rfind(YAML::ErrorMsg::UNKNOWN_TOKEN, 0) == 0 &&
                       at < source.size() && source[at] == '@' &&
-                      text.find(at_placeholder) == std::string_view::npos && attempt < 1000;
+                      (substituted || text.find("\xEE\x80") == std::string_view::npos) &&
+                      attempt < 1000;
       if (plain_at) {
         source.replace(at, 1, at_placeholder);
         substituted = true;

@@ -92,11 +92,21 @@ TEST_CASE("a duplicate key keeps its first position and its last value") {
 }
 
 TEST_CASE("merge keys are expanded with explicit keys winning") {
-  json v = load("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\ne:\n  <<: [{p: 1}, {p: 2, q: 3}]\n");
+  json v = load("d:\n  <<: {x: 1, y: 2}\n  y: 3\ne:\n  <<: [{p: 1}, {p: 2, q: 3}]\n");
   CHECK(v["d"]["x"] == 1);
   CHECK(v["d"]["y"] == 3);
   CHECK(v["e"]["p"] == 1);
   CHECK(v["e"]["q"] == 3);
+}
+
+TEST_CASE("anchors and aliases are plain text as in Mistral's loader") {
+  json v = load("a: &x 1\nb: *x\nc: [&y, *z]\nd: a & b\n");
+  CHECK(v["a"] == "&x 1");
+  CHECK(v["b"] == "*x");
+  CHECK(v["c"] == json::array({"&y", "*z"}));
+  CHECK(v["d"] == "a & b");
+  CHECK(load_error("a:\n  <<: *x\n").find("expected a mapping or list of mappings for merging, but found scalar") !=
+        std::string::npos);
 }
 
 TEST_CASE("a plain at sign starts a scalar as Mistral's loader allows") {
