@@ -44,9 +44,9 @@ bool has_expression(std::string_view text) noexcept {
 
 result<json> evaluate(std::string_view text, const eval_env& env) {
   switch (detect(text)) {
-  case language::jinja: return jinja::evaluate(text, env);
-  case language::yaql: return yaql::evaluate(text, env);
-  default: return json(std::string(text));
+    case language::jinja: return jinja::evaluate(text, env);
+    case language::yaql: return yaql::evaluate(text, env);
+    default: return json(std::string(text));
   }
 }
 

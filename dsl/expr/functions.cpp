@@ -15,8 +15,7 @@ namespace mistral::expr::fn {
 namespace {
 
 error no_host(const char* what) {
-  return error{errc::invalid_input,
-               std::string("function ") + what + "() needs the engine (no host given)",
+  return error{errc::invalid_input, std::string("function ") + what + "() needs the engine (no host given)",
                "YaqlEvaluationException"};
 }
 
@@ -33,14 +32,35 @@ void append_json_string(std::string& out, const std::string& s) {
     auto b = static_cast<unsigned char>(s[i]);
     char buf[16];
     switch (b) {
-    case '"': out += "\\\""; ++i; continue;
-    case '\\': out += "\\\\"; ++i; continue;
-    case '\n': out += "\\n"; ++i; continue;
-    case '\r': out += "\\r"; ++i; continue;
-    case '\t': out += "\\t"; ++i; continue;
-    case '\b': out += "\\b"; ++i; continue;
-    case '\f': out += "\\f"; ++i; continue;
-    default: break;
+      case '"':
+        out += "\\\"";
+        ++i;
+        continue;
+      case '\\':
+        out += "\\\\";
+        ++i;
+        continue;
+      case '\n':
+        out += "\\n";
+        ++i;
+        continue;
+      case '\r':
+        out += "\\r";
+        ++i;
+        continue;
+      case '\t':
+        out += "\\t";
+        ++i;
+        continue;
+      case '\b':
+        out += "\\b";
+        ++i;
+        continue;
+      case '\f':
+        out += "\\f";
+        ++i;
+        continue;
+      default: break;
     }
     if (b < 0x20 || b == 0x7f) {
       if (b == 0x7f) {
@@ -94,51 +114,51 @@ void dump_into(std::string& out, const json& v, int indent, int depth) {
   };
   const char* item_sep = indent >= 0 ? "," : ", ";
   switch (v.type()) {
-  case json::value_t::null: out += "null"; return;
-  case json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return;
-  case json::value_t::number_integer: out += std::to_string(v.get<std::int64_t>()); return;
-  case json::value_t::number_unsigned: out += std::to_string(v.get<std::uint64_t>()); return;
-  case json::value_t::number_float: out += py_json_float(v.get<double>()); return;
-  case json::value_t::string: append_json_string(out, v.get_ref<const std::string&>()); return;
-  case json::value_t::array: {
-    if (v.empty()) {
-      out += "[]";
+    case json::value_t::null: out += "null"; return;
+    case json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return;
+    case json::value_t::number_integer: out += std::to_string(v.get<std::int64_t>()); return;
+    case json::value_t::number_unsigned: out += std::to_string(v.get<std::uint64_t>()); return;
+    case json::value_t::number_float: out += py_json_float(v.get<double>()); return;
+    case json::value_t::string: append_json_string(out, v.get_ref<const std::string&>()); return;
+    case json::value_t::array: {
+      if (v.empty()) {
+        out += "[]";
+        return;
+      }
+      out += '[';
+      bool first = true;
+      for (const auto& item : v) {
+        if (!first)
+          out += item_sep;
+        first = false;
+        newline(depth + 1);
+        dump_into(out, item, indent, depth + 1);
+      }
+      newline(depth);
+      out += ']';
       return;
     }
-    out += '[';
-    bool first = true;
-    for (const auto& item : v) {
-      if (!first)
-        out += item_sep;
-      first = false;
-      newline(depth + 1);
-      dump_into(out, item, indent, depth + 1);
-    }
-    newline(depth);
-    out += ']';
-    return;
-  }
-  case json::value_t::object: {
-    if (v.empty()) {
-      out += "{}";
+    case json::value_t::object: {
+      if (v.empty()) {
+        out += "{}";
+        return;
+      }
+      out += '{';
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first)
+          out += item_sep;
+        first = false;
+        newline(depth + 1);
+        append_json_string(out, it.key());
+        out += ": ";
+        dump_into(out, it.value(), indent, depth + 1);
+      }
+      newline(depth);
+      out += '}';
       return;
     }
-    out += '{';
-    bool first = true;
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      if (!first)
-        out += item_sep;
-      first = false;
-      newline(depth + 1);
-      append_json_string(out, it.key());
-      out += ": ";
-      dump_into(out, it.value(), indent, depth + 1);
-    }
-    newline(depth);
-    out += '}';
-    return;
-  }
-  default: out += "null"; return;
+    default: out += "null"; return;
   }
 }
 
@@ -154,8 +174,8 @@ bool looks_like_yaml_scalar(const std::string& s) {
   static const std::regex floating(
     R"(^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$)");
   static const std::regex timestamp(R"(^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?)");
-  return std::regex_match(s, special) || std::regex_match(s, number) ||
-         std::regex_match(s, floating) || std::regex_search(s, timestamp);
+  return std::regex_match(s, special) || std::regex_match(s, number) || std::regex_match(s, floating) ||
+         std::regex_search(s, timestamp);
 }
 
 bool yaml_plain_ok(const std::string& s) {
@@ -165,8 +185,8 @@ bool yaml_plain_ok(const std::string& s) {
     return false;
   static const std::string bad_first = "-?:,[]{}#&*!|>'\"%@`";
   if (bad_first.find(s.front()) != std::string::npos) {
-    bool indicator_ok = (s.front() == '-' || s.front() == '?' || s.front() == ':') && s.size() > 1 &&
-                        s[1] != ' ';
+    bool indicator_ok =
+      (s.front() == '-' || s.front() == '?' || s.front() == ':') && s.size() > 1 && s[1] != ' ';
     if (!indicator_ok)
       return false;
   }
@@ -186,20 +206,20 @@ std::string yaml_double_quoted(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    case '\r': out += "\\r"; break;
-    case 0: out += "\\0"; break;
-    default:
-      if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\x%02X", c);
-        out += buf;
-      } else {
-        out += static_cast<char>(c);
-      }
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case 0: out += "\\0"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02X", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
     }
   }
   return out + "\"";
@@ -226,26 +246,26 @@ std::string yaml_string(const std::string& s) {
 
 std::string yaml_scalar(const json& v) {
   switch (v.type()) {
-  case json::value_t::null: return "null";
-  case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-  case json::value_t::number_integer: return std::to_string(v.get<std::int64_t>());
-  case json::value_t::number_unsigned: return std::to_string(v.get<std::uint64_t>());
-  case json::value_t::number_float: {
-    double d = v.get<double>();
-    if (std::isnan(d))
-      return ".nan";
-    if (std::isinf(d))
-      return d < 0 ? "-.inf" : ".inf";
-    std::string r = py_float_repr(d);
-    // PyYAML writes 1e+16 as 1.0e+16 so that it reads back as a float.
-    if (r.find('.') == std::string::npos && r.find('e') != std::string::npos)
-      r.insert(r.find('e'), ".0");
-    return r;
-  }
-  case json::value_t::string: return yaml_string(v.get_ref<const std::string&>());
-  case json::value_t::array: return "[]";
-  case json::value_t::object: return "{}";
-  default: return "null";
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case json::value_t::number_integer: return std::to_string(v.get<std::int64_t>());
+    case json::value_t::number_unsigned: return std::to_string(v.get<std::uint64_t>());
+    case json::value_t::number_float: {
+      double d = v.get<double>();
+      if (std::isnan(d))
+        return ".nan";
+      if (std::isinf(d))
+        return d < 0 ? "-.inf" : ".inf";
+      std::string r = py_float_repr(d);
+      // PyYAML writes 1e+16 as 1.0e+16 so that it reads back as a float.
+      if (r.find('.') == std::string::npos && r.find('e') != std::string::npos)
+        r.insert(r.find('e'), ".0");
+      return r;
+    }
+    case json::value_t::string: return yaml_string(v.get_ref<const std::string&>());
+    case json::value_t::array: return "[]";
+    case json::value_t::object: return "{}";
+    default: return "null";
   }
 }
 
@@ -344,23 +364,23 @@ json yaml_scalar_to_json(const YAML::Node& n) {
 
 json yaml_to_json(const YAML::Node& n) {
   switch (n.Type()) {
-  case YAML::NodeType::Null: return nullptr;
-  case YAML::NodeType::Scalar: return yaml_scalar_to_json(n);
-  case YAML::NodeType::Sequence: {
-    json arr = json::array();
-    for (const auto& item : n)
-      arr.push_back(yaml_to_json(item));
-    return arr;
-  }
-  case YAML::NodeType::Map: {
-    json obj = json::object();
-    for (const auto& kv : n) {
-      json key = yaml_to_json(kv.first);
-      obj[key.is_string() ? key.get<std::string>() : key.dump()] = yaml_to_json(kv.second);
+    case YAML::NodeType::Null: return nullptr;
+    case YAML::NodeType::Scalar: return yaml_scalar_to_json(n);
+    case YAML::NodeType::Sequence: {
+      json arr = json::array();
+      for (const auto& item : n)
+        arr.push_back(yaml_to_json(item));
+      return arr;
     }
-    return obj;
-  }
-  default: return nullptr;
+    case YAML::NodeType::Map: {
+      json obj = json::object();
+      for (const auto& kv : n) {
+        json key = yaml_to_json(kv.first);
+        obj[key.is_string() ? key.get<std::string>() : key.dump()] = yaml_to_json(kv.second);
+      }
+      return obj;
+    }
+    default: return nullptr;
   }
 }
 

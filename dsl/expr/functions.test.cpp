@@ -7,7 +7,8 @@ using namespace mistral::expr;
 
 TEST_CASE("json_dump indents by four like Python json.dumps") {
   auto v = json::parse(R"({"a": [1, 2.5], "b": {}, "c": "é"})");
-  CHECK(fn::json_dump(v) == "{\n    \"a\": [\n        1,\n        2.5\n    ],\n    \"b\": {},\n    \"c\": \"\\u00e9\"\n}");
+  CHECK(fn::json_dump(v) ==
+        "{\n    \"a\": [\n        1,\n        2.5\n    ],\n    \"b\": {},\n    \"c\": \"\\u00e9\"\n}");
   CHECK(fn::json_dump(json(0.1 + 0.2)) == "0.30000000000000004");
 }
 

@@ -113,15 +113,15 @@ void repr_object(std::string& out, const json& v) {
 
 void repr_into(std::string& out, const json& v) {
   switch (v.type()) {
-  case json::value_t::null: out += "None"; break;
-  case json::value_t::boolean: out += v.get<bool>() ? "True" : "False"; break;
-  case json::value_t::number_integer: out += std::to_string(v.get<std::int64_t>()); break;
-  case json::value_t::number_unsigned: out += std::to_string(v.get<std::uint64_t>()); break;
-  case json::value_t::number_float: out += py_float_repr(v.get<double>()); break;
-  case json::value_t::string: out += py_str_repr(v.get_ref<const std::string&>()); break;
-  case json::value_t::array: repr_array(out, v); break;
-  case json::value_t::object: repr_object(out, v); break;
-  default: out += "None"; break;
+    case json::value_t::null: out += "None"; break;
+    case json::value_t::boolean: out += v.get<bool>() ? "True" : "False"; break;
+    case json::value_t::number_integer: out += std::to_string(v.get<std::int64_t>()); break;
+    case json::value_t::number_unsigned: out += std::to_string(v.get<std::uint64_t>()); break;
+    case json::value_t::number_float: out += py_float_repr(v.get<double>()); break;
+    case json::value_t::string: out += py_str_repr(v.get_ref<const std::string&>()); break;
+    case json::value_t::array: repr_array(out, v); break;
+    case json::value_t::object: repr_object(out, v); break;
+    default: out += "None"; break;
   }
 }
 
@@ -223,15 +223,15 @@ std::string py_str(const json& v) {
 
 bool py_truthy(const json& v) {
   switch (v.type()) {
-  case json::value_t::null: return false;
-  case json::value_t::boolean: return v.get<bool>();
-  case json::value_t::number_integer: return v.get<std::int64_t>() != 0;
-  case json::value_t::number_unsigned: return v.get<std::uint64_t>() != 0;
-  case json::value_t::number_float: return v.get<double>() != 0.0;
-  case json::value_t::string: return !v.get_ref<const std::string&>().empty();
-  case json::value_t::array:
-  case json::value_t::object: return !v.empty();
-  default: return false;
+    case json::value_t::null: return false;
+    case json::value_t::boolean: return v.get<bool>();
+    case json::value_t::number_integer: return v.get<std::int64_t>() != 0;
+    case json::value_t::number_unsigned: return v.get<std::uint64_t>() != 0;
+    case json::value_t::number_float: return v.get<double>() != 0.0;
+    case json::value_t::string: return !v.get_ref<const std::string&>().empty();
+    case json::value_t::array:
+    case json::value_t::object: return !v.empty();
+    default: return false;
   }
 }
 

@@ -131,33 +131,31 @@ void output_items(std::string& out, const value& v, const char* open, const char
 
 void output_str_into(std::string& out, const value& v, bool top) {
   switch (v.type()) {
-  case kind::string:
-    out += top ? std::string(v.as_str()) : py_repr(v);
-    return;
-  case kind::tuple:
-  case kind::list:
-  case kind::iterator: output_items(out, v, "[", "]"); return;
-  case kind::set:
-    if (v.size() == 0)
-      out += "set()";
-    else
-      output_items(out, v, "{", "}");
-    return;
-  case kind::dict: {
-    out += '{';
-    bool first = true;
-    for (const auto& kv : v.pairs()) {
-      if (!first)
-        out += ", ";
-      first = false;
-      output_str_into(out, kv.first, false);
-      out += ": ";
-      output_str_into(out, kv.second, false);
+    case kind::string: out += top ? std::string(v.as_str()) : py_repr(v); return;
+    case kind::tuple:
+    case kind::list:
+    case kind::iterator: output_items(out, v, "[", "]"); return;
+    case kind::set:
+      if (v.size() == 0)
+        out += "set()";
+      else
+        output_items(out, v, "{", "}");
+      return;
+    case kind::dict: {
+      out += '{';
+      bool first = true;
+      for (const auto& kv : v.pairs()) {
+        if (!first)
+          out += ", ";
+        first = false;
+        output_str_into(out, kv.first, false);
+        out += ": ";
+        output_str_into(out, kv.second, false);
+      }
+      out += '}';
+      return;
     }
-    out += '}';
-    return;
-  }
-  default: out += top ? py_str(v) : py_repr(v); return;
+    default: out += top ? py_str(v) : py_repr(v); return;
   }
 }
 

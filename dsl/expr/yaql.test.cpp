@@ -1,5 +1,5 @@
-#include "dsl/expr/expression.hpp"
 #include "dsl/expr/yaql.hpp"
+#include "dsl/expr/expression.hpp"
 
 #include <doctest/doctest.h>
 

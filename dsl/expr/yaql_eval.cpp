@@ -52,7 +52,8 @@ std::pair<const node*, const scope*> scope::find_func(std::string_view name) con
 
 // ---- call_args ----------------------------------------------------------------
 
-call_args::call_args(evaluator& e, const scope_ptr& s, const value* receiver, const std::vector<node_ptr>& nodes)
+call_args::call_args(evaluator& e, const scope_ptr& s, const value* receiver,
+                     const std::vector<node_ptr>& nodes)
   : ev(e), sc(s), receiver_(receiver) {
   for (const auto& n : nodes) {
     if (n->kind == node_kind::mapping && n->args[0]->kind == node_kind::keyword)
@@ -132,8 +133,7 @@ value call_args::named_value(std::string_view name) {
 // ---- evaluator ------------------------------------------------------------------
 
 evaluator::evaluator(const eval_env& e)
-  : env(e),
-    max_items_(e.lim.max_iterations < 0 ? default_max_items : e.lim.max_iterations),
+  : env(e), max_items_(e.lim.max_iterations < 0 ? default_max_items : e.lim.max_iterations),
     quota_(e.lim.memory_quota < 0 ? default_quota : e.lim.memory_quota) {}
 
 void evaluator::check_collection(std::size_t n) {
@@ -179,36 +179,36 @@ struct depth_guard {
 value evaluator::eval(const node& n, const scope_ptr& sc) {
   depth_guard guard(depth_);
   switch (n.kind) {
-  case node_kind::constant:
-  case node_kind::keyword: return n.constant;
-  case node_kind::dollar: return sc->lookup(n.name);
-  case node_kind::wrap: return eval(*n.args[0], sc);
-  case node_kind::no_value: return value();
-  case node_kind::call: return call_function(n.name, sc, nullptr, n.args, n);
-  case node_kind::binary: return eval_binary(n, sc);
-  case node_kind::unary: {
-    value v = eval(*n.args[0], sc);
-    if (n.name == "not")
-      return value::boolean(!truthy(v));
-    if (v.is(kind::timespan))
-      return n.name == "-" ? value::timespan(-v.micros()) : v;
-    if (!v.is_number())
-      fail("unary operator " + n.name + " needs a number, got " + type_name(v));
-    if (n.name == "+")
-      return v;
-    if (v.is(kind::floating))
-      return value::floating(-v.as_float());
-    if (v.as_int() == INT64_MIN)
-      fail("integer overflow");
-    return value::integer(-v.as_int());
-  }
-  case node_kind::index: {
-    std::vector<node_ptr> none;
-    return call_function("#indexer", sc, nullptr, n.args, n);
-  }
-  case node_kind::list: return call_function("#list", sc, nullptr, n.args, n);
-  case node_kind::map: return call_function("#map", sc, nullptr, n.args, n);
-  case node_kind::mapping: fail("mapping rule used outside of a function call");
+    case node_kind::constant:
+    case node_kind::keyword: return n.constant;
+    case node_kind::dollar: return sc->lookup(n.name);
+    case node_kind::wrap: return eval(*n.args[0], sc);
+    case node_kind::no_value: return value();
+    case node_kind::call: return call_function(n.name, sc, nullptr, n.args, n);
+    case node_kind::binary: return eval_binary(n, sc);
+    case node_kind::unary: {
+      value v = eval(*n.args[0], sc);
+      if (n.name == "not")
+        return value::boolean(!truthy(v));
+      if (v.is(kind::timespan))
+        return n.name == "-" ? value::timespan(-v.micros()) : v;
+      if (!v.is_number())
+        fail("unary operator " + n.name + " needs a number, got " + type_name(v));
+      if (n.name == "+")
+        return v;
+      if (v.is(kind::floating))
+        return value::floating(-v.as_float());
+      if (v.as_int() == INT64_MIN)
+        fail("integer overflow");
+      return value::integer(-v.as_int());
+    }
+    case node_kind::index: {
+      std::vector<node_ptr> none;
+      return call_function("#indexer", sc, nullptr, n.args, n);
+    }
+    case node_kind::list: return call_function("#list", sc, nullptr, n.args, n);
+    case node_kind::map: return call_function("#map", sc, nullptr, n.args, n);
+    case node_kind::mapping: fail("mapping rule used outside of a function call");
   }
   return value();
 }

@@ -514,7 +514,8 @@ value fn_skip(call_args& c) {
     if (rest->counting) {
       rest->start += rest->step * n;
     } else {
-      std::rotate(rest->pattern.begin(), rest->pattern.begin() + n % rest->pattern.size(), rest->pattern.end());
+      std::rotate(rest->pattern.begin(), rest->pattern.begin() + n % rest->pattern.size(),
+                  rest->pattern.end());
     }
     return value::infinite(rest);
   }
@@ -653,14 +654,13 @@ value fn_sum(call_args& c) {
 value minmax(call_args& c, bool want_max) {
   arity(c, 1, 2);
   value coll = iterable_arg(c, 0);
-  return aggregate_with(c, coll, c.size() > 1, c.size() > 1 ? c.get(1) : value(),
-                        [&](const value& a, const value& b) {
-                          bool b_wins = want_max ? c.ev.op_binary(">", b, a).as_bool()
-                                                 : !c.ev.op_binary(">", a, b).as_bool();
-                          if (!want_max)
-                            return c.ev.op_binary(">", b, a).as_bool() ? a : b;
-                          return b_wins ? b : a;
-                        });
+  return aggregate_with(
+    c, coll, c.size() > 1, c.size() > 1 ? c.get(1) : value(), [&](const value& a, const value& b) {
+      bool b_wins = want_max ? c.ev.op_binary(">", b, a).as_bool() : !c.ev.op_binary(">", a, b).as_bool();
+      if (!want_max)
+        return c.ev.op_binary(">", b, a).as_bool() ? a : b;
+      return b_wins ? b : a;
+    });
 }
 
 value fn_max_coll(call_args& c) {
@@ -735,7 +735,8 @@ value fn_range(call_args& c) {
   }
   if (step == 0)
     fail("range() arg 3 must not be zero");
-  double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step));
+  double count =
+    std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step));
   if (count > 0) {
     c.ev.check_collection(static_cast<std::size_t>(std::min(count, 1e18)));
     c.ev.tick(static_cast<std::size_t>(std::min(count, 1e18)));
@@ -1052,14 +1053,17 @@ value fn_split_at(call_args& c) {
   if (i < 0)
     i = std::max<std::int64_t>(0, n + i);
   i = std::min(i, n);
-  return make_list({make_tuple(seq_t(items.begin(), items.begin() + i)), make_tuple(seq_t(items.begin() + i, items.end()))});
+  return make_list(
+    {make_tuple(seq_t(items.begin(), items.begin() + i)), make_tuple(seq_t(items.begin() + i, items.end()))});
 }
 
 value fn_aggregate(call_args& c) {
   arity(c, 2, 3);
   value coll = iterable_arg(c, 0);
   return aggregate_with(c, coll, c.size() > 2, c.size() > 2 ? c.get(2) : value(),
-                        [&](const value& a, const value& b) { return c.call(1, {a, b}); });
+                        [&](const value& a, const value& b) {
+                          return c.call(1, {a, b});
+                        });
 }
 
 value fn_accumulate(call_args& c) {

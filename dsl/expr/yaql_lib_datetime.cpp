@@ -61,8 +61,8 @@ value build_datetime(call_args& c) {
     parts[i] = v.as_int();
   }
   value off = timespan_arg_or_zero(c, 7, "offset");
-  return value::datetime(wall_from_parts(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6]),
-                         off.micros());
+  return value::datetime(
+    wall_from_parts(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6]), off.micros());
 }
 
 /// dateutil's parser for the ISO-like forms workflows use.
@@ -98,9 +98,8 @@ value datetime_from_format(const std::string& s, const std::string& fmt) {
   const char* end = strptime(s.c_str(), fmt.c_str(), &tm);
   if (!end || *end != '\0')
     fail("time data '" + s + "' does not match format '" + fmt + "'");
-  return value::datetime(wall_from_parts(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                                         tm.tm_sec, 0),
-                         0);
+  return value::datetime(
+    wall_from_parts(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 0), 0);
 }
 
 value fn_datetime(call_args& c) {
@@ -142,9 +141,9 @@ value fn_timespan(call_args& c) {
 value fn_now(call_args& c) {
   arity(c, 0, 1);
   value off = timespan_arg_or_zero(c, 0, "offset");
-  auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
+  auto now =
+    std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
   return value::datetime(now + off.micros(), off.micros());
 }
 
@@ -180,8 +179,8 @@ value fn_dt_replace(call_args& c) {
   std::int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  std::int64_t parts[7] = {y, m, d, rest / 3'600'000'000LL, rest / 60'000'000 % 60, rest / us_per_sec % 60,
-                           rest % us_per_sec};
+  std::int64_t parts[7] = {
+    y, m, d, rest / 3'600'000'000LL, rest / 60'000'000 % 60, rest / us_per_sec % 60, rest % us_per_sec};
   static const char* names[] = {"year", "month", "day", "hour", "minute", "second", "microsecond"};
   for (std::size_t i = 0; i < 7; ++i) {
     value v = i + 1 < c.size() ? c.get(i + 1) : c.named_value(names[i]);
@@ -189,8 +188,8 @@ value fn_dt_replace(call_args& c) {
       parts[i] = v.as_int();
   }
   value off = c.named("offset") ? c.named_value("offset") : value::timespan(dt.offset_micros());
-  return value::datetime(wall_from_parts(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6]),
-                         off.micros());
+  return value::datetime(
+    wall_from_parts(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6]), off.micros());
 }
 
 value fn_dt_format(call_args& c) {
@@ -307,9 +306,11 @@ std::optional<value> datetime_binary(const std::string& op, const value& a, cons
   }
   if (op == "*") {
     if (ats && b.is_number())
-      return value::timespan(static_cast<std::int64_t>(std::llround(static_cast<double>(a.micros()) * b.as_float())));
+      return value::timespan(
+        static_cast<std::int64_t>(std::llround(static_cast<double>(a.micros()) * b.as_float())));
     if (a.is_number() && bts)
-      return value::timespan(static_cast<std::int64_t>(std::llround(static_cast<double>(b.micros()) * a.as_float())));
+      return value::timespan(
+        static_cast<std::int64_t>(std::llround(static_cast<double>(b.micros()) * a.as_float())));
   }
   if (op == "/") {
     if (ats && bts) {
@@ -320,7 +321,8 @@ std::optional<value> datetime_binary(const std::string& op, const value& a, cons
     if (ats && b.is_number()) {
       if (b.as_float() == 0)
         fail("division by zero");
-      return value::timespan(static_cast<std::int64_t>(std::llround(static_cast<double>(a.micros()) / b.as_float())));
+      return value::timespan(
+        static_cast<std::int64_t>(std::llround(static_cast<double>(a.micros()) / b.as_float())));
     }
   }
   return std::nullopt;

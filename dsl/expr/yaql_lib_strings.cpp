@@ -50,8 +50,8 @@ char32_t map_case(char32_t cp, bool upper) {
   };
   if (cp == 0xd7 || cp == 0xf7)
     return cp;
-  for (auto r : {shift(0xe0, 0xfe, 0xc0, 0xde), shift(0x3b1, 0x3c9, 0x391, 0x3a9), shift(0x430, 0x44f, 0x410, 0x42f),
-                 shift(0x450, 0x45f, 0x400, 0x40f)})
+  for (auto r : {shift(0xe0, 0xfe, 0xc0, 0xde), shift(0x3b1, 0x3c9, 0x391, 0x3a9),
+                 shift(0x430, 0x44f, 0x410, 0x42f), shift(0x450, 0x45f, 0x400, 0x40f)})
     if (r && r != 0x3a2)
       return r;
   if (cp >= 0x100 && cp <= 0x17f && cp != 0x130 && cp != 0x131 && cp != 0x138 && cp != 0x149 && cp != 0x17f) {
@@ -170,7 +170,8 @@ seq_t split_by(const std::string& s, const std::string& sep, std::int64_t max_sp
     std::size_t pos = 0;
     for (;;) {
       std::size_t hit = s.find(sep, pos);
-      if (hit == std::string::npos || (max_splits >= 0 && static_cast<std::int64_t>(parts.size()) >= max_splits)) {
+      if (hit == std::string::npos ||
+          (max_splits >= 0 && static_cast<std::int64_t>(parts.size()) >= max_splits)) {
         parts.push_back(s.substr(pos));
         break;
       }
@@ -181,7 +182,8 @@ seq_t split_by(const std::string& s, const std::string& sep, std::int64_t max_sp
     std::size_t end = s.size();
     for (;;) {
       std::size_t hit = end >= sep.size() ? s.rfind(sep, end - sep.size()) : std::string::npos;
-      if (hit == std::string::npos || (max_splits >= 0 && static_cast<std::int64_t>(parts.size()) >= max_splits)) {
+      if (hit == std::string::npos ||
+          (max_splits >= 0 && static_cast<std::int64_t>(parts.size()) >= max_splits)) {
         parts.push_back(s.substr(0, end));
         break;
       }
@@ -307,7 +309,9 @@ value fn_is_empty(call_args& c) {
     return value::boolean(true);
   if (!s.is(kind::string))
     throw no_match{};
-  value trim_spaces = c.size() > 1 ? c.get(1) : c.named("trimSpaces") ? c.named_value("trimSpaces") : value::boolean(true);
+  value trim_spaces = c.size() > 1            ? c.get(1)
+                      : c.named("trimSpaces") ? c.named_value("trimSpaces")
+                                              : value::boolean(true);
   value chars = c.size() > 2 ? c.get(2) : c.named_value("chars");
   std::string str(s.as_str());
   if (truthy(trim_spaces))
@@ -315,7 +319,8 @@ value fn_is_empty(call_args& c) {
   return value::boolean(str.empty());
 }
 
-std::string replace_all(const std::string& s, const std::string& old, const std::string& repl, std::int64_t count) {
+std::string replace_all(const std::string& s, const std::string& old, const std::string& repl,
+                        std::int64_t count) {
   std::string out;
   if (old.empty()) {
     // Python inserts the replacement between every character.
@@ -345,7 +350,8 @@ std::string replace_all(const std::string& s, const std::string& old, const std:
   return out;
 }
 
-value regex_replace(call_args& c, const value& re, const std::string& s, const value& repl, std::int64_t count);
+value regex_replace(call_args& c, const value& re, const std::string& s, const value& repl,
+                    std::int64_t count);
 
 value fn_replace_str(call_args& c) {
   value first = c.get(0);
@@ -554,30 +560,32 @@ value fn_int(call_args& c) {
   arity(c, 1, 1);
   value v = c.get(0);
   switch (v.type()) {
-  case kind::null: return value::integer(0);
-  case kind::boolean:
-  case kind::integer: return value::integer(v.as_int());
-  case kind::floating: {
-    double d = v.as_float();
-    if (!std::isfinite(d))
-      fail("cannot convert float to integer");
-    return value::integer(static_cast<std::int64_t>(std::trunc(d)));
-  }
-  case kind::string: {
-    std::string s = strip(std::string(v.as_str()), value(), true, true);
-    std::string digits;
-    for (char ch : s)
-      if (ch != '_')
-        digits += ch;
-    char* end = nullptr;
-    errno = 0;
-    long long r = std::strtoll(digits.c_str(), &end, 10);
-    if (digits.empty() || *end != '\0' || errno == ERANGE)
-      fail("invalid literal for int() with base 10: " + mistral::expr::py_repr(json(std::string(v.as_str()))));
-    return value::integer(r);
-  }
-  default: fail(std::string("int() argument must be a string, a bytes-like object or a real number, not '") +
-                type_name(v) + "'");
+    case kind::null: return value::integer(0);
+    case kind::boolean:
+    case kind::integer: return value::integer(v.as_int());
+    case kind::floating: {
+      double d = v.as_float();
+      if (!std::isfinite(d))
+        fail("cannot convert float to integer");
+      return value::integer(static_cast<std::int64_t>(std::trunc(d)));
+    }
+    case kind::string: {
+      std::string s = strip(std::string(v.as_str()), value(), true, true);
+      std::string digits;
+      for (char ch : s)
+        if (ch != '_')
+          digits += ch;
+      char* end = nullptr;
+      errno = 0;
+      long long r = std::strtoll(digits.c_str(), &end, 10);
+      if (digits.empty() || *end != '\0' || errno == ERANGE)
+        fail("invalid literal for int() with base 10: " +
+             mistral::expr::py_repr(json(std::string(v.as_str()))));
+      return value::integer(r);
+    }
+    default:
+      fail(std::string("int() argument must be a string, a bytes-like object or a real number, not '") +
+           type_name(v) + "'");
   }
 }
 
@@ -585,19 +593,20 @@ value fn_float(call_args& c) {
   arity(c, 1, 1);
   value v = c.get(0);
   switch (v.type()) {
-  case kind::null: return value::floating(0.0);
-  case kind::boolean:
-  case kind::integer:
-  case kind::floating: return value::floating(v.as_float());
-  case kind::string: {
-    std::string s = strip(std::string(v.as_str()), value(), true, true);
-    char* end = nullptr;
-    double d = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0')
-      fail("could not convert string to float: " + mistral::expr::py_repr(json(std::string(v.as_str()))));
-    return value::floating(d);
-  }
-  default: fail(std::string("float() argument must be a string or a real number, not '") + type_name(v) + "'");
+    case kind::null: return value::floating(0.0);
+    case kind::boolean:
+    case kind::integer:
+    case kind::floating: return value::floating(v.as_float());
+    case kind::string: {
+      std::string s = strip(std::string(v.as_str()), value(), true, true);
+      char* end = nullptr;
+      double d = std::strtod(s.c_str(), &end);
+      if (s.empty() || *end != '\0')
+        fail("could not convert string to float: " + mistral::expr::py_repr(json(std::string(v.as_str()))));
+      return value::floating(d);
+    }
+    default:
+      fail(std::string("float() argument must be a string or a real number, not '") + type_name(v) + "'");
   }
 }
 
@@ -624,19 +633,19 @@ value bitwise(call_args& c, char op) {
   arity(c, 2, 2);
   std::int64_t a = int_arg(c, 0), b = int_arg(c, 1);
   switch (op) {
-  case '&': return value::integer(a & b);
-  case '|': return value::integer(a | b);
-  case '^': return value::integer(a ^ b);
-  case '>':
-    if (b < 0)
-      fail("negative shift count");
-    return value::integer(b >= 63 ? (a < 0 ? -1 : 0) : a >> b);
-  default:
-    if (b < 0)
-      fail("negative shift count");
-    if (b >= 63 || (a != 0 && std::abs(a) > (INT64_MAX >> b)))
-      fail("integer overflow");
-    return value::integer(a << b);
+    case '&': return value::integer(a & b);
+    case '|': return value::integer(a | b);
+    case '^': return value::integer(a ^ b);
+    case '>':
+      if (b < 0)
+        fail("negative shift count");
+      return value::integer(b >= 63 ? (a < 0 ? -1 : 0) : a >> b);
+    default:
+      if (b < 0)
+        fail("negative shift count");
+      if (b >= 63 || (a != 0 && std::abs(a) > (INT64_MAX >> b)))
+        fail("integer overflow");
+      return value::integer(a << b);
   }
 }
 
@@ -1070,7 +1079,8 @@ value regex_sub(call_args& c, const value& re, const std::string& s, std::int64_
   return value::string(std::move(out));
 }
 
-value regex_replace(call_args& c, const value& re, const std::string& s, const value& repl, std::int64_t count) {
+value regex_replace(call_args& c, const value& re, const std::string& s, const value& repl,
+                    std::int64_t count) {
   if (!repl.is(kind::string))
     throw no_match{};
   std::string tmpl(repl.as_str());
@@ -1094,7 +1104,8 @@ value fn_escape_regex(call_args& c) {
   arity(c, 1, 1);
   std::string s = str_arg(c, 0), out;
   for (char ch : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || static_cast<unsigned char>(ch) >= 0x80))
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' ||
+          static_cast<unsigned char>(ch) >= 0x80))
       if (std::string("()[]{}?*+-|^$\\.&~# \t\n\r\v\f").find(ch) != std::string::npos)
         out += '\\';
     out += ch;

@@ -8,8 +8,24 @@ namespace mistral::expr::yaql {
 namespace {
 
 enum class tok {
-  end, number, string, keyword, func, dollar, op, lparen, rparen, lbracket, rbracket,
-  lbrace, rbrace, comma, mapping, true_, false_, null_
+  end,
+  number,
+  string,
+  keyword,
+  func,
+  dollar,
+  op,
+  lparen,
+  rparen,
+  lbracket,
+  rbracket,
+  lbrace,
+  rbrace,
+  comma,
+  mapping,
+  true_,
+  false_,
+  null_
 };
 
 struct token {
@@ -115,9 +131,8 @@ public:
 
 private:
   [[noreturn]] void fail() const {
-    throw syntax_error("YaqlLexicalException",
-                       "Lexical error: illegal character '" + std::string(1, s_[i_]) + "' at position " +
-                         std::to_string(i_));
+    throw syntax_error("YaqlLexicalException", "Lexical error: illegal character '" + std::string(1, s_[i_]) +
+                                                 "' at position " + std::to_string(i_));
   }
 
   bool boundary_before() const { return i_ == 0 || !word_char(static_cast<unsigned char>(s_[i_ - 1])); }
@@ -222,8 +237,8 @@ private:
   }
 
   token punct(std::size_t start) {
-    static const std::array<std::string_view, 17> ops = {"?.", "=~", "!~", ">=", "<=", "!=", "->", "=>",
-                                                         ".",  "+",  "-",  "*",  "/",  ">",  "<",  "=", ""};
+    static const std::array<std::string_view, 17> ops = {"?.", "=~", "!~", ">=", "<=", "!=", "->", "=>", ".",
+                                                         "+",  "-",  "*",  "/",  ">",  "<",  "=",  ""};
     for (auto op : ops) {
       if (op.empty())
         break;
@@ -367,57 +382,57 @@ private:
   node_ptr primary() {
     token t = take();
     switch (t.type) {
-    case tok::number: {
-      auto n = make(node_kind::constant, t.pos);
-      n->constant = t.val;
-      return n;
-    }
-    case tok::string: {
-      auto n = make(node_kind::constant, t.pos);
-      n->constant = value::string(t.text);
-      return n;
-    }
-    case tok::true_:
-    case tok::false_: {
-      auto n = make(node_kind::constant, t.pos);
-      n->constant = value::boolean(t.type == tok::true_);
-      return n;
-    }
-    case tok::null_: return make(node_kind::constant, t.pos);
-    case tok::keyword: {
-      auto n = make(node_kind::keyword, t.pos);
-      n->name = t.text;
-      n->constant = value::string(t.text);
-      return n;
-    }
-    case tok::dollar: {
-      auto n = make(node_kind::dollar, t.pos);
-      n->name = t.text.empty() ? "1" : t.text;
-      return n;
-    }
-    case tok::lparen: {
-      auto n = make(node_kind::wrap, t.pos);
-      n->args.push_back(expr(11));
-      expect(tok::rparen);
-      return n;
-    }
-    case tok::func: {
-      auto n = make(node_kind::call, t.pos);
-      n->name = t.text;
-      args(n->args, tok::rparen);
-      return n;
-    }
-    case tok::lbracket: {
-      auto n = make(node_kind::list, t.pos);
-      args(n->args, tok::rbracket);
-      return n;
-    }
-    case tok::lbrace: {
-      auto n = make(node_kind::map, t.pos);
-      args(n->args, tok::rbrace);
-      return n;
-    }
-    default: --i_; fail();
+      case tok::number: {
+        auto n = make(node_kind::constant, t.pos);
+        n->constant = t.val;
+        return n;
+      }
+      case tok::string: {
+        auto n = make(node_kind::constant, t.pos);
+        n->constant = value::string(t.text);
+        return n;
+      }
+      case tok::true_:
+      case tok::false_: {
+        auto n = make(node_kind::constant, t.pos);
+        n->constant = value::boolean(t.type == tok::true_);
+        return n;
+      }
+      case tok::null_: return make(node_kind::constant, t.pos);
+      case tok::keyword: {
+        auto n = make(node_kind::keyword, t.pos);
+        n->name = t.text;
+        n->constant = value::string(t.text);
+        return n;
+      }
+      case tok::dollar: {
+        auto n = make(node_kind::dollar, t.pos);
+        n->name = t.text.empty() ? "1" : t.text;
+        return n;
+      }
+      case tok::lparen: {
+        auto n = make(node_kind::wrap, t.pos);
+        n->args.push_back(expr(11));
+        expect(tok::rparen);
+        return n;
+      }
+      case tok::func: {
+        auto n = make(node_kind::call, t.pos);
+        n->name = t.text;
+        args(n->args, tok::rparen);
+        return n;
+      }
+      case tok::lbracket: {
+        auto n = make(node_kind::list, t.pos);
+        args(n->args, tok::rbracket);
+        return n;
+      }
+      case tok::lbrace: {
+        auto n = make(node_kind::map, t.pos);
+        args(n->args, tok::rbrace);
+        return n;
+      }
+      default: --i_; fail();
     }
   }
 

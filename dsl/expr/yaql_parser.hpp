@@ -32,10 +32,10 @@ enum class node_kind {
 /// One node of a parsed expression; immutable after parsing.
 struct node {
   node_kind kind = node_kind::constant;
-  value constant;          ///< constant/keyword: the literal value
-  std::string name;        ///< call: function name; binary/unary: operator; dollar: variable (no `$`)
+  value constant;   ///< constant/keyword: the literal value
+  std::string name; ///< call: function name; binary/unary: operator; dollar: variable (no `$`)
   std::vector<std::unique_ptr<node>> args;
-  int pos = 0;             ///< offset in the expression text
+  int pos = 0; ///< offset in the expression text
 
   /// True for nodes that can take a receiver (function calls), like yaql's uses_receiver.
   bool uses_receiver() const noexcept { return kind == node_kind::call; }

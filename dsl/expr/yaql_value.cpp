@@ -129,30 +129,30 @@ std::shared_ptr<const void> borrow(const json& j) {
 
 value value::from_json(const json& j) {
   switch (j.type()) {
-  case json::value_t::boolean: return boolean(j.get<bool>());
-  case json::value_t::number_integer: return integer(j.get<std::int64_t>());
-  case json::value_t::number_unsigned: {
-    auto u = j.get<std::uint64_t>();
-    if (u <= static_cast<std::uint64_t>(INT64_MAX))
-      return integer(static_cast<std::int64_t>(u));
-    // Beyond int64: still a Python int, passed through exactly; arithmetic
-    // on it overflows cleanly into an error.
-    value v = integer(INT64_MAX);
-    v.ref_ = true;
-    v.p_ = borrow(j);
-    return v;
-  }
-  case json::value_t::number_float: return floating(j.get<double>());
-  case json::value_t::string:
-  case json::value_t::array:
-  case json::value_t::object: {
-    value v;
-    v.kind_ = j.is_string() ? kind::string : j.is_array() ? kind::tuple : kind::dict;
-    v.ref_ = true;
-    v.p_ = borrow(j);
-    return v;
-  }
-  default: return value();
+    case json::value_t::boolean: return boolean(j.get<bool>());
+    case json::value_t::number_integer: return integer(j.get<std::int64_t>());
+    case json::value_t::number_unsigned: {
+      auto u = j.get<std::uint64_t>();
+      if (u <= static_cast<std::uint64_t>(INT64_MAX))
+        return integer(static_cast<std::int64_t>(u));
+      // Beyond int64: still a Python int, passed through exactly; arithmetic
+      // on it overflows cleanly into an error.
+      value v = integer(INT64_MAX);
+      v.ref_ = true;
+      v.p_ = borrow(j);
+      return v;
+    }
+    case json::value_t::number_float: return floating(j.get<double>());
+    case json::value_t::string:
+    case json::value_t::array:
+    case json::value_t::object: {
+      value v;
+      v.kind_ = j.is_string() ? kind::string : j.is_array() ? kind::tuple : kind::dict;
+      v.ref_ = true;
+      v.p_ = borrow(j);
+      return v;
+    }
+    default: return value();
   }
 }
 
@@ -192,13 +192,13 @@ std::size_t value::size() const noexcept {
   if (const json* r = json_ref())
     return r->is_string() ? r->get_ref<const std::string&>().size() : r->is_number() ? 0 : r->size();
   switch (kind_) {
-  case kind::string: return str_ptr()->size();
-  case kind::dict: return dict_ptr()->size();
-  case kind::tuple:
-  case kind::list:
-  case kind::iterator:
-  case kind::set: return box()->items.size();
-  default: return 0;
+    case kind::string: return str_ptr()->size();
+    case kind::dict: return dict_ptr()->size();
+    case kind::tuple:
+    case kind::list:
+    case kind::iterator:
+    case kind::set: return box()->items.size();
+    default: return 0;
   }
 }
 
@@ -335,95 +335,95 @@ bool equal(const value& a, const value& b) {
   if (a.type() != b.type())
     return false;
   switch (a.type()) {
-  case kind::null: return true;
-  case kind::string: return a.as_str() == b.as_str();
-  case kind::tuple:
-  case kind::list: return seq_equal(a, b);
-  case kind::set: {
-    if (a.size() != b.size())
-      return false;
-    bool all = true;
-    a.for_each([&](const value& x) {
-      all = set_contains(b, x);
+    case kind::null: return true;
+    case kind::string: return a.as_str() == b.as_str();
+    case kind::tuple:
+    case kind::list: return seq_equal(a, b);
+    case kind::set: {
+      if (a.size() != b.size())
+        return false;
+      bool all = true;
+      a.for_each([&](const value& x) {
+        all = set_contains(b, x);
+        return all;
+      });
       return all;
-    });
-    return all;
-  }
-  case kind::dict: return dict_equal(a, b);
-  case kind::regex: return a.as_regex().pattern == b.as_regex().pattern;
-  case kind::datetime: return a.micros() - a.offset_micros() == b.micros() - b.offset_micros();
-  case kind::timespan: return a.micros() == b.micros();
-  default: return false; // iterators and contexts compare by identity
+    }
+    case kind::dict: return dict_equal(a, b);
+    case kind::regex: return a.as_regex().pattern == b.as_regex().pattern;
+    case kind::datetime: return a.micros() - a.offset_micros() == b.micros() - b.offset_micros();
+    case kind::timespan: return a.micros() == b.micros();
+    default: return false; // iterators and contexts compare by identity
   }
 }
 
 std::size_t hash(const value& v) {
   switch (v.type()) {
-  case kind::null: return 0x9e3779b9u;
-  case kind::boolean:
-  case kind::integer: return std::hash<std::int64_t>{}(v.as_int());
-  case kind::floating: {
-    double d = v.as_float();
-    if (std::floor(d) == d && std::fabs(d) < 9e18)
-      return std::hash<std::int64_t>{}(static_cast<std::int64_t>(d));
-    return std::hash<double>{}(d);
-  }
-  case kind::string: return std::hash<std::string_view>{}(v.as_str());
-  case kind::datetime: return std::hash<std::int64_t>{}(v.micros() - v.offset_micros());
-  case kind::timespan: return std::hash<std::int64_t>{}(v.micros());
-  case kind::tuple: {
-    std::size_t h = 0x345678;
-    v.for_each([&](const value& x) {
-      h = h * 1000003u ^ hash(x);
-      return true;
-    });
-    return h;
-  }
-  case kind::set: {
-    std::size_t h = 0x1234;
-    v.for_each([&](const value& x) {
-      h ^= hash(x) * 0x9e3779b97f4a7c15ull;
-      return true;
-    });
-    return h;
-  }
-  case kind::dict: {
-    std::size_t h = 0x5678;
-    for (const auto& kv : v.pairs())
-      h ^= (hash(kv.first) * 31u + hash(kv.second)) * 0x9e3779b97f4a7c15ull;
-    return h;
-  }
-  default: return 0;
+    case kind::null: return 0x9e3779b9u;
+    case kind::boolean:
+    case kind::integer: return std::hash<std::int64_t>{}(v.as_int());
+    case kind::floating: {
+      double d = v.as_float();
+      if (std::floor(d) == d && std::fabs(d) < 9e18)
+        return std::hash<std::int64_t>{}(static_cast<std::int64_t>(d));
+      return std::hash<double>{}(d);
+    }
+    case kind::string: return std::hash<std::string_view>{}(v.as_str());
+    case kind::datetime: return std::hash<std::int64_t>{}(v.micros() - v.offset_micros());
+    case kind::timespan: return std::hash<std::int64_t>{}(v.micros());
+    case kind::tuple: {
+      std::size_t h = 0x345678;
+      v.for_each([&](const value& x) {
+        h = h * 1000003u ^ hash(x);
+        return true;
+      });
+      return h;
+    }
+    case kind::set: {
+      std::size_t h = 0x1234;
+      v.for_each([&](const value& x) {
+        h ^= hash(x) * 0x9e3779b97f4a7c15ull;
+        return true;
+      });
+      return h;
+    }
+    case kind::dict: {
+      std::size_t h = 0x5678;
+      for (const auto& kv : v.pairs())
+        h ^= (hash(kv.first) * 31u + hash(kv.second)) * 0x9e3779b97f4a7c15ull;
+      return h;
+    }
+    default: return 0;
   }
 }
 
 bool hashable(const value& v) {
   switch (v.type()) {
-  case kind::list: return false;
-  case kind::tuple: {
-    bool ok = true;
-    v.for_each([&](const value& x) {
-      ok = hashable(x);
+    case kind::list: return false;
+    case kind::tuple: {
+      bool ok = true;
+      v.for_each([&](const value& x) {
+        ok = hashable(x);
+        return ok;
+      });
       return ok;
-    });
-    return ok;
-  }
-  default: return true;
+    }
+    default: return true;
   }
 }
 
 bool truthy(const value& v) {
   switch (v.type()) {
-  case kind::null: return false;
-  case kind::boolean: return v.as_bool();
-  case kind::integer: return v.as_int() != 0;
-  case kind::floating: return v.as_float() != 0.0;
-  case kind::string:
-  case kind::tuple:
-  case kind::list:
-  case kind::set:
-  case kind::dict: return v.size() != 0;
-  default: return true;
+    case kind::null: return false;
+    case kind::boolean: return v.as_bool();
+    case kind::integer: return v.as_int() != 0;
+    case kind::floating: return v.as_float() != 0.0;
+    case kind::string:
+    case kind::tuple:
+    case kind::list:
+    case kind::set:
+    case kind::dict: return v.size() != 0;
+    default: return true;
   }
 }
 
@@ -452,43 +452,41 @@ void repr_items(std::string& out, const value& v, const char* open, const char* 
 
 void repr_into(std::string& out, const value& v) {
   switch (v.type()) {
-  case kind::null: out += "None"; return;
-  case kind::boolean: out += v.as_bool() ? "True" : "False"; return;
-  case kind::integer: out += std::to_string(v.as_int()); return;
-  case kind::floating: out += py_float_repr(v.as_float()); return;
-  case kind::string: out += mistral::expr::py_repr(json(std::string(v.as_str()))); return;
-  case kind::tuple: repr_items(out, v, "(", ")"); return;
-  case kind::list:
-  case kind::iterator: repr_items(out, v, "[", "]"); return;
-  case kind::set:
-    if (v.size() == 0) {
-      out += "frozenset()";
+    case kind::null: out += "None"; return;
+    case kind::boolean: out += v.as_bool() ? "True" : "False"; return;
+    case kind::integer: out += std::to_string(v.as_int()); return;
+    case kind::floating: out += py_float_repr(v.as_float()); return;
+    case kind::string: out += mistral::expr::py_repr(json(std::string(v.as_str()))); return;
+    case kind::tuple: repr_items(out, v, "(", ")"); return;
+    case kind::list:
+    case kind::iterator: repr_items(out, v, "[", "]"); return;
+    case kind::set:
+      if (v.size() == 0) {
+        out += "frozenset()";
+        return;
+      }
+      out += "frozenset(";
+      repr_items(out, v, "{", "}");
+      out += ')';
+      return;
+    case kind::dict: {
+      out += '{';
+      bool first = true;
+      for (const auto& kv : v.pairs()) {
+        if (!first)
+          out += ", ";
+        first = false;
+        repr_into(out, kv.first);
+        out += ": ";
+        repr_into(out, kv.second);
+      }
+      out += '}';
       return;
     }
-    out += "frozenset(";
-    repr_items(out, v, "{", "}");
-    out += ')';
-    return;
-  case kind::dict: {
-    out += '{';
-    bool first = true;
-    for (const auto& kv : v.pairs()) {
-      if (!first)
-        out += ", ";
-      first = false;
-      repr_into(out, kv.first);
-      out += ": ";
-      repr_into(out, kv.second);
-    }
-    out += '}';
-    return;
-  }
-  case kind::regex:
-    out += "re.compile(" + mistral::expr::py_repr(json(v.as_regex().pattern)) + ")";
-    return;
-  case kind::context: out += "<yaql.language.contexts.Context object>"; return;
-  case kind::datetime:
-  case kind::timespan: out += datetime_str(v); return;
+    case kind::regex: out += "re.compile(" + mistral::expr::py_repr(json(v.as_regex().pattern)) + ")"; return;
+    case kind::context: out += "<yaql.language.contexts.Context object>"; return;
+    case kind::datetime:
+    case kind::timespan: out += datetime_str(v); return;
   }
 }
 
@@ -508,20 +506,20 @@ std::string py_str(const value& v) {
 
 const char* type_name(const value& v) {
   switch (v.type()) {
-  case kind::null: return "NoneType";
-  case kind::boolean: return "bool";
-  case kind::integer: return "int";
-  case kind::floating: return "float";
-  case kind::string: return "str";
-  case kind::tuple: return "tuple";
-  case kind::list: return "list";
-  case kind::iterator: return "generator";
-  case kind::set: return "frozenset";
-  case kind::dict: return "dict";
-  case kind::regex: return "re.Pattern";
-  case kind::context: return "Context";
-  case kind::datetime: return "datetime.datetime";
-  case kind::timespan: return "datetime.timedelta";
+    case kind::null: return "NoneType";
+    case kind::boolean: return "bool";
+    case kind::integer: return "int";
+    case kind::floating: return "float";
+    case kind::string: return "str";
+    case kind::tuple: return "tuple";
+    case kind::list: return "list";
+    case kind::iterator: return "generator";
+    case kind::set: return "frozenset";
+    case kind::dict: return "dict";
+    case kind::regex: return "re.Pattern";
+    case kind::context: return "Context";
+    case kind::datetime: return "datetime.datetime";
+    case kind::timespan: return "datetime.timedelta";
   }
   return "object";
 }
@@ -530,11 +528,11 @@ namespace {
 
 std::string key_text(const value& k) {
   switch (k.type()) {
-  case kind::string: return std::string(k.as_str());
-  case kind::null: return "null";
-  case kind::boolean: return k.as_bool() ? "true" : "false";
-  case kind::floating: return py_float_repr(k.as_float());
-  default: return py_str(k);
+    case kind::string: return std::string(k.as_str());
+    case kind::null: return "null";
+    case kind::boolean: return k.as_bool() ? "true" : "false";
+    case kind::floating: return py_float_repr(k.as_float());
+    default: return py_str(k);
   }
 }
 
@@ -547,7 +545,10 @@ namespace {
 void check_output_hashable(const value& v) {
   if (v.is_iterable() || v.is(kind::dict))
     throw std::runtime_error(std::string("unhashable type: '") +
-                             (v.is(kind::dict) ? "dict" : v.is(kind::set) ? "set" : "list") + "'");
+                             (v.is(kind::dict)  ? "dict"
+                              : v.is(kind::set) ? "set"
+                                                : "list") +
+                             "'");
 }
 
 } // namespace
@@ -558,37 +559,37 @@ json to_json(const value& v) {
   if (v.endless())
     throw std::runtime_error("Collection length exceeds the iteration limit (endless iterator)");
   switch (v.type()) {
-  case kind::null: return nullptr;
-  case kind::boolean: return v.as_bool();
-  case kind::integer: return v.as_int();
-  case kind::floating: return v.as_float();
-  case kind::string: return std::string(v.as_str());
-  case kind::tuple:
-  case kind::list:
-  case kind::iterator:
-  case kind::set: {
-    json arr = json::array();
-    bool is_set = v.is(kind::set);
-    v.for_each([&](const value& x) {
-      if (is_set)
-        check_output_hashable(x);
-      arr.push_back(to_json(x));
-      return true;
-    });
-    return arr;
-  }
-  case kind::dict: {
-    json obj = json::object();
-    for (const auto& kv : v.pairs()) {
-      check_output_hashable(kv.first);
-      obj[key_text(kv.first)] = to_json(kv.second);
+    case kind::null: return nullptr;
+    case kind::boolean: return v.as_bool();
+    case kind::integer: return v.as_int();
+    case kind::floating: return v.as_float();
+    case kind::string: return std::string(v.as_str());
+    case kind::tuple:
+    case kind::list:
+    case kind::iterator:
+    case kind::set: {
+      json arr = json::array();
+      bool is_set = v.is(kind::set);
+      v.for_each([&](const value& x) {
+        if (is_set)
+          check_output_hashable(x);
+        arr.push_back(to_json(x));
+        return true;
+      });
+      return arr;
     }
-    return obj;
-  }
-  case kind::regex: return py_repr(v);
-  case kind::context: return nullptr;
-  case kind::datetime: return datetime_iso(v);
-  case kind::timespan: throw std::runtime_error("Object of type timedelta is not JSON serializable");
+    case kind::dict: {
+      json obj = json::object();
+      for (const auto& kv : v.pairs()) {
+        check_output_hashable(kv.first);
+        obj[key_text(kv.first)] = to_json(kv.second);
+      }
+      return obj;
+    }
+    case kind::regex: return py_repr(v);
+    case kind::context: return nullptr;
+    case kind::datetime: return datetime_iso(v);
+    case kind::timespan: throw std::runtime_error("Object of type timedelta is not JSON serializable");
   }
   return nullptr;
 }
@@ -719,8 +720,8 @@ std::string datetime_str(const value& v) {
   std::int64_t off = v.offset_micros();
   char buf[16];
   std::int64_t a = off < 0 ? -off : off;
-  std::snprintf(buf, sizeof buf, "%c%02lld:%02lld", off < 0 ? '-' : '+', static_cast<long long>(a / 3'600'000'000LL),
-                static_cast<long long>(a / 60'000'000 % 60));
+  std::snprintf(buf, sizeof buf, "%c%02lld:%02lld", off < 0 ? '-' : '+',
+                static_cast<long long>(a / 3'600'000'000LL), static_cast<long long>(a / 60'000'000 % 60));
   return out + buf;
 }
 

@@ -54,8 +54,8 @@ struct regex_obj {
 /// An endless iterator (sequence(), repeat() without a count, cycle()):
 /// only prefix consumers (take, limit, first, takeWhile) may read it.
 struct infinite_seq {
-  seq_t pattern;           ///< items repeated forever (repeat, cycle)
-  bool counting = false;   ///< sequence(start, step) instead of a pattern
+  seq_t pattern;         ///< items repeated forever (repeat, cycle)
+  bool counting = false; ///< sequence(start, step) instead of a pattern
   std::int64_t start = 0, step = 1;
   /// Item i of the endless sequence.
   value at(std::size_t i) const;
@@ -143,10 +143,10 @@ private:
 
   // 32 bytes: values are copied a lot and collections hold millions of them.
   kind kind_ = kind::null;
-  bool ref_ = false;      ///< p_ aliases a borrowed JSON node (no ownership)
-  std::int32_t off_ = 0;  ///< datetime UTC offset in seconds
+  bool ref_ = false;     ///< p_ aliases a borrowed JSON node (no ownership)
+  std::int32_t off_ = 0; ///< datetime UTC offset in seconds
   union {
-    std::int64_t i_ = 0;  ///< bool, int, datetime/timespan microseconds
+    std::int64_t i_ = 0; ///< bool, int, datetime/timespan microseconds
     double d_;
   };
   std::shared_ptr<const void> p_; ///< string, seq_box, dict_t, regex_obj, scope or JSON node
