@@ -30,7 +30,7 @@ public:
   std::shared_ptr<const compiled> get(std::string_view text) {
     {
       std::shared_lock lock(mutex_);
-      auto it = entries_.find(std::string(text));
+      auto it = entries_.find(text);
       if (it != entries_.end())
         return it->second;
     }
@@ -45,7 +45,12 @@ public:
 private:
   static constexpr std::size_t max_entries = 8192;
   std::shared_mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<const compiled>> entries_;
+  /// Lets a lookup by string_view avoid building a std::string key.
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<const compiled>, text_hash, std::equal_to<>> entries_;
 
   static std::shared_ptr<const compiled> compile(std::string_view text);
 };

@@ -439,12 +439,6 @@ evaluator::evaluator(const eval_env& env)
   frames_.emplace_back();
   frame& root = frames_.back();
   root.emplace_back("_", data_);
-  if (data_.is_map()) {
-    for (const char* k : {"__env", "__execution", "__task_execution"}) {
-      auto got = map_get(data_, value::string(k));
-      root.emplace_back(k, got ? *got : value::none());
-    }
-  }
 }
 
 void evaluator::tick(std::uint64_t n) {
@@ -468,6 +462,12 @@ value evaluator::lookup(const std::string& name) const {
     for (auto v = f->rbegin(); v != f->rend(); ++v)
       if (v->first == name)
         return v->second;
+  // Mistral's get_jinja_context adds these for dict contexts; they are read
+  // on use, not copied up front (a context may hold thousands of keys).
+  if (data_.is_map() && (name == "__env" || name == "__execution" || name == "__task_execution")) {
+    auto got = map_get(data_, value::string(name));
+    return got ? *got : value::none();
+  }
   auto g = find_global(const_cast<evaluator&>(*this), name);
   if (g)
     return *g;
