@@ -252,3 +252,50 @@ TEST_CASE("templates evaluate concurrently from the shared cache") {
   for (int t = 0; t < 4; ++t)
     CHECK(ok[t] == 200);
 }
+
+namespace {
+
+/// A host that answers from fixed data and records what it was asked.
+class fake_host : public expr::host {
+public:
+  mutable std::vector<std::string> calls;
+
+  mistral::result<json> task(const std::optional<std::string>& name) const override {
+    calls.push_back("task:" + name.value_or("<current>"));
+    return json{{"name", name.value_or("current")}, {"result", {{"x", 42}}}, {"state", "SUCCESS"}};
+  }
+  mistral::result<json> tasks(const expr::tasks_query& q) const override {
+    calls.push_back("tasks:" + q.state.value_or("") + (q.recursive ? ":recursive" : ""));
+    return json::array({json{{"name", "t1"}}, json{{"name", "t2"}}});
+  }
+  mistral::result<json> execution() const override {
+    calls.push_back("execution");
+    return json{{"id", "wf-1"}, {"input", {{"a", 1}}}};
+  }
+  mistral::result<json> executions(const expr::executions_query&) const override { return json::array(); }
+  mistral::result<json> global(const std::string& name) const override {
+    calls.push_back("global:" + name);
+    return json("g-" + name);
+  }
+};
+
+} // namespace
+
+TEST_CASE("task, tasks, execution and global ask the engine's host") {
+  fake_host h;
+  json ctx = {{"a", 1}};
+  expr::eval_env env{expr::data_view(ctx), &h};
+  auto run = [&](const char* text) {
+    auto r = expr::jinja::evaluate(text, env);
+    REQUIRE(r);
+    return *r;
+  };
+  CHECK(run("{{ task('t1').result.x }}") == 42);
+  CHECK(run("{{ task().name }}") == "current");
+  CHECK(run("{{ tasks(state='SUCCESS', recursive=true) | map(attribute='name') | join(',') }}") == "t1,t2");
+  CHECK(run("{{ execution().input.a + 1 }}") == 2);
+  CHECK(run("{{ global('v') }}") == "g-v");
+  CHECK(run("x {{ _ | task('t2') | attr('keys') is callable }}") == "x True");
+  CHECK(h.calls == std::vector<std::string>{"task:t1", "task:<current>", "tasks:SUCCESS:recursive",
+                                            "execution", "global:v", "task:t2"});
+}
