@@ -10,6 +10,7 @@
 #include "persistence/definition_stores.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace mistral::api {
 
@@ -110,14 +111,14 @@ record row_values(const dsl::action_spec& a, const std::string& definition, cons
 
 http_response create(api_context& ctx, const http_request& req) {
   if (refuses_text_plain(req))
-    return not_acceptable();
+    return not_acceptable(req);
   std::string ns = query_or(req, "namespace");
   auto scope = requested_scope(req);
   if (!scope.ok())
     return pecan_fault(scope.err());
   auto specs = dsl::validate_actions(req.body);
   if (!specs.ok())
-    return pecan_fault(specs.err());
+    return dsl_fault(specs.err());
   persistence::action_definition_store store(ctx.db);
   std::vector<record> created;
   for (const auto& a : specs->actions) {
@@ -131,8 +132,8 @@ http_response create(api_context& ctx, const http_request& req) {
       for (const auto& c : created)
         (void)store.remove(c["id"]);
       if (done.err().code == errc::conflict)
-        return pecan_fault(409, "Duplicate entry for Action ['name', 'namespace', 'project_id']: " + a.name + ", " +
-                                  ns + ", None");
+        return pecan_fault(409, "Duplicate entry for Action ['name', 'namespace', 'project_id']: " + a.name +
+                                  ", " + ns + ", None");
       return pecan_fault(done.err());
     }
     created.push_back(row);
@@ -143,19 +144,21 @@ http_response create(api_context& ctx, const http_request& req) {
   return json_response(201, json{{"actions", items}});
 }
 
-http_response update(api_context& ctx, const http_request& req, const std::optional<std::string>& identifier) {
+http_response update(api_context& ctx, const http_request& req,
+                     const std::optional<std::string>& identifier) {
   if (refuses_text_plain(req))
-    return not_acceptable();
+    return not_acceptable(req);
   std::string ns = query_or(req, "namespace");
   auto scope = requested_scope(req);
   if (!scope.ok())
     return pecan_fault(scope.err());
   auto specs = dsl::validate_actions(req.body);
   if (!specs.ok())
-    return pecan_fault(specs.err());
+    return dsl_fault(specs.err());
   if (identifier && specs->actions.size() > 1)
-    return pecan_fault(400, "More than one actions are not supported for update with identifier. [identifier: " +
-                              *identifier + "]");
+    return pecan_fault(
+      400, "More than one actions are not supported for update with identifier. [identifier: " + *identifier +
+             "]");
   persistence::action_definition_store store(ctx.db);
   std::vector<std::pair<record, record>> plan;
   for (const auto& a : specs->actions) {
@@ -227,7 +230,10 @@ struct listed_action {
 
 listed_action listed_std(const action::std_action& a) {
   listed_action l{std_resource(a)};
-  l.attrs = {{"name", a.name}, {"description", a.description}, {"namespace", ""}, {"project_id", nullptr},
+  l.attrs = {{"name", a.name},
+             {"description", a.description},
+             {"namespace", ""},
+             {"project_id", nullptr},
              {"scope", nullptr}};
   return l;
 }
@@ -254,8 +260,9 @@ struct action_filter {
 };
 
 const std::vector<std::string>& filter_columns() {
-  static const std::vector<std::string> cols = {"created_at",  "name",       "scope",     "tags",  "updated_at",
-                                                "description", "definition", "is_system", "input", "namespace"};
+  static const std::vector<std::string> cols = {"created_at", "name",        "scope",      "tags",
+                                                "updated_at", "description", "definition", "is_system",
+                                                "input",      "namespace"};
   return cols;
 }
 
@@ -270,7 +277,8 @@ action_filter parse_filter(const std::string& column, const std::string& raw) {
         std::size_t start = 0;
         while (true) {
           auto comma = value.find(',', start);
-          items.push_back(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+          items.push_back(
+            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
           if (comma == std::string::npos)
             break;
           start = comma + 1;
@@ -476,7 +484,8 @@ http_response list(api_context& ctx, const http_request& req) {
     all.push_back(listed_adhoc(r));
   std::vector<listed_action> kept;
   for (auto& a : all)
-    if (std::all_of(q->filters.begin(), q->filters.end(), [&](const action_filter& f) { return matches(a, f); }))
+    if (std::all_of(q->filters.begin(), q->filters.end(),
+                    [&](const action_filter& f) { return matches(a, f); }))
       kept.push_back(std::move(a));
   std::stable_sort(kept.begin(), kept.end(), [&](const listed_action& x, const listed_action& y) {
     for (std::size_t i = 0; i < q->sort_keys.size(); ++i) {
@@ -526,7 +535,7 @@ http_response list(api_context& ctx, const http_request& req) {
 http_response validate(const http_request& req) {
   auto specs = dsl::validate_actions(req.body);
   if (!specs.ok())
-    return json_response(200, json{{"valid", false}, {"error", specs.err().message}});
+    return json_response(200, json{{"valid", false}, {"error", dsl_message(specs.err())}});
   return json_response(200, json{{"valid", true}});
 }
 
@@ -544,10 +553,14 @@ void ensure_wait_ssh(api_context& ctx) {
   if (specs.ok() && specs->actions.size() == 1) {
     row = row_values(specs->actions.front(), text, "public", "");
   } else {
-    row = {{"name", "std.wait_ssh"},         {"description", "Simple SSH command."},
-           {"tags", json::array()},           {"definition", text},
-           {"spec", json::object()},          {"is_system", false},
-           {"input", "host, username, password"}, {"scope", "public"},
+    row = {{"name", "std.wait_ssh"},
+           {"description", "Simple SSH command."},
+           {"tags", json::array()},
+           {"definition", text},
+           {"spec", json::object()},
+           {"is_system", false},
+           {"input", "host, username, password"},
+           {"scope", "public"},
            {"namespace", ""}};
   }
   row["id"] = make_uuid();
@@ -568,17 +581,19 @@ void add_action_routes(router& r, std::shared_ptr<api_context> ctx) {
   r.add("GET", "/v2/actions/{id}", [ctx](const http_request& req, const route_params& p, responder respond) {
     respond(get(*ctx, req, p.at("id")));
   });
-  r.add("POST", "/v2/actions",
-        [ctx](const http_request& req, const route_params&, responder respond) { respond(create(*ctx, req)); });
+  r.add("POST", "/v2/actions", [ctx](const http_request& req, const route_params&, responder respond) {
+    respond(create(*ctx, req));
+  });
   r.add("PUT", "/v2/actions", [ctx](const http_request& req, const route_params&, responder respond) {
     respond(update(*ctx, req, std::nullopt));
   });
   r.add("PUT", "/v2/actions/{id}", [ctx](const http_request& req, const route_params& p, responder respond) {
     respond(update(*ctx, req, p.at("id")));
   });
-  r.add("DELETE", "/v2/actions/{id}", [ctx](const http_request& req, const route_params& p, responder respond) {
-    respond(remove(*ctx, req, p.at("id")));
-  });
+  r.add("DELETE", "/v2/actions/{id}",
+        [ctx](const http_request& req, const route_params& p, responder respond) {
+          respond(remove(*ctx, req, p.at("id")));
+        });
 }
 
 } // namespace mistral::api

@@ -4,7 +4,7 @@
 #include "common/py_json.hpp"
 #include "dsl/expr/py_value.hpp"
 
-#include <sstream>
+#include <cctype>
 
 namespace mistral::api {
 
@@ -19,7 +19,15 @@ bool refuses_text_plain(const http_request& req) {
          a.find("text/plain") == std::string::npos;
 }
 
-http_response not_acceptable() {
+http_response not_acceptable(const http_request& req) {
+  std::string accept = req.header("accept").value_or("");
+  if (accept.find("json") == std::string::npos) {
+    // Pecan fails rendering for other types (text/html, XML): an empty 500.
+    http_response r;
+    r.status = 500;
+    r.content_type = "text/plain";
+    return r;
+  }
   return json_response(406, json{{"code", 406}, {"title", "Not Acceptable"}, {"description", nullptr}});
 }
 
@@ -180,6 +188,20 @@ bool changes_row(const persistence::record& row, const persistence::record& chan
     if (!row.contains(it.key()) || row[it.key()] != it.value())
       return true;
   return false;
+}
+
+std::string dsl_message(const error& e) {
+  const std::string& m = e.message;
+  if (m.rfind("Invalid DSL:", 0) == 0)
+    return m;
+  auto at = m.rfind("\n  at line ");
+  if (at == std::string::npos || m.find('\n', at + 1) != std::string::npos)
+    return m;
+  return m.substr(0, at);
+}
+
+http_response dsl_fault(const error& e) {
+  return pecan_fault(http_status(e.code), dsl_message(e));
 }
 
 json text_or_null(const json& v) {

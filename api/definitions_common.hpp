@@ -20,8 +20,9 @@ namespace mistral::api {
 /// answers a definition POST/PUT (exposed as text/plain) with 406.
 bool refuses_text_plain(const http_request& req);
 
-/// Pecan's 406: {"code": 406, "title": "Not Acceptable", "description": null}.
-http_response not_acceptable();
+/// Pecan's 406 for a JSON Accept: {"code": 406, "title": "Not Acceptable",
+/// "description": null}; an empty 500 for other types, as pecan gives.
+http_response not_acceptable(const http_request& req);
 
 /// 204 with no body (WSME's DELETE).
 http_response no_content();
@@ -55,6 +56,15 @@ std::string cut_workbook_item(const std::string& wb_definition, const std::strin
 /// True when some column of `changes` holds another value than in `row`
 /// (SQLAlchemy only bumps updated_at when a column really changes).
 bool changes_row(const persistence::record& row, const persistence::record& changes);
+
+/// A DSL error's text as Mistral gives it. The parser points at the YAML
+/// with a last line "  at line N, column M: path"; Mistral's own text has that
+/// line only where it dumps a schema ("Invalid DSL: ..."), so elsewhere it
+/// is cut to keep messages such as "Task 'x' not found." exact.
+std::string dsl_message(const error& e);
+
+/// The DSL error as a definition endpoint's 400 body.
+http_response dsl_fault(const error& e);
 
 /// A text field as a JSON value, null when the column is null.
 json text_or_null(const json& v);

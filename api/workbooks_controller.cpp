@@ -49,8 +49,8 @@ json to_resource(const record& r, bool created = false) {
 
 error duplicate(const std::string& name, const std::string& ns) {
   return error(errc::conflict,
-               "Duplicate entry for WorkbookDefinition ['name', 'namespace', 'project_id']: " + name + ", " + ns +
-                 ", None",
+               "Duplicate entry for WorkbookDefinition ['name', 'namespace', 'project_id']: " + name + ", " +
+                 ns + ", None",
                "DBDuplicateEntryError");
 }
 
@@ -146,24 +146,21 @@ result<write_request> read_write_request(const http_request& req) {
   auto spec = dsl::validate_workbook(req.body);
   if (!spec.ok())
     return std::move(spec).err();
+  // A numeric version gives Mistral no spec at all; its service then fails.
+  if (!spec->validated)
+    return error(errc::internal, "'NoneType' object has no attribute 'get_name'");
   return write_request{*scope, query_or(req, "namespace"), std::move(spec).value()};
 }
 
 http_response create(api_context& ctx, const http_request& req) {
   if (refuses_text_plain(req))
-    return not_acceptable();
+    return not_acceptable(req);
   auto w = read_write_request(req);
   if (!w.ok())
-    return pecan_fault(w.err());
-  record row = {{"id", make_uuid()},
-                {"name", w->spec.name},
-                {"namespace", w->ns},
-                {"definition", req.body},
-                {"spec", w->spec.raw},
-                {"tags", w->spec.tags},
-                {"scope", w->scope},
-                {"project_id", default_project},
-                {"created_at", ctx.clock->now()},
+    return w.err().code == errc::invalid_input ? dsl_fault(w.err()) : pecan_fault(w.err());
+  record row = {{"id", make_uuid()},      {"name", w->spec.name},          {"namespace", w->ns},
+                {"definition", req.body}, {"spec", w->spec.raw},           {"tags", w->spec.tags},
+                {"scope", w->scope},      {"project_id", default_project}, {"created_at", ctx.clock->now()},
                 {"updated_at", nullptr}};
   persistence::workbook_store store(ctx.db);
   auto done = store.create(row);
@@ -180,10 +177,10 @@ http_response create(api_context& ctx, const http_request& req) {
 
 http_response update(api_context& ctx, const http_request& req) {
   if (refuses_text_plain(req))
-    return not_acceptable();
+    return not_acceptable(req);
   auto w = read_write_request(req);
   if (!w.ok())
-    return pecan_fault(w.err());
+    return w.err().code == errc::invalid_input ? dsl_fault(w.err()) : pecan_fault(w.err());
   persistence::workbook_store store(ctx.db);
   auto existing = store.get_by_name(w->spec.name, w->ns);
   if (!existing.ok())
@@ -257,7 +254,7 @@ http_response list(api_context& ctx, const http_request& req) {
 http_response validate(const http_request& req) {
   auto spec = dsl::validate_workbook(req.body);
   if (!spec.ok())
-    return json_response(200, json{{"valid", false}, {"error", spec.err().message}});
+    return json_response(200, json{{"valid", false}, {"error", dsl_message(spec.err())}});
   return json_response(200, json{{"valid", true}});
 }
 
@@ -268,16 +265,20 @@ void add_workbook_routes(router& r, std::shared_ptr<api_context> ctx) {
         [](const http_request& req, const route_params&, responder respond) { respond(validate(req)); });
   r.add("GET", "/v2/workbooks",
         [ctx](const http_request& req, const route_params&, responder respond) { respond(list(*ctx, req)); });
-  r.add("GET", "/v2/workbooks/{name}", [ctx](const http_request& req, const route_params& p, responder respond) {
-    respond(get(*ctx, req, p.at("name")));
+  r.add("GET", "/v2/workbooks/{name}",
+        [ctx](const http_request& req, const route_params& p, responder respond) {
+          respond(get(*ctx, req, p.at("name")));
+        });
+  r.add("POST", "/v2/workbooks", [ctx](const http_request& req, const route_params&, responder respond) {
+    respond(create(*ctx, req));
   });
-  r.add("POST", "/v2/workbooks",
-        [ctx](const http_request& req, const route_params&, responder respond) { respond(create(*ctx, req)); });
-  r.add("PUT", "/v2/workbooks",
-        [ctx](const http_request& req, const route_params&, responder respond) { respond(update(*ctx, req)); });
-  r.add("DELETE", "/v2/workbooks/{name}", [ctx](const http_request& req, const route_params& p, responder respond) {
-    respond(remove(*ctx, req, p.at("name")));
+  r.add("PUT", "/v2/workbooks", [ctx](const http_request& req, const route_params&, responder respond) {
+    respond(update(*ctx, req));
   });
+  r.add("DELETE", "/v2/workbooks/{name}",
+        [ctx](const http_request& req, const route_params& p, responder respond) {
+          respond(remove(*ctx, req, p.at("name")));
+        });
 }
 
 } // namespace mistral::api

@@ -21,8 +21,8 @@ using persistence::record;
 const listing_spec& workflows_listing() {
   static const listing_spec spec{
     "workflows",
-    {"id", "name", "namespace", "input", "interface", "definition", "tags", "scope", "project_id", "created_at",
-     "updated_at"},
+    {"id", "name", "namespace", "input", "interface", "definition", "tags", "scope", "project_id",
+     "created_at", "updated_at"},
     {"name", "input", "definition", "tags", "scope", "project_id", "created_at", "updated_at", "namespace"},
     {"all_projects"},
     {"tags"},
@@ -38,7 +38,8 @@ json to_resource(const record& r, shape s) {
   out["id"] = r["id"];
   out["name"] = r["name"];
   out["namespace"] = text_or_null(r["namespace"]);
-  out["input"] = workflow_input_text(r["spec"].is_object() ? r["spec"].value("input", json::array()) : json());
+  out["input"] =
+    workflow_input_text(r["spec"].is_object() ? r["spec"].value("input", json::array()) : json());
   json iface = workflow_interface(r["spec"]);
   out["interface"] = s == shape::wsme ? json(python_json_dumps(iface)) : iface;
   out["definition"] = text_or_null(r["definition"]);
@@ -119,14 +120,14 @@ record row_values(const parsed_workflow& wf, const std::string& scope, const std
 
 http_response create(api_context& ctx, const http_request& req) {
   if (refuses_text_plain(req))
-    return not_acceptable();
+    return not_acceptable(req);
   auto scope = requested_scope(req);
   if (!scope.ok())
     return pecan_fault(scope.err());
   std::string ns = query_or(req, "namespace");
   auto wfs = parse_document(req.body);
   if (!wfs.ok())
-    return pecan_fault(wfs.err());
+    return dsl_fault(wfs.err());
   persistence::workflow_definition_store store(ctx.db);
   std::vector<record> created;
   for (const auto& wf : *wfs) {
@@ -152,19 +153,21 @@ http_response create(api_context& ctx, const http_request& req) {
   return json_response(201, json{{"workflows", items}});
 }
 
-http_response update(api_context& ctx, const http_request& req, const std::optional<std::string>& identifier) {
+http_response update(api_context& ctx, const http_request& req,
+                     const std::optional<std::string>& identifier) {
   if (refuses_text_plain(req))
-    return not_acceptable();
+    return not_acceptable(req);
   auto scope = requested_scope(req);
   if (!scope.ok())
     return pecan_fault(scope.err());
   std::string ns = query_or(req, "namespace");
   auto wfs = parse_document(req.body);
   if (!wfs.ok())
-    return pecan_fault(wfs.err());
+    return dsl_fault(wfs.err());
   if (identifier && wfs->size() > 1)
-    return pecan_fault(400, "More than one workflows are not supported for update with identifier. [identifier: " +
-                              *identifier + "]");
+    return pecan_fault(400,
+                       "More than one workflows are not supported for update with identifier. [identifier: " +
+                         *identifier + "]");
   persistence::workflow_definition_store store(ctx.db);
   // Look everything up first so that a 404 changes nothing (one transaction upstream).
   std::vector<std::pair<record, record>> plan;
@@ -252,7 +255,7 @@ http_response list(api_context& ctx, const http_request& req) {
 http_response validate(const http_request& req) {
   auto specs = dsl::validate_workflows(req.body);
   if (!specs.ok())
-    return json_response(200, json{{"valid", false}, {"error", specs.err().message}});
+    return json_response(200, json{{"valid", false}, {"error", dsl_message(specs.err())}});
   return json_response(200, json{{"valid", true}});
 }
 
@@ -263,20 +266,24 @@ void add_workflow_routes(router& r, std::shared_ptr<api_context> ctx) {
         [](const http_request& req, const route_params&, responder respond) { respond(validate(req)); });
   r.add("GET", "/v2/workflows",
         [ctx](const http_request& req, const route_params&, responder respond) { respond(list(*ctx, req)); });
-  r.add("GET", "/v2/workflows/{id}", [ctx](const http_request& req, const route_params& p, responder respond) {
-    respond(get(*ctx, req, p.at("id")));
+  r.add("GET", "/v2/workflows/{id}",
+        [ctx](const http_request& req, const route_params& p, responder respond) {
+          respond(get(*ctx, req, p.at("id")));
+        });
+  r.add("POST", "/v2/workflows", [ctx](const http_request& req, const route_params&, responder respond) {
+    respond(create(*ctx, req));
   });
-  r.add("POST", "/v2/workflows",
-        [ctx](const http_request& req, const route_params&, responder respond) { respond(create(*ctx, req)); });
   r.add("PUT", "/v2/workflows", [ctx](const http_request& req, const route_params&, responder respond) {
     respond(update(*ctx, req, std::nullopt));
   });
-  r.add("PUT", "/v2/workflows/{id}", [ctx](const http_request& req, const route_params& p, responder respond) {
-    respond(update(*ctx, req, p.at("id")));
-  });
-  r.add("DELETE", "/v2/workflows/{id}", [ctx](const http_request& req, const route_params& p, responder respond) {
-    respond(remove(*ctx, req, p.at("id")));
-  });
+  r.add("PUT", "/v2/workflows/{id}",
+        [ctx](const http_request& req, const route_params& p, responder respond) {
+          respond(update(*ctx, req, p.at("id")));
+        });
+  r.add("DELETE", "/v2/workflows/{id}",
+        [ctx](const http_request& req, const route_params& p, responder respond) {
+          respond(remove(*ctx, req, p.at("id")));
+        });
 }
 
 } // namespace mistral::api

@@ -17,7 +17,7 @@ std::u32string decode_utf8(const std::string& s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     char32_t cp = c;
     std::size_t n = 1;
-    if (c >= 0xf0 && i + 3 < s.size() + 0) {
+    if (c >= 0xf0) {
       cp = c & 0x07;
       n = 4;
     } else if (c >= 0xe0) {
@@ -271,18 +271,18 @@ private:
 
   void scalar(const json& v, std::size_t indent, bool simple_key) {
     switch (v.type()) {
-    case json::value_t::null: return plain(U"null", indent, false);
-    case json::value_t::boolean: return plain(v.get<bool>() ? U"true" : U"false", indent, false);
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: {
-      std::string s = v.dump();
-      return plain(decode_utf8(s), indent, false);
-    }
-    case json::value_t::number_float: return plain(decode_utf8(float_text(v.get<double>())), indent, false);
-    case json::value_t::array: return plain(U"[]", indent, false);
-    case json::value_t::object: return plain(U"{}", indent, false);
-    case json::value_t::string: return string(v.get_ref<const std::string&>(), indent, simple_key);
-    default: return plain(U"null", indent, false);
+      case json::value_t::null: return plain(U"null", indent, false);
+      case json::value_t::boolean: return plain(v.get<bool>() ? U"true" : U"false", indent, false);
+      case json::value_t::number_integer:
+      case json::value_t::number_unsigned: {
+        std::string s = v.dump();
+        return plain(decode_utf8(s), indent, false);
+      }
+      case json::value_t::number_float: return plain(decode_utf8(float_text(v.get<double>())), indent, false);
+      case json::value_t::array: return plain(U"[]", indent, false);
+      case json::value_t::object: return plain(U"{}", indent, false);
+      case json::value_t::string: return string(v.get_ref<const std::string&>(), indent, simple_key);
+      default: return plain(U"null", indent, false);
     }
   }
 
@@ -395,22 +395,22 @@ private:
 
   static std::string escape(char32_t ch) {
     switch (ch) {
-    case 0: return "\\0";
-    case 0x07: return "\\a";
-    case 0x08: return "\\b";
-    case 0x09: return "\\t";
-    case 0x0a: return "\\n";
-    case 0x0b: return "\\v";
-    case 0x0c: return "\\f";
-    case 0x0d: return "\\r";
-    case 0x1b: return "\\e";
-    case U'"': return "\\\"";
-    case U'\\': return "\\\\";
-    case 0x85: return "\\N";
-    case 0xa0: return "\\_";
-    case 0x2028: return "\\L";
-    case 0x2029: return "\\P";
-    default: break;
+      case 0: return "\\0";
+      case 0x07: return "\\a";
+      case 0x08: return "\\b";
+      case 0x09: return "\\t";
+      case 0x0a: return "\\n";
+      case 0x0b: return "\\v";
+      case 0x0c: return "\\f";
+      case 0x0d: return "\\r";
+      case 0x1b: return "\\e";
+      case U'"': return "\\\"";
+      case U'\\': return "\\\\";
+      case 0x85: return "\\N";
+      case 0xa0: return "\\_";
+      case 0x2028: return "\\L";
+      case 0x2029: return "\\P";
+      default: break;
     }
     char buf[16];
     if (ch <= 0xff)

@@ -8,7 +8,7 @@ using mistral::test::api_harness;
 
 namespace {
 
-const char* greet = R"(---
+const char* greet = R"yaml(---
 version: '2.0'
 
 my.greet:
@@ -21,7 +21,7 @@ my.greet:
     - name
     - punct: "!"
   output: <% $ + " (adhoc)" %>
-)";
+)yaml";
 
 } // namespace
 
@@ -64,10 +64,11 @@ TEST_CASE("a std action reads as Mistral shows Python actions") {
   api_harness h;
   auto r = h.call("GET", "/v2/actions/std.noop");
   REQUIRE(r.status == 200);
-  CHECK(r.body == "{\"id\": \"std.noop\", \"name\": \"std.noop\", \"is_system\": false, \"input\": \"\", "
-                  "\"description\": \"No-operation action.\\n\\nThis action does nothing. It can be mostly useful for "
-                  "testing and\\ndebugging purposes.\", \"tags\": null, \"definition\": \"\", \"scope\": null, "
-                  "\"project_id\": null, \"created_at\": \"\", \"updated_at\": \"\", \"namespace\": \"\"}");
+  CHECK(r.body ==
+        "{\"id\": \"std.noop\", \"name\": \"std.noop\", \"is_system\": false, \"input\": \"\", "
+        "\"description\": \"No-operation action.\\n\\nThis action does nothing. It can be mostly useful for "
+        "testing and\\ndebugging purposes.\", \"tags\": null, \"definition\": \"\", \"scope\": null, "
+        "\"project_id\": null, \"created_at\": \"\", \"updated_at\": \"\", \"namespace\": \"\"}");
   auto missing = h.call("GET", "/v2/actions/std.nope");
   CHECK(missing.status == 404);
   CHECK(api_harness::body_of(missing)["faultstring"] == "Action not found [name=std.nope, namespace=]");
@@ -95,8 +96,9 @@ TEST_CASE("ad-hoc actions are created, read, updated and deleted") {
   CHECK(upd["actions"][0]["updated_at"].is_string());
   auto dup = h.call("POST", "/v2/actions", greet, "text/plain");
   CHECK(dup.status == 409);
-  CHECK(dup.body == "{\"faultstring\": \"Duplicate entry for Action ['name', 'namespace', 'project_id']: my.greet, , "
-                    "None\"}");
+  CHECK(dup.body ==
+        "{\"faultstring\": \"Duplicate entry for Action ['name', 'namespace', 'project_id']: my.greet, , "
+        "None\"}");
   CHECK(h.call("DELETE", "/v2/actions/my.greet").status == 204);
   CHECK(h.call("GET", "/v2/actions/my.greet").status == 404);
 }
@@ -141,8 +143,9 @@ TEST_CASE("the action list sorts by name, pages from the marker and links the ne
   CHECK(page["actions"][0]["name"] == "std.fail");
   CHECK(page["actions"][1]["name"] == "std.http");
   CHECK(page["actions"][0].contains("description"));
-  CHECK(page["next"] == "http://127.0.0.1:8989/v2/actions?sort_keys=name,id&sort_dirs=asc,asc&namespace=eq:&limit=2"
-                        "&marker=std.http");
+  CHECK(page["next"] ==
+        "http://127.0.0.1:8989/v2/actions?sort_keys=name,id&sort_dirs=asc,asc&namespace=eq:&limit=2"
+        "&marker=std.http");
   auto desc = api_harness::body_of(h.call("GET", "/v2/actions?sort_keys=name&sort_dirs=desc"))["actions"];
   CHECK(desc[0]["name"] == "std.wait_ssh");
   auto bad = h.call("GET", "/v2/actions?sort_dirs=up");
@@ -179,10 +182,11 @@ TEST_CASE("actions live in namespaces and validate answers verdicts") {
   CHECK(h.call("DELETE", "/v2/actions/my.greet?namespace=ns1").status == 204);
   CHECK(h.call("GET", "/v2/actions/my.greet").status == 200);
   CHECK(h.call("POST", "/v2/actions/validate", greet, "text/plain").body == "{\"valid\": true}");
-  auto bad = api_harness::body_of(
-    h.call("POST", "/v2/actions/validate", "---\nversion: '2.0'\nx:\n  base: std.echo\n  bogus: 1\n", "text/plain"));
+  auto bad = api_harness::body_of(h.call(
+    "POST", "/v2/actions/validate", "---\nversion: '2.0'\nx:\n  base: std.echo\n  bogus: 1\n", "text/plain"));
   CHECK(bad["valid"] == false);
-  CHECK(bad["error"].get<std::string>().rfind("Invalid DSL: Additional properties are not allowed ('bogus' was "
-                                              "unexpected)",
-                                              0) == 0);
+  CHECK(
+    bad["error"].get<std::string>().rfind("Invalid DSL: Additional properties are not allowed ('bogus' was "
+                                          "unexpected)",
+                                          0) == 0);
 }

@@ -57,16 +57,18 @@ TEST_CASE("creating a workbook answers 201 without updated_at and creates its it
   CHECK(wfs["workflows"][0]["name"] == "my_wb.main");
   CHECK(wfs["workflows"][0]["interface"] == "{\"input\": [], \"output\": [\"r\"]}");
   auto main = api_harness::body_of(h.call("GET", "/v2/workflows/my_wb.main"));
-  CHECK(main["definition"] ==
-        "main:\n  type: direct\n  output:\n    r: <% $.r %>\n  tasks:\n    t1:\n      action: hello who=\"wb\"\n"
-        "      publish:\n        r: <% task().result %>\n      on-success: [t2]\n    t2:\n      workflow: sub\n");
+  CHECK(
+    main["definition"] ==
+    "main:\n  type: direct\n  output:\n    r: <% $.r %>\n  tasks:\n    t1:\n      action: hello who=\"wb\"\n"
+    "      publish:\n        r: <% task().result %>\n      on-success: [t2]\n    t2:\n      workflow: sub\n");
   auto act = h.call("GET", "/v2/actions/my_wb.hello");
   REQUIRE(act.status == 200);
   auto a = api_harness::body_of(act);
   CHECK(a["input"] == "who");
   CHECK(a["description"].is_null());
   CHECK(a["tags"] == json::array());
-  CHECK(a["definition"] == "hello:\n  base: std.echo\n  base-input:\n    output: \"hi <% $.who %>\"\n  input: [who]\n");
+  CHECK(a["definition"] ==
+        "hello:\n  base: std.echo\n  base-input:\n    output: \"hi <% $.who %>\"\n  input: [who]\n");
 }
 
 TEST_CASE("a workbook is read, updated, listed and deleted by name") {
@@ -83,9 +85,9 @@ TEST_CASE("a workbook is read, updated, listed and deleted by name") {
   REQUIRE(upd.status == 200);
   CHECK(api_harness::body_of(upd)["updated_at"].is_string());
   auto listed = api_harness::body_of(h.call("GET", "/v2/workbooks?fields=name,tags"));
-  CHECK(listed == json::parse(R"({"workbooks": [{"id": ")" +
-                              api_harness::body_of(got)["id"].get<std::string>() +
-                              R"(", "name": "my_wb", "tags": ["wbtag"]}]})"));
+  CHECK(listed ==
+        json::parse(R"({"workbooks": [{"id": ")" + api_harness::body_of(got)["id"].get<std::string>() +
+                    R"(", "name": "my_wb", "tags": ["wbtag"]}]})"));
   CHECK(h.call("DELETE", "/v2/workbooks/my_wb").status == 204);
   auto gone = h.call("GET", "/v2/workbooks/my_wb");
   CHECK(gone.status == 404);

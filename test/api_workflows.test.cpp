@@ -51,8 +51,9 @@ std::string ns_doc(const std::string& name) {
   return "---\nversion: '2.0'\n" + name + ":\n  tasks:\n    t1:\n      action: std.noop\n";
 }
 
-mistral::api::http_response call_with_accept(api_harness& h, const std::string& method, const std::string& path,
-                                             const std::string& body, const std::string& accept) {
+mistral::api::http_response call_with_accept(api_harness& h, const std::string& method,
+                                             const std::string& path, const std::string& body,
+                                             const std::string& accept) {
   mistral::api::http_request req;
   req.method = method;
   req.path = path;
@@ -75,7 +76,8 @@ TEST_CASE("creating a workflow answers 201 in the pecan shape with interface as 
   CHECK(wf["name"] == "hello_wf");
   CHECK(wf["namespace"] == "");
   CHECK(wf["input"] == "name, greeting=\"Hello\"");
-  CHECK(wf["interface"] == json::parse(R"({"input": ["name", {"greeting": "Hello"}], "output": ["message", "finished"]})"));
+  CHECK(wf["interface"] ==
+        json::parse(R"({"input": ["name", {"greeting": "Hello"}], "output": ["message", "finished"]})"));
   CHECK(wf["definition"] == hello_wf);
   CHECK(wf["tags"] == json::array({"sample"}));
   CHECK(wf["scope"] == "private");
@@ -86,11 +88,13 @@ TEST_CASE("creating a workflow answers 201 in the pecan shape with interface as 
 
 TEST_CASE("getting a workflow by name or id answers the WSME shape with interface as a string") {
   api_harness h;
-  auto created = api_harness::body_of(h.call("POST", "/v2/workflows", hello_wf, "text/plain"))["workflows"][0];
+  auto created =
+    api_harness::body_of(h.call("POST", "/v2/workflows", hello_wf, "text/plain"))["workflows"][0];
   auto by_name = h.call("GET", "/v2/workflows/hello_wf");
   REQUIRE(by_name.status == 200);
   auto b = api_harness::body_of(by_name);
-  CHECK(b["interface"] == "{\"input\": [\"name\", {\"greeting\": \"Hello\"}], \"output\": [\"message\", \"finished\"]}");
+  CHECK(b["interface"] ==
+        "{\"input\": [\"name\", {\"greeting\": \"Hello\"}], \"output\": [\"message\", \"finished\"]}");
   CHECK(b["updated_at"].is_null());
   CHECK(by_name.body.find("\"updated_at\": null}") != std::string::npos);
   auto by_id = h.call("GET", "/v2/workflows/" + created["id"].get<std::string>());
@@ -102,8 +106,9 @@ TEST_CASE("a missing workflow is a WSME 404 naming identifier and namespace") {
   api_harness h;
   auto r = h.call("GET", "/v2/workflows/no_such_wf");
   CHECK(r.status == 404);
-  CHECK(r.body == "{\"faultcode\": \"Client\", \"faultstring\": \"Workflow not found [workflow_identifier=no_such_wf, "
-                  "namespace=]\", \"debuginfo\": null}");
+  CHECK(r.body ==
+        "{\"faultcode\": \"Client\", \"faultstring\": \"Workflow not found [workflow_identifier=no_such_wf, "
+        "namespace=]\", \"debuginfo\": null}");
 }
 
 TEST_CASE("a duplicate workflow is a 409 with Mistral's text and nothing of the request is kept") {
@@ -111,8 +116,9 @@ TEST_CASE("a duplicate workflow is a 409 with Mistral's text and nothing of the 
   REQUIRE(h.call("POST", "/v2/workflows", hello_wf, "text/plain").status == 201);
   auto r = h.call("POST", "/v2/workflows", hello_wf, "text/plain");
   CHECK(r.status == 409);
-  CHECK(r.body == "{\"faultstring\": \"Duplicate entry for WorkflowDefinition ['name', 'namespace', 'project_id']: "
-                  "hello_wf, , None\"}");
+  CHECK(r.body ==
+        "{\"faultstring\": \"Duplicate entry for WorkflowDefinition ['name', 'namespace', 'project_id']: "
+        "hello_wf, , None\"}");
   // wf_a is new, wf_b clashes: the whole request is undone.
   REQUIRE(h.call("POST", "/v2/workflows", ns_doc("wf_b"), "text/plain").status == 201);
   CHECK(h.call("POST", "/v2/workflows", two_wfs, "text/plain").status == 409);
@@ -122,13 +128,15 @@ TEST_CASE("a duplicate workflow is a 409 with Mistral's text and nothing of the 
 TEST_CASE("DSL errors are a 400 with the faultstring only") {
   api_harness h;
   auto r = h.call("POST", "/v2/workflows",
-                  "---\nversion: '2.0'\nbad_ref:\n  tasks:\n    t1:\n      action: std.noop\n      on-success: missing_task\n",
+                  "---\nversion: '2.0'\nbad_ref:\n  tasks:\n    t1:\n      action: std.noop\n      "
+                  "on-success: missing_task\n",
                   "text/plain");
   CHECK(r.status == 400);
   CHECK(r.body == "{\"faultstring\": \"Task 'missing_task' not found.\"}");
   auto yaml = h.call("POST", "/v2/workflows", "not: [valid", "text/plain");
   CHECK(yaml.status == 400);
-  CHECK(api_harness::body_of(yaml)["faultstring"].get<std::string>().rfind("Definition could not be parsed: ", 0) == 0);
+  CHECK(api_harness::body_of(yaml)["faultstring"].get<std::string>().rfind("Definition could not be parsed: ",
+                                                                           0) == 0);
 }
 
 TEST_CASE("definition endpoints refuse Accept application/json with pecan's 406") {
@@ -155,9 +163,10 @@ TEST_CASE("validate answers valid true or the error text") {
   auto ok = h.call("POST", "/v2/workflows/validate", hello_wf, "text/plain");
   CHECK(ok.status == 200);
   CHECK(ok.body == "{\"valid\": true}");
-  auto bad = h.call("POST", "/v2/workflows/validate",
-                    "---\nversion: '2.0'\nw:\n  tasks:\n    t1:\n      action: std.noop\n      on-success: nope\n",
-                    "text/plain");
+  auto bad =
+    h.call("POST", "/v2/workflows/validate",
+           "---\nversion: '2.0'\nw:\n  tasks:\n    t1:\n      action: std.noop\n      on-success: nope\n",
+           "text/plain");
   CHECK(bad.status == 200);
   CHECK(bad.body == "{\"valid\": false, \"error\": \"Task 'nope' not found.\"}");
 }
@@ -168,9 +177,10 @@ TEST_CASE("a multi-workflow document stores each workflow re-dumped with the ver
   REQUIRE(r.status == 201);
   auto wfs = api_harness::body_of(r)["workflows"];
   REQUIRE(wfs.size() == 2);
-  CHECK(wfs[0]["definition"] ==
-        "version: '2.0'\nwf_a:\n  tags:\n  - t1\n  - t2\n  input:\n  - xs:\n    - 1\n    - 2\n    - 3\n  tasks:\n"
-        "    t1:\n      action: std.echo output=\"x\"\n");
+  CHECK(
+    wfs[0]["definition"] ==
+    "version: '2.0'\nwf_a:\n  tags:\n  - t1\n  - t2\n  input:\n  - xs:\n    - 1\n    - 2\n    - 3\n  tasks:\n"
+    "    t1:\n      action: std.echo output=\"x\"\n");
   CHECK(wfs[0]["input"] == "xs=\"[1, 2, 3]\"");
   CHECK(wfs[1]["definition"] == "version: '2.0'\nwf_b:\n  tasks:\n    t1:\n      action: std.noop\n");
 }
@@ -178,10 +188,11 @@ TEST_CASE("a multi-workflow document stores each workflow re-dumped with the ver
 TEST_CASE("updating workflows bumps updated_at only on change and can target one id") {
   api_harness h;
   auto created = api_harness::body_of(h.call("POST", "/v2/workflows", two_wfs, "text/plain"))["workflows"];
-  auto same = h.call("PUT", "/v2/workflows", ns_doc("wf_b"), "text/plain");
+  REQUIRE(h.call("POST", "/v2/workflows", ns_doc("wf_c"), "text/plain").status == 201);
+  auto same = h.call("PUT", "/v2/workflows", ns_doc("wf_c"), "text/plain");
   REQUIRE(same.status == 200);
-  auto wf_b = api_harness::body_of(same)["workflows"][0];
-  CHECK(wf_b["updated_at"].is_null()); // identical text: nothing changed
+  auto wf_c = api_harness::body_of(same)["workflows"][0];
+  CHECK(wf_c["updated_at"].is_null()); // identical text: nothing changed
   std::string changed = ns_doc("wf_b") + "  description: changed\n";
   auto upd = h.call("PUT", "/v2/workflows/" + created[1]["id"].get<std::string>(), changed, "text/plain");
   REQUIRE(upd.status == 200);
@@ -204,7 +215,8 @@ TEST_CASE("namespaces keep same-named workflows apart") {
   CHECK(api_harness::body_of(in_ns)["workflows"][0]["namespace"] == "ns1");
   CHECK(h.call("GET", "/v2/workflows/wf?namespace=ns1").status == 200);
   auto other = h.call("GET", "/v2/workflows/wf?namespace=ns2");
-  CHECK(api_harness::body_of(other)["faultstring"] == "Workflow not found [workflow_identifier=wf, namespace=ns2]");
+  CHECK(api_harness::body_of(other)["faultstring"] ==
+        "Workflow not found [workflow_identifier=wf, namespace=ns2]");
   auto listed = api_harness::body_of(h.call("GET", "/v2/workflows?namespace=ns1"))["workflows"];
   CHECK(listed.size() == 1);
   CHECK(h.call("DELETE", "/v2/workflows/wf?namespace=ns1").status == 204);
@@ -225,8 +237,9 @@ TEST_CASE("workflow lists page, select fields, filter and link the next page") {
   auto first = b["workflows"][0];
   CHECK(first["name"] == "wf_a");
   CHECK(first.size() == 3);
-  CHECK(b["next"] == "http://127.0.0.1:8989/v2/workflows?sort_keys=name,id&sort_dirs=asc,asc&limit=1&marker=" +
-                       first["id"].get<std::string>() + "&fields=id,name,tags");
+  CHECK(b["next"] ==
+        "http://127.0.0.1:8989/v2/workflows?sort_keys=name,id&sort_dirs=asc,asc&limit=1&marker=" +
+          first["id"].get<std::string>() + "&fields=id,name,tags");
   auto with_input = api_harness::body_of(h.call("GET", "/v2/workflows?fields=name,input"))["workflows"][0];
   CHECK(with_input.contains("interface"));
   CHECK(with_input["interface"].is_string());
@@ -234,9 +247,10 @@ TEST_CASE("workflow lists page, select fields, filter and link the next page") {
   CHECK(has.size() == 2);
   auto bad = h.call("GET", "/v2/workflows?fields=foo");
   CHECK(bad.status == 400);
-  CHECK(api_harness::body_of(bad)["faultstring"] ==
-        "Some fields do not exist  [foo], please choose from [id, name, namespace, input, interface, definition, "
-        "tags, scope, project_id, created_at, updated_at]");
+  CHECK(
+    api_harness::body_of(bad)["faultstring"] ==
+    "Some fields do not exist  [foo], please choose from [id, name, namespace, input, interface, definition, "
+    "tags, scope, project_id, created_at, updated_at]");
 }
 
 TEST_CASE("workflow lists filter by tags") {
@@ -249,7 +263,8 @@ TEST_CASE("workflow lists filter by tags") {
 
 TEST_CASE("PyYAML's dump quotes, wraps and escapes scalars as PyYAML does") {
   using mistral::api::py_yaml_dump;
-  CHECK(py_yaml_dump(json::parse(R"({"version": "2.0", "a": "yes", "b": "", "c": "x: y", "d": 1.5, "e": null})")) ==
+  CHECK(py_yaml_dump(
+          json::parse(R"({"version": "2.0", "a": "yes", "b": "", "c": "x: y", "d": 1.5, "e": null})")) ==
         "version: '2.0'\na: 'yes'\nb: ''\nc: 'x: y'\nd: 1.5\ne: null\n");
   CHECK(py_yaml_dump(json::parse(R"({"l": [{"k": 1, "m": 2}, [1, 2]], "o": {}})")) ==
         "l:\n- k: 1\n  m: 2\n- - 1\n  - 2\no: {}\n");

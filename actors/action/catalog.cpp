@@ -10,27 +10,21 @@ namespace {
 // find_all() (name, action_class_name, params_spec, is_sync, description).
 const std::vector<std_action>& catalog() {
   static const std::vector<std_action> rows = {
-  {"std.async_noop",
-   "mistral.actions.std_actions.AsyncNoOpAction",
-   "",
-   false,
-   "Asynchronous no-operation action."},
-  {"std.echo",
-   "mistral.actions.std_actions.EchoAction",
-   "output, delay=0",
-   true,
-   "Echo action.\n"
+    {"std.async_noop", "mistral.actions.std_actions.AsyncNoOpAction", "", false,
+     "Asynchronous no-operation action."},
+    {"std.echo", "mistral.actions.std_actions.EchoAction", "output, delay=0", true,
+     "Echo action.\n"
      "\n"
      "This action just returns a configured value as a result without doing\n"
      "anything else. The value of such action implementation is that it\n"
      "can be used in development (for testing), demonstration and designing\n"
      "of workflows themselves where echo action can play the role of temporary\n"
      "stub."},
-  {"std.email",
-   "mistral.actions.std_actions.SendEmailAction",
-   "from_addr, to_addrs, smtp_server, reply_to=null, cc_addrs=null, bcc_addrs=null, smtp_password=null, subject=null, body=null, html_body=null",
-   true,
-   "Action.\n"
+    {"std.email", "mistral.actions.std_actions.SendEmailAction",
+     "from_addr, to_addrs, smtp_server, reply_to=null, cc_addrs=null, bcc_addrs=null, smtp_password=null, "
+     "subject=null, body=null, html_body=null",
+     true,
+     "Action.\n"
      "\n"
      "Action is a means in Mistral to perform some useful work associated with\n"
      "a workflow during its execution. Every workflow task is configured with\n"
@@ -44,11 +38,8 @@ const std::vector<std_action>& catalog() {
      "action classes may have any number of parameters defining action behavior.\n"
      "These parameters must correspond to parameters declared in action\n"
      "specification (e.g. using DSL or others)."},
-  {"std.fail",
-   "mistral.actions.std_actions.FailAction",
-   "error_data=null",
-   true,
-   "'Always fail' action.\n"
+    {"std.fail", "mistral.actions.std_actions.FailAction", "error_data=null", true,
+     "'Always fail' action.\n"
      "\n"
      "If you pass the `error_data` parameter, this action will be failed and\n"
      "return this data as error data. Otherwise, the action just throws an\n"
@@ -58,11 +49,11 @@ const std::vector<std_action>& catalog() {
      "test a scenario where some of workflow tasks fail.\n"
      "\n"
      ":param error_data: Action will be failed with this data"},
-  {"std.http",
-   "mistral.actions.std_actions.HTTPAction",
-   "url, method=\"GET\", params=null, body=null, json=null, headers=null, cookies=null, auth=null, timeout=null, allow_redirects=null, proxies=null, verify=null",
-   true,
-   "HTTP action.\n"
+    {"std.http", "mistral.actions.std_actions.HTTPAction",
+     "url, method=\"GET\", params=null, body=null, json=null, headers=null, cookies=null, auth=null, "
+     "timeout=null, allow_redirects=null, proxies=null, verify=null",
+     true,
+     "HTTP action.\n"
      "\n"
      ":param url: URL for the new HTTP request.\n"
      ":param method: (optional, 'GET' by default) method for the new HTTP\n"
@@ -87,25 +78,19 @@ const std::vector<std_action>& catalog() {
      "    the proxy.\n"
      ":param verify: (optional) if ``True``, the SSL cert will be verified.\n"
      "    A CA_BUNDLE path can also be provided."},
-  {"std.javascript",
-   "mistral.actions.std_actions.JavaScriptAction",
-   "script, context=null",
-   true,
-   "Evaluates given JavaScript.\n"
+    {"std.javascript", "mistral.actions.std_actions.JavaScriptAction", "script, context=null", true,
+     "Evaluates given JavaScript.\n"
      "\n"
      "    "},
-  {"std.js",
-   "mistral.actions.std_actions.JavaScriptAction",
-   "script, context=null",
-   true,
-   "Evaluates given JavaScript.\n"
+    {"std.js", "mistral.actions.std_actions.JavaScriptAction", "script, context=null", true,
+     "Evaluates given JavaScript.\n"
      "\n"
      "    "},
-  {"std.mistral_http",
-   "mistral.actions.std_actions.MistralHTTPAction",
-   "url, method=\"GET\", params=null, body=null, json=null, headers=null, cookies=null, auth=null, timeout=null, allow_redirects=null, proxies=null, verify=null",
-   false,
-   "HTTP action.\n"
+    {"std.mistral_http", "mistral.actions.std_actions.MistralHTTPAction",
+     "url, method=\"GET\", params=null, body=null, json=null, headers=null, cookies=null, auth=null, "
+     "timeout=null, allow_redirects=null, proxies=null, verify=null",
+     false,
+     "HTTP action.\n"
      "\n"
      ":param url: URL for the new HTTP request.\n"
      ":param method: (optional, 'GET' by default) method for the new HTTP\n"
@@ -130,47 +115,36 @@ const std::vector<std_action>& catalog() {
      "    the proxy.\n"
      ":param verify: (optional) if ``True``, the SSL cert will be verified.\n"
      "    A CA_BUNDLE path can also be provided."},
-  {"std.noop",
-   "mistral.actions.std_actions.NoOpAction",
-   "",
-   true,
-   "No-operation action.\n"
+    {"std.noop", "mistral.actions.std_actions.NoOpAction", "", true,
+     "No-operation action.\n"
      "\n"
      "This action does nothing. It can be mostly useful for testing and\n"
      "debugging purposes."},
-  {"std.sleep",
-   "mistral.actions.std_actions.SleepAction",
-   "seconds=1",
-   true,
-   "Sleep action.\n"
+    {"std.sleep", "mistral.actions.std_actions.SleepAction", "seconds=1", true,
+     "Sleep action.\n"
      "\n"
      "This action sleeps for given amount of seconds. It can be mostly useful\n"
      "for testing and debugging purposes."},
-  {"std.ssh",
-   "mistral.actions.std_actions.SSHAction",
-   "cmd, host, username, password=\"\", private_key_filename=null, private_key=null",
-   true,
-   "Runs Secure Shell (SSH) command on provided single or multiple hosts.\n"
+    {"std.ssh", "mistral.actions.std_actions.SSHAction",
+     "cmd, host, username, password=\"\", private_key_filename=null, private_key=null", true,
+     "Runs Secure Shell (SSH) command on provided single or multiple hosts.\n"
      "\n"
      "It is allowed to provide either a single host or a list of hosts in\n"
      "action parameter 'host'. In case of a single host the action result\n"
      "will be a single value, otherwise a list of results provided in the\n"
      "same order as provided hosts."},
-  {"std.ssh_proxied",
-   "mistral.actions.std_actions.SSHProxiedAction",
-   "cmd, host, username, private_key_filename, gateway_host, gateway_username=null, password=null, proxy_command=null, private_key=null",
-   true,
-   "Runs Secure Shell (SSH) command on provided single or multiple hosts.\n"
+    {"std.ssh_proxied", "mistral.actions.std_actions.SSHProxiedAction",
+     "cmd, host, username, private_key_filename, gateway_host, gateway_username=null, password=null, "
+     "proxy_command=null, private_key=null",
+     true,
+     "Runs Secure Shell (SSH) command on provided single or multiple hosts.\n"
      "\n"
      "It is allowed to provide either a single host or a list of hosts in\n"
      "action parameter 'host'. In case of a single host the action result\n"
      "will be a single value, otherwise a list of results provided in the\n"
      "same order as provided hosts."},
-  {"std.test_dict",
-   "mistral.actions.std_actions.TestDictAction",
-   "size=0, key_prefix=\"\", val=\"\"",
-   true,
-   "Generates test dict."},
+    {"std.test_dict", "mistral.actions.std_actions.TestDictAction", "size=0, key_prefix=\"\", val=\"\"", true,
+     "Generates test dict."},
   };
   return rows;
 }
