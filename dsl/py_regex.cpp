@@ -56,8 +56,15 @@ std::string to_ecmascript(std::string_view p) {
   for (std::size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
     if (c == '\\' && i + 1 < p.size()) {
+      char e = p[++i];
+      if (e == 'w') {
+        // Python's \w is Unicode-aware: count every UTF-8 byte of a
+        // non-ASCII character as a word character (close enough for names).
+        out += in_class ? "\\w\\x80-\\xff" : "[\\w\\x80-\\xff]";
+        continue;
+      }
       out += c;
-      out += p[++i];
+      out += e;
       continue;
     }
     if (in_class) {
