@@ -198,14 +198,13 @@ value evaluator::eval(const node& n, const scope_ptr& sc) {
         return v;
       if (v.is(kind::floating))
         return value::floating(-v.as_float());
-      if (v.as_int() == INT64_MIN)
-        fail("integer overflow");
-      return value::integer(-v.as_int());
+      try {
+        return value::big_integer(-v.as_big());
+      } catch (const std::runtime_error& e) {
+        fail(e.what());
+      }
     }
-    case node_kind::index: {
-      std::vector<node_ptr> none;
-      return call_function("#indexer", sc, nullptr, n.args, n);
-    }
+    case node_kind::index: return call_function("#indexer", sc, nullptr, n.args, n);
     case node_kind::list: return call_function("#list", sc, nullptr, n.args, n);
     case node_kind::map: return call_function("#map", sc, nullptr, n.args, n);
     case node_kind::mapping: fail("mapping rule used outside of a function call");
@@ -315,47 +314,42 @@ value evaluator::call_function(const std::string& name, const scope_ptr& sc, con
 
 namespace {
 
-std::int64_t checked(bool overflow, std::int64_t r) {
-  if (overflow)
-    fail("integer overflow");
-  return r;
-}
-
 value arith(const std::string& op, const value& a, const value& b) {
   bool ints = a.is(kind::integer) && b.is(kind::integer);
-  std::int64_t r = 0;
-  if (op == "+") {
+  if (op == "+" || op == "-" || op == "*") {
     if (ints) {
-      bool of = __builtin_add_overflow(a.as_int(), b.as_int(), &r);
-      return value::integer(checked(of, r));
+      // Python ints do not overflow: compute wide, keep exact up to 2**64.
+      __int128 x = a.as_big(), y = b.as_big();
+      __int128 r = 0;
+      bool of = op == "+"   ? __builtin_add_overflow(x, y, &r)
+                : op == "-" ? __builtin_sub_overflow(x, y, &r)
+                            : __builtin_mul_overflow(x, y, &r);
+      if (of)
+        fail("integer result too large");
+      try {
+        return value::big_integer(r);
+      } catch (const std::runtime_error& e) {
+        fail(e.what());
+      }
     }
-    return value::floating(a.as_float() + b.as_float());
-  }
-  if (op == "-") {
-    if (ints) {
-      bool of = __builtin_sub_overflow(a.as_int(), b.as_int(), &r);
-      return value::integer(checked(of, r));
-    }
-    return value::floating(a.as_float() - b.as_float());
-  }
-  if (op == "*") {
-    if (ints) {
-      bool of = __builtin_mul_overflow(a.as_int(), b.as_int(), &r);
-      return value::integer(checked(of, r));
-    }
-    return value::floating(a.as_float() * b.as_float());
+    double x = a.as_float(), y = b.as_float();
+    return value::floating(op == "+" ? x + y : op == "-" ? x - y : x * y);
   }
   if (op == "/" || op == "mod") {
     if (ints) {
-      std::int64_t x = a.as_int(), y = b.as_int();
+      __int128 x = a.as_big(), y = b.as_big();
       if (y == 0)
         fail(op == "/" ? "integer division or modulo by zero" : "integer modulo by zero");
-      std::int64_t q = x / y, m = x % y;
+      __int128 q = x / y, m = x % y;
       if (m != 0 && ((m < 0) != (y < 0))) {
         --q;
         m += y;
       }
-      return value::integer(op == "/" ? q : m);
+      try {
+        return value::big_integer(op == "/" ? q : m);
+      } catch (const std::runtime_error& e) {
+        fail(e.what());
+      }
     }
     double x = a.as_float(), y = b.as_float();
     if (y == 0)
@@ -421,7 +415,7 @@ value concat_iterables(evaluator& ev, const value& a, const value& b) {
 
 bool compare_numbers(const std::string& op, const value& a, const value& b) {
   if (a.is(kind::integer) && b.is(kind::integer)) {
-    std::int64_t x = a.as_int(), y = b.as_int();
+    __int128 x = a.as_big(), y = b.as_big();
     return op == "<" ? x < y : op == ">" ? x > y : op == "<=" ? x <= y : x >= y;
   }
   double x = a.as_float(), y = b.as_float();
@@ -539,7 +533,6 @@ value evaluator::op_binary(const std::string& op, const value& a, const value& b
       return value::boolean(contains(b, a));
   }
   if (op == "=~" || op == "!~") {
-    std::vector<node_ptr> none;
     // Delegated to the regex library through a synthetic call.
     auto lit = [](const value& v) {
       auto n = std::make_unique<node>();

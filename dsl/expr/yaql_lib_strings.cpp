@@ -551,8 +551,13 @@ value fn_hex(call_args& c) {
 value fn_abs(call_args& c) {
   arity(c, 1, 1);
   value v = number_arg(c, 0);
-  if (v.is(kind::integer))
-    return value::integer(v.as_int() < 0 ? -v.as_int() : v.as_int());
+  if (v.is(kind::integer)) {
+    try {
+      return value::big_integer(v.as_big() < 0 ? -v.as_big() : v.as_big());
+    } catch (const std::runtime_error& e) {
+      fail(e.what());
+    }
+  }
   return value::floating(std::fabs(v.as_float()));
 }
 

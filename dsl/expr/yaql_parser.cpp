@@ -183,8 +183,10 @@ private:
       t.val = value::floating(std::strtod(text.c_str(), nullptr));
     } else {
       errno = 0;
-      long long v = std::strtoll(text.c_str(), nullptr, 10);
-      t.val = errno == ERANGE ? value::floating(std::strtod(text.c_str(), nullptr)) : value::integer(v);
+      unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+      if (errno == ERANGE)
+        throw syntax_error("YaqlGrammarException", "integer literal too large: " + text);
+      t.val = value::big_integer(static_cast<__int128>(v));
     }
     i_ = j;
     return t;

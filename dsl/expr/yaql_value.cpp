@@ -29,6 +29,23 @@ value value::integer(std::int64_t i) {
   return v;
 }
 
+value value::big_integer(__int128 i) {
+  if (i >= INT64_MIN && i <= INT64_MAX)
+    return integer(static_cast<std::int64_t>(i));
+  if (i < 0 || i > static_cast<__int128>(UINT64_MAX))
+    throw std::runtime_error("integer result too large");
+  value v = integer(INT64_MAX);
+  v.ref_ = true;
+  v.p_ = std::make_shared<const json>(static_cast<std::uint64_t>(i));
+  return v;
+}
+
+__int128 value::as_big() const noexcept {
+  if (const json* r = json_ref(); r && r->is_number_unsigned())
+    return static_cast<__int128>(r->get<std::uint64_t>());
+  return i_;
+}
+
 value value::floating(double d) {
   value v;
   v.kind_ = kind::floating;
@@ -330,7 +347,7 @@ bool equal(const value& a, const value& b) {
   if (numeric(a) && numeric(b)) {
     if (a.is(kind::floating) || b.is(kind::floating))
       return a.as_float() == b.as_float();
-    return a.as_int() == b.as_int();
+    return a.as_big() == b.as_big();
   }
   if (a.type() != b.type())
     return false;
@@ -454,7 +471,12 @@ void repr_into(std::string& out, const value& v) {
   switch (v.type()) {
     case kind::null: out += "None"; return;
     case kind::boolean: out += v.as_bool() ? "True" : "False"; return;
-    case kind::integer: out += std::to_string(v.as_int()); return;
+    case kind::integer:
+      if (const json* r = v.json_ref())
+        out += r->dump();
+      else
+        out += std::to_string(v.as_int());
+      return;
     case kind::floating: out += py_float_repr(v.as_float()); return;
     case kind::string: out += mistral::expr::py_repr(json(std::string(v.as_str()))); return;
     case kind::tuple: repr_items(out, v, "(", ")"); return;

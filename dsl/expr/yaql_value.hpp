@@ -69,6 +69,11 @@ public:
   value(std::nullptr_t) {}
   static value boolean(bool b);
   static value integer(std::int64_t i);
+  /// A Python int of any size up to 2**64 - 1 (beyond int64 it is kept as an
+  /// exact JSON number); larger magnitudes raise an error.
+  static value big_integer(__int128 i);
+  /// The exact integer (also for ints beyond int64).
+  __int128 as_big() const noexcept;
   static value floating(double d);
   static value string(std::string s);
   /// A sequence of the given Python kind (tuple, list, iterator or set; sets must be deduplicated).
