@@ -514,7 +514,7 @@ value evaluator::op_binary(const std::string& op, const value& a, const value& b
         out.push_back(x);
       return true;
     });
-    return value::sequence(kind::set, std::move(out));
+    return make_set(out);
   }
   if (op == "*") {
     if (a.is_sequence() && b.is(kind::integer))

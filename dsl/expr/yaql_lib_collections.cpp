@@ -167,7 +167,7 @@ value fn_keys(call_args& c) {
   seq_t keys;
   for (const auto& kv : d.pairs())
     keys.push_back(kv.first);
-  // dict.keys() is a view; yaql keeps it as a set-like object (a set once output).
+  // dict.keys() is a view in insertion order; it is set-like (a set once output).
   return value::sequence(kind::set, std::move(keys));
 }
 
@@ -403,7 +403,7 @@ value set_filter(call_args& c, bool keep_common) {
       out.push_back(x);
     return true;
   });
-  return value::sequence(kind::set, std::move(out));
+  return make_set(out);
 }
 
 value fn_intersect(call_args& c) {
@@ -428,7 +428,7 @@ value fn_symmetric_difference(call_args& c) {
       out.push_back(x);
     return true;
   });
-  return value::sequence(kind::set, std::move(out));
+  return make_set(out);
 }
 
 value fn_set_add(call_args& c) {
@@ -455,7 +455,7 @@ value fn_set_remove(call_args& c) {
       out.push_back(x);
     return true;
   });
-  return value::sequence(kind::set, std::move(out));
+  return make_set(out);
 }
 
 value fn_is_list(call_args& c) {

@@ -2,6 +2,7 @@
 
 #include "dsl/expr/py_value.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <unordered_map>
@@ -616,6 +617,76 @@ json to_json(const value& v) {
   return nullptr;
 }
 
+namespace {
+
+/// CPython's hash() of an int.
+std::uint64_t py_int_hash(const value& v) {
+  constexpr __int128 modulus = (static_cast<__int128>(1) << 61) - 1;
+  __int128 x = v.as_big();
+  bool neg = x < 0;
+  __int128 h = (neg ? -x : x) % modulus;
+  auto r = static_cast<std::int64_t>(neg ? -h : h);
+  if (r == -1)
+    r = -2;
+  return static_cast<std::uint64_t>(r);
+}
+
+/// Iteration order of a CPython set built by adding `items` one by one
+/// (setobject.c: linear probing by 9, perturbation, resize at 60% fill).
+/// Only used for sets of ints, whose hashes (and so order) are deterministic.
+seq_t cpython_set_order(const seq_t& items) {
+  constexpr std::size_t linear_probes = 9;
+  std::vector<long> table(8, -1);
+  std::vector<std::uint64_t> hashes(items.size());
+  for (std::size_t k = 0; k < items.size(); ++k)
+    hashes[k] = py_int_hash(items[k]);
+  auto insert_clean = [&](std::vector<long>& t, long idx) {
+    std::size_t mask = t.size() - 1;
+    std::uint64_t perturb = hashes[static_cast<std::size_t>(idx)];
+    std::size_t i = perturb & mask;
+    for (;;) {
+      if (t[i] < 0) {
+        t[i] = idx;
+        return;
+      }
+      if (i + linear_probes <= mask) {
+        for (std::size_t j = 1; j <= linear_probes; ++j)
+          if (t[i + j] < 0) {
+            t[i + j] = idx;
+            return;
+          }
+      }
+      perturb >>= 5;
+      i = (i * 5 + 1 + perturb) & mask;
+    }
+  };
+  std::size_t used = 0;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    insert_clean(table, static_cast<long>(k));
+    ++used;
+    std::size_t mask = table.size() - 1;
+    if (used * 5 >= mask * 3) {
+      std::size_t minused = used > 50000 ? used * 2 : used * 4;
+      std::size_t newsize = 8;
+      while (newsize <= minused)
+        newsize <<= 1;
+      std::vector<long> bigger(newsize, -1);
+      for (long idx : table)
+        if (idx >= 0)
+          insert_clean(bigger, idx);
+      table.swap(bigger);
+    }
+  }
+  seq_t out;
+  out.reserve(items.size());
+  for (long idx : table)
+    if (idx >= 0)
+      out.push_back(items[static_cast<std::size_t>(idx)]);
+  return out;
+}
+
+} // namespace
+
 value make_set(const seq_t& items) {
   seq_t out;
   out.reserve(items.size());
@@ -631,6 +702,11 @@ value make_set(const seq_t& items) {
       out.push_back(item);
     }
   }
+  bool all_ints = !out.empty() && std::all_of(out.begin(), out.end(), [](const value& x) {
+    return x.is(kind::integer) || x.is(kind::boolean);
+  });
+  if (all_ints && out.size() < 100000)
+    out = cpython_set_order(out);
   return value::sequence(kind::set, std::move(out));
 }
 
