@@ -581,7 +581,7 @@ FILTER(f_batch) {
         tmp.push_back(*p[1]);
     out.push_back(value::list(std::move(tmp)));
   }
-  return value::list(std::move(out));
+  return make_iterator(std::move(out));
 }
 
 FILTER(f_capitalize) {
@@ -680,7 +680,7 @@ FILTER(f_last) {
   (void)ev;
   bind_args(a, {}, "do_last");
   check_defined(v);
-  if (!(v.is_str() || v.is_seq() || v.is_map()))
+  if (!(v.is_str() || v.is_seq() || v.is_map()) || is_iterator(v))
     raise("TypeError", "'" + type_name(v) + "' object is not reversible");
   auto items = iterate(v);
   if (items.empty())
@@ -737,7 +737,8 @@ FILTER(f_groupby) {
   while (n < idx.size()) {
     std::vector<value> group;
     const value& k = keys[idx[n]];
-    std::size_t m = n;
+    std::size_t m = n + 1;
+    group.push_back(list[idx[n]]);
     while (m < idx.size() && equal(keys[idx[m]], k))
       group.push_back(list[idx[m++]]);
     value grouper = cs ? k : out_key(ev, group.front());
@@ -834,7 +835,7 @@ FILTER(f_items) {
   std::vector<value> out;
   for (auto& [k, x] : items(v))
     out.push_back(value::tuple({k, x}));
-  return value::list(std::move(out));
+  return make_iterator(std::move(out));
 }
 
 FILTER(f_join) {
@@ -899,6 +900,8 @@ FILTER(f_max) {
 }
 
 FILTER(f_map) {
+  if (!truthy(v)) // do_map starts with `if value:`
+    return make_iterator({});
   auto list = iterate(v);
   std::vector<value> out;
   out.reserve(list.size());
@@ -917,7 +920,7 @@ FILTER(f_map) {
     auto g = make_getter(attribute, false, dflt);
     for (auto& item : list)
       out.push_back(g(ev, item));
-    return value::list(std::move(out));
+    return make_iterator(std::move(out));
   }
   std::string name = need_str(a.pos[0]);
   call_args rest;
@@ -927,12 +930,12 @@ FILTER(f_map) {
     call_args copy = rest;
     out.push_back(ev.call_filter(name, item, copy));
   }
-  return value::list(std::move(out));
+  return make_iterator(std::move(out));
 }
 
 value select_reject(evaluator& ev, value& v, call_args& a, bool want, bool by_attr) {
   if (!truthy(v))
-    return value::list({});
+    return make_iterator({});
   std::size_t off = 0;
   std::optional<attr_getter> g;
   if (by_attr) {
@@ -961,7 +964,7 @@ value select_reject(evaluator& ev, value& v, call_args& a, bool want, bool by_at
     if (ok == want)
       out.push_back(item);
   }
-  return value::list(std::move(out));
+  return make_iterator(std::move(out));
 }
 
 FILTER(f_select) {
@@ -986,6 +989,7 @@ FILTER(f_pprint) {
 FILTER(f_random) {
   (void)ev;
   bind_args(a, {}, "do_random");
+  length(v); // random.choice needs len()
   auto list = iterate(v);
   if (list.empty())
     return value::undefined("No random item, sequence was empty.");
@@ -1014,8 +1018,11 @@ FILTER(f_reverse) {
       out += *it;
     return value::string(out);
   }
+  bool reversible = v.is_seq() || v.is_map();
   auto list = iterate(v);
   std::reverse(list.begin(), list.end());
+  if (reversible && !is_iterator(v)) // reversed() gives an iterator, else a list
+    return make_iterator(std::move(list), v.is_map() ? "dict_reversekeyiterator" : "list_reverseiterator");
   return value::list(std::move(list));
 }
 
@@ -1067,7 +1074,7 @@ FILTER(f_slice) {
       tmp.push_back(*p[1]);
     out.push_back(value::list(std::move(tmp)));
   }
-  return value::list(std::move(out));
+  return make_iterator(std::move(out));
 }
 
 FILTER(f_sort) {
@@ -1213,7 +1220,7 @@ FILTER(f_unique) {
     if (seen.insert(hash_key(g(ev, item))).second)
       out.push_back(item);
   }
-  return value::list(std::move(out));
+  return make_iterator(std::move(out));
 }
 
 FILTER(f_urlencode) {

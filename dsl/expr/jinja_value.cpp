@@ -101,6 +101,12 @@ value value::callable(std::string name, native_fn f) {
   return r;
 }
 
+value make_iterator(std::vector<value> items, const char* type_name) {
+  value r = value::list(std::move(items));
+  r.s = std::string("#") + type_name;
+  return r;
+}
+
 value value::ref(const json& node) {
   return from_json_ref(node, nullptr);
 }
@@ -181,6 +187,8 @@ std::optional<double> as_double(const value& v) {
 }
 
 std::string type_name(const value& v) {
+  if (is_iterator(v))
+    return v.s.substr(1);
   switch (v.k) {
     case vkind::undefined: return "StrictUndefined";
     case vkind::none: return "NoneType";
@@ -216,7 +224,7 @@ bool truthy(const value& v) {
     case vkind::integer: return v.i != 0;
     case vkind::floating: return v.f != 0.0;
     case vkind::string: return !v.s.empty();
-    case vkind::list:
+    case vkind::list: return is_iterator(v) || !v.seq()->empty();
     case vkind::tuple: return !v.seq()->empty();
     case vkind::dict: return !v.map()->items.empty();
     case vkind::jlist:
@@ -388,6 +396,9 @@ std::size_t length(const value& v) {
       fail_undefined(v);
     case vkind::string: return u8_length(v.s);
     case vkind::list:
+      if (is_iterator(v))
+        raise("TypeError", "object of type '" + type_name(v) + "' has no len()");
+      return v.seq()->size();
     case vkind::tuple: return v.seq()->size();
     case vkind::dict: return v.map()->items.size();
     case vkind::jlist:
@@ -496,6 +507,8 @@ bool map_equal(const value& a, const value& b) {
 bool equal(const value& a, const value& b) {
   check_defined(a);
   check_defined(b);
+  if (is_iterator(a) || is_iterator(b)) // iterators compare by identity
+    return a.p == b.p;
   if (a.is_num() && b.is_num()) {
     if (a.k == vkind::floating || b.k == vkind::floating)
       return *as_double(a) == *as_double(b);
@@ -555,6 +568,8 @@ std::string repr(const value& v) {
     case vkind::tuple: {
       if (!v.s.empty() && v.s[0] == '=')
         return v.s.substr(1); // a range: its own repr
+      if (is_iterator(v))
+        return "<" + v.s.substr(1) + " object>";
       bool tup = v.k == vkind::tuple;
       std::string out = v.s.empty() || tup ? "" : v.s + "(";
       out += tup ? "(" : "[";
@@ -749,6 +764,8 @@ void dump_value(std::string& out, const value& v, const dump_style& st, int dept
     case vkind::string: dump_string(out, v.s); return;
     default: break;
   }
+  if (is_iterator(v))
+    raise("TypeError", "Object of type " + type_name(v) + " is not JSON serializable");
   if (v.is_seq()) {
     auto list = iterate(v);
     out += '[';

@@ -123,6 +123,14 @@ struct value {
   bool is_map() const { return k == vkind::dict || k == vkind::jdict || k == vkind::view; }
 };
 
+/// A one-shot Python iterator (a filter's generator, reversed(list)) holding
+/// its items: iterable, but no len(), always true, not JSON serialisable.
+value make_iterator(std::vector<value> items, const char* type_name = "generator");
+/// True for a value made by make_iterator.
+inline bool is_iterator(const value& v) {
+  return v.k == vkind::list && !v.s.empty() && v.s[0] == '#';
+}
+
 /// Raises the undefined's error (UndefinedError or SecurityError).
 [[noreturn]] void fail_undefined(const value& v);
 /// Raises if `v` is undefined, as StrictUndefined does on any use.
