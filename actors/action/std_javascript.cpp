@@ -122,6 +122,9 @@ duk_ret_t encode_result(duk_context* ctx, void*) {
 
 [[noreturn]] void child_main(int fd, const std::string& context_json, const std::string& script) {
   child_fd = fd;
+  // The parent's crash handlers must not run (and report) in the child.
+  for (int sig = 1; sig < NSIG; ++sig)
+    ::signal(sig, SIG_DFL);
   heap_budget budget;
   duk_context* ctx = duk_create_heap(budget_alloc, budget_realloc, budget_free, &budget, fatal_handler);
   if (ctx == nullptr)
