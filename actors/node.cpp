@@ -1,5 +1,7 @@
 #include "actors/node.hpp"
 
+#include "actors/action/executor_actor.hpp"
+#include "actors/engine/engine_actor.hpp"
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
 
@@ -30,6 +32,8 @@ struct node::impl {
   std::unique_ptr<caf::actor_system_config> caf_cfg; // must outlive `system`
   caf::actor_system system;
   std::vector<role_actor> supervisors;
+  caf::actor executor;
+  caf::actor engine;
 };
 
 namespace {
@@ -52,15 +56,22 @@ node::~node() {
   stop();
 }
 
-result<std::unique_ptr<node>> node::start(const config::config& cfg, const cluster::role_set& roles) {
+result<std::unique_ptr<node>> node::start(const config::config& cfg, const cluster::role_set& roles,
+                                          std::shared_ptr<persistence::database> db) {
   auto state = std::make_unique<impl>(make_caf_config(cfg));
   state->roles = roles;
   for (const auto& name : roles.names()) {
     state->supervisors.push_back(state->system.spawn(role_supervisor, name));
     log::info("node", "role " + name + " started");
   }
+  if (roles.executor)
+    state->executor = spawn_executor(state->system);
+  if (roles.engine)
+    state->engine = spawn_engine(state->system, std::move(db), state->executor);
   return std::unique_ptr<node>(new node(std::move(state)));
 }
+
+const caf::actor& node::engine() const { return impl_->engine; }
 
 caf::actor_system& node::system() {
   return impl_->system;
@@ -76,6 +87,9 @@ void node::stop() {
   for (auto& sup : impl_->supervisors)
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   impl_->supervisors.clear();
+  for (auto* a : {&impl_->engine, &impl_->executor})
+    if (*a)
+      caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
 }
 
 } // namespace mistral::actors

@@ -1,15 +1,118 @@
 #pragma once
 
-// The actor protocol: every atom, message type and typed actor interface of
-// the engine, in one place. Every type here has an inspect() so it can cross
-// nodes over caf::io; both sides register the `mistral` type-ID block.
+// The actor protocol: every atom and message type of the engine, in one
+// place. Every message has an inspect() so it can cross nodes over caf::io;
+// both sides register the `mistral` type-ID block. JSON travels as text.
 
 #include <caf/all.hpp>
 
+#include <cstdint>
 #include <string>
 
+namespace mistral::actors {
+
+/// Starts a workflow execution (from the API, a cron trigger or a parent task).
+/// Reply: the new execution's store row as JSON text, or an error.
+struct start_execution {
+  std::string execution_id;
+  std::string workflow_id;
+  std::string workflow_name;
+  std::string workflow_namespace;
+  std::string spec_json;   ///< the workflow spec dict
+  std::string input_json;  ///< input with defaults filled in
+  std::string params_json; ///< params with env resolved to a dict
+  std::string description;
+  std::string tags_json;
+  std::string parent_execution_id; ///< empty for a root execution
+  std::string parent_task_id;
+  std::string root_execution_id;
+  std::string wb_name;
+};
+
+/// An executor's (or the API's, for async actions) result of one action.
+struct action_result_msg {
+  std::string execution_id; ///< may be empty: the engine looks it up by action id
+  std::string action_id;
+  std::int32_t kind = 0;    ///< 0 success, 1 error, 2 cancelled
+  std::string data_json;
+  std::string error_json;
+};
+
+/// Asks an executor to run one std action.
+struct run_action_msg {
+  std::string execution_id;
+  std::string action_id;
+  std::string task_id;
+  std::string action;
+  std::string input_json;
+  std::string target;
+  bool safe_rerun = false;
+  std::int64_t timeout = 0;
+  std::string workflow_name;
+};
+
+/// Pause, resume, stop or rerun an execution. Reply: the execution row JSON.
+struct control_msg {
+  enum : std::int32_t { pause = 0, resume = 1, stop = 2, rerun = 3 };
+  std::string execution_id;
+  std::int32_t what = pause;
+  std::string target_state; ///< for stop: SUCCESS, ERROR or CANCELLED
+  std::string message;
+  bool has_message = false;
+  std::string env_json;     ///< for resume/rerun
+  std::string task_id;      ///< for rerun
+  bool reset = true;        ///< for rerun
+};
+
+/// A durable timer fired for a task of an execution.
+struct timer_msg {
+  std::string execution_id;
+  std::string task_id;
+  std::int32_t kind = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, start_execution& x) {
+  return f(caf::meta::type_name("mistral::actors::start_execution"), x.execution_id, x.workflow_id, x.workflow_name,
+           x.workflow_namespace, x.spec_json, x.input_json, x.params_json, x.description, x.tags_json,
+           x.parent_execution_id, x.parent_task_id, x.root_execution_id, x.wb_name);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, action_result_msg& x) {
+  return f(caf::meta::type_name("mistral::actors::action_result_msg"), x.execution_id, x.action_id, x.kind,
+           x.data_json, x.error_json);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_action_msg& x) {
+  return f(caf::meta::type_name("mistral::actors::run_action_msg"), x.execution_id, x.action_id, x.task_id, x.action,
+           x.input_json, x.target, x.safe_rerun, x.timeout, x.workflow_name);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, control_msg& x) {
+  return f(caf::meta::type_name("mistral::actors::control_msg"), x.execution_id, x.what, x.target_state, x.message,
+           x.has_message, x.env_json, x.task_id, x.reset);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timer_msg& x) {
+  return f(caf::meta::type_name("mistral::actors::timer_msg"), x.execution_id, x.task_id, x.kind);
+}
+
+} // namespace mistral::actors
+
 CAF_BEGIN_TYPE_ID_BLOCK(mistral, caf::first_custom_type_id)
-CAF_ADD_ATOM(mistral, mistral::actors, ping_atom, "ping")
+  CAF_ADD_TYPE_ID(mistral, (mistral::actors::start_execution))
+  CAF_ADD_TYPE_ID(mistral, (mistral::actors::action_result_msg))
+  CAF_ADD_TYPE_ID(mistral, (mistral::actors::run_action_msg))
+  CAF_ADD_TYPE_ID(mistral, (mistral::actors::control_msg))
+  CAF_ADD_TYPE_ID(mistral, (mistral::actors::timer_msg))
+  CAF_ADD_ATOM(mistral, mistral::actors, ping_atom, "ping")
+  CAF_ADD_ATOM(mistral, mistral::actors, start_atom, "start")
+  CAF_ADD_ATOM(mistral, mistral::actors, started_atom, "started")
+  CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "api/engine_client.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "persistence/database.hpp"
@@ -13,6 +14,7 @@ struct api_context {
   std::shared_ptr<persistence::database> db;
   std::shared_ptr<const config::config> cfg;
   std::shared_ptr<const mistral::clock> clock;
+  std::shared_ptr<engine_client> engine; ///< null when this node runs no engine
 };
 
 } // namespace mistral::api

@@ -161,14 +161,14 @@ int run(const options& opts) {
   }
 
   sigset_t stop_signals = block_stop_signals();
-  auto node = mistral::actors::node::start(*shared_cfg, *roles);
+  auto node = mistral::actors::node::start(*shared_cfg, *roles, *db);
   if (!node.ok()) {
     std::cerr << "mistral-server: error: " << node.err().message << "\n";
     return 1;
   }
   std::unique_ptr<mistral::api::api_service> api;
   if (roles->api) {
-    auto started = mistral::api::api_service::start((*node)->system(), shared_cfg, *db);
+    auto started = mistral::api::api_service::start((*node)->system(), shared_cfg, *db, (*node)->engine());
     if (!started.ok()) {
       std::cerr << "mistral-server: error: " << started.err().message << "\n";
       (*node)->stop();

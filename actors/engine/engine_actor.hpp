@@ -1,0 +1,24 @@
+#pragma once
+
+#include "persistence/database.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+
+namespace mistral::actors {
+
+/// Spawns the engine's router: it owns the registry of execution actors,
+/// starts executions (root ones from the API, sub-workflows from their
+/// parent), routes action results and control requests to the owning
+/// actor, and loads an execution from the store when no actor owns it.
+///
+/// Messages:
+/// - (start_atom, start_execution) → the new execution's row (JSON text)
+/// - (start_atom, sub_id, parent_id, task_id, wf_name, namespace, input, params, wb_name): a sub-workflow
+/// - action_result_msg: an action finished (execution id may be empty)
+/// - (finished_atom, action_result_msg): an execution finished; forwarded to its parent
+/// - control_msg → the execution's row (JSON text) after the change
+caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db, caf::actor executor);
+
+} // namespace mistral::actors

@@ -1,0 +1,233 @@
+#include "actors/engine/records.hpp"
+
+#include "dsl/parser.hpp"
+#include "persistence/execution_tables.hpp"
+
+namespace mistral::engine {
+
+namespace {
+
+json opt(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+json opt_time(const std::optional<timestamp>& t) { return t ? json(*t) : json(nullptr); }
+
+std::optional<std::string> opt_string(const json& v) {
+  return v.is_string() ? std::optional<std::string>(v.get<std::string>()) : std::nullopt;
+}
+
+} // namespace
+
+persistence::record to_record(const workflow_execution& wf, const json& spec_raw) {
+  return {{"id", wf.id},
+          {"name", wf.workflow_name},
+          {"workflow_name", wf.workflow_name},
+          {"workflow_id", wf.workflow_id},
+          {"workflow_namespace", wf.workflow_namespace},
+          {"description", wf.description},
+          {"tags", wf.tags},
+          {"spec", spec_raw},
+          {"state", to_string(wf.st)},
+          {"state_info", opt(wf.state_info)},
+          {"input", wf.input},
+          {"output", wf.output},
+          {"params", wf.params},
+          {"context", wf.context},
+          {"runtime_context", wf.runtime_context},
+          {"task_execution_id", opt(wf.task_execution_id)},
+          {"root_execution_id", opt(wf.root_execution_id)},
+          {"project_id", "<default-project>"},
+          {"created_at", wf.created_at},
+          {"updated_at", wf.updated_at ? json(wf.updated_at) : json(nullptr)}};
+}
+
+persistence::record to_record(const task_execution& t, const workflow_execution& wf) {
+  json next = json::array();
+  for (const auto& [name, ev] : t.next_tasks)
+    next.push_back(json::array({name, ev}));
+  return {{"id", t.id},
+          {"name", t.name},
+          {"type", t.type},
+          {"workflow_name", wf.workflow_name},
+          {"workflow_namespace", wf.workflow_namespace},
+          {"workflow_id", wf.workflow_id},
+          {"workflow_execution_id", wf.id},
+          {"state", to_string(t.st)},
+          {"state_info", opt(t.state_info)},
+          {"in_context", t.in_context},
+          {"published", t.published},
+          {"runtime_context", t.runtime_context},
+          {"processed", t.processed},
+          {"error_handled", t.error_handled},
+          {"has_next_tasks", t.has_next_tasks},
+          {"next_tasks", next},
+          {"unique_key", t.unique_key.empty() ? json(nullptr) : json(t.unique_key)},
+          {"executions", t.executions},
+          {"tags", json::array()},
+          {"project_id", "<default-project>"},
+          {"created_at", t.created_at},
+          {"updated_at", t.updated_at ? json(t.updated_at) : json(nullptr)},
+          {"started_at", opt_time(t.started_at)},
+          {"finished_at", opt_time(t.finished_at)}};
+}
+
+persistence::record to_record(const action_execution& a, const task_execution* t, const workflow_execution& wf) {
+  return {{"id", a.id},
+          {"name", a.name},
+          {"workflow_name", wf.workflow_name},
+          {"workflow_namespace", wf.workflow_namespace},
+          {"task_name", t ? json(t->name) : json(nullptr)},
+          {"task_execution_id", a.task_id},
+          {"workflow_execution_id", wf.id},
+          {"state", to_string(a.st)},
+          {"state_info", opt(a.state_info)},
+          {"accepted", a.accepted},
+          {"is_workflow", a.is_workflow},
+          {"is_sync", a.is_sync},
+          {"input", a.input},
+          {"output", a.output},
+          {"params", json::object()},
+          {"idx", a.index},
+          {"description", ""},
+          {"tags", json::array()},
+          {"project_id", "<default-project>"},
+          {"created_at", a.created_at},
+          {"updated_at", a.updated_at ? json(a.updated_at) : json(nullptr)}};
+}
+
+std::vector<persistence::write_op> writes_for(const execution& ex, const decision& d) {
+  using persistence::write_op;
+  std::vector<write_op> ops;
+  if (d.wf_dirty)
+    ops.push_back({write_op::kind::upsert, &persistence::workflow_executions_table(),
+                   to_record(ex.wf, ex.spec ? ex.spec->raw : json(nullptr)), {}});
+  for (const auto& id : d.dirty_tasks)
+    if (const auto* t = ex.find_task(id))
+      ops.push_back({write_op::kind::upsert, &persistence::task_executions_table(), to_record(*t, ex.wf), {}});
+  for (const auto& id : d.dirty_actions) {
+    auto it = ex.actions.find(id);
+    if (it == ex.actions.end() || it->second.is_workflow)
+      continue; // sub-workflow links live as workflow executions
+    ops.push_back({write_op::kind::upsert, &persistence::action_executions_table(),
+                   to_record(it->second, ex.find_task(it->second.task_id), ex.wf), {}});
+  }
+  return ops;
+}
+
+result<execution> load_execution(persistence::database& db, const std::string& id) {
+  using persistence::filter;
+  using persistence::filter_op;
+  auto wf_row = db.find_one(persistence::workflow_executions_table(), {filter{"id", filter_op::eq, {id}}});
+  if (!wf_row.ok())
+    return std::move(wf_row).err();
+  if (!wf_row->has_value())
+    return error(errc::not_found, "Workflow execution not found [id=" + id + "]");
+  const auto& r = **wf_row;
+  execution ex;
+  auto& wf = ex.wf;
+  wf.id = id;
+  wf.workflow_name = r.value("workflow_name", "");
+  wf.workflow_id = r.value("workflow_id", "");
+  wf.workflow_namespace = r.value("workflow_namespace", "");
+  wf.description = r["description"].is_string() ? r["description"].get<std::string>() : "";
+  wf.tags = r["tags"].is_array() ? r["tags"] : json::array();
+  wf.st = state_from_string(r.value("state", "IDLE")).value_or(state::idle);
+  wf.state_info = opt_string(r["state_info"]);
+  wf.input = r["input"].is_object() ? r["input"] : json::object();
+  wf.output = r["output"].is_object() ? r["output"] : json::object();
+  wf.params = r["params"].is_object() ? r["params"] : json::object();
+  wf.context = r["context"].is_object() ? r["context"] : json::object();
+  wf.runtime_context = r["runtime_context"].is_object() ? r["runtime_context"] : json::object();
+  wf.task_execution_id = opt_string(r["task_execution_id"]);
+  wf.root_execution_id = opt_string(r["root_execution_id"]);
+  wf.created_at = r.value("created_at", timestamp{0});
+  wf.updated_at = r["updated_at"].is_number() ? r["updated_at"].get<timestamp>() : 0;
+  auto spec = dsl::workflow_from_raw(r["spec"]);
+  if (!spec.ok())
+    return std::move(spec).err();
+  ex.spec = std::make_shared<dsl::workflow_spec>(std::move(*spec));
+
+  persistence::list_query tq;
+  tq.filters = {filter{"workflow_execution_id", filter_op::eq, {id}}};
+  tq.sort = {{"created_at", false}, {"id", false}};
+  auto tasks = db.list(persistence::task_executions_table(), tq);
+  if (!tasks.ok())
+    return std::move(tasks).err();
+  for (const auto& tr : *tasks) {
+    task_execution t;
+    t.id = tr["id"];
+    t.name = tr["name"];
+    t.type = tr.value("type", "ACTION");
+    t.st = state_from_string(tr.value("state", "IDLE")).value_or(state::idle);
+    t.state_info = opt_string(tr["state_info"]);
+    t.in_context = tr["in_context"].is_object() ? tr["in_context"] : json::object();
+    t.published = tr["published"].is_object() ? tr["published"] : json::object();
+    t.runtime_context = tr["runtime_context"].is_object() ? tr["runtime_context"] : json::object();
+    t.processed = tr.value("processed", false);
+    t.error_handled = tr.value("error_handled", false);
+    t.has_next_tasks = tr.value("has_next_tasks", false);
+    if (tr["next_tasks"].is_array())
+      for (const auto& n : tr["next_tasks"])
+        if (n.is_array() && n.size() == 2)
+          t.next_tasks.emplace_back(n[0].get<std::string>(), n[1].is_string() ? n[1].get<std::string>() : "");
+    t.unique_key = tr["unique_key"].is_string() ? tr["unique_key"].get<std::string>() : "";
+    if (tr["executions"].is_array())
+      for (const auto& e : tr["executions"])
+        t.executions.push_back(e.get<std::string>());
+    t.created_at = tr.value("created_at", timestamp{0});
+    t.updated_at = tr["updated_at"].is_number() ? tr["updated_at"].get<timestamp>() : 0;
+    if (tr["started_at"].is_number())
+      t.started_at = tr["started_at"].get<timestamp>();
+    if (tr["finished_at"].is_number())
+      t.finished_at = tr["finished_at"].get<timestamp>();
+    ex.tasks.push_back(std::move(t));
+  }
+
+  persistence::list_query aq;
+  aq.filters = {filter{"workflow_execution_id", filter_op::eq, {id}}};
+  auto actions = db.list(persistence::action_executions_table(), aq);
+  if (!actions.ok())
+    return std::move(actions).err();
+  for (const auto& ar : *actions) {
+    action_execution a;
+    a.id = ar["id"];
+    a.task_id = ar.value("task_execution_id", "");
+    a.name = ar.value("name", "");
+    a.st = state_from_string(ar.value("state", "RUNNING")).value_or(state::running);
+    a.state_info = opt_string(ar["state_info"]);
+    a.accepted = ar.value("accepted", true);
+    a.is_workflow = ar.value("is_workflow", false);
+    a.is_sync = ar.value("is_sync", true);
+    a.input = ar["input"];
+    a.output = ar["output"];
+    a.index = static_cast<int>(ar.value("idx", 0LL));
+    a.created_at = ar.value("created_at", timestamp{0});
+    a.updated_at = ar["updated_at"].is_number() ? ar["updated_at"].get<timestamp>() : 0;
+    ex.actions.emplace(a.id, std::move(a));
+  }
+  // Sub-workflow links are the child workflow executions of this one's tasks.
+  for (const auto& t : ex.tasks) {
+    if (t.type != "WORKFLOW")
+      continue;
+    persistence::list_query sq;
+    sq.filters = {filter{"task_execution_id", filter_op::eq, {t.id}}};
+    auto subs = db.list(persistence::workflow_executions_table(), sq);
+    if (!subs.ok())
+      return std::move(subs).err();
+    for (const auto& s : *subs) {
+      action_execution link;
+      link.id = s["id"];
+      link.task_id = t.id;
+      link.name = s.value("workflow_name", "");
+      link.is_workflow = true;
+      link.st = state_from_string(s.value("state", "RUNNING")).value_or(state::running);
+      link.input = s["input"];
+      if (is_completed(link.st))
+        link.output = json{{"result", link.st == state::success ? s["output"] : json(s["state_info"])}};
+      link.index = static_cast<int>(s["params"].value("index", 0));
+      link.created_at = s.value("created_at", timestamp{0});
+      ex.actions.emplace(link.id, std::move(link));
+    }
+  }
+  return ex;
+}
+
+} // namespace mistral::engine

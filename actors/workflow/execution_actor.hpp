@@ -1,0 +1,28 @@
+#pragma once
+
+#include "actors/workflow/model.hpp"
+#include "persistence/database.hpp"
+
+#include <caf/fwd.hpp>
+#include <caf/response_promise.hpp>
+
+#include <memory>
+
+namespace mistral::actors {
+
+/// What an execution actor works with.
+struct execution_deps {
+  std::shared_ptr<persistence::database> db;
+  caf::actor engine;   ///< the router: sub-workflows, completion reports
+  caf::actor executor; ///< runs actions
+};
+
+/// Spawns the actor that owns one workflow execution: it applies events
+/// through the pure machine, commits what changed, then carries out the
+/// commands. `start` is true for a new execution (ev_start is applied at
+/// once and `starter` gets the committed row); false when resuming one
+/// loaded from the store.
+caf::actor spawn_execution(caf::actor_system& sys, execution_deps deps, engine::execution ex, bool start,
+                           caf::response_promise starter);
+
+} // namespace mistral::actors

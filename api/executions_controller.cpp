@@ -1,0 +1,632 @@
+#include "api/executions_controller.hpp"
+
+#include "actors/engine/records.hpp"
+#include "actors/protocol.hpp"
+#include "actors/workflow/machine.hpp"
+#include "api/listing.hpp"
+#include "api/rest.hpp"
+#include "common/py_json.hpp"
+#include "common/uuid.hpp"
+#include "dsl/parser.hpp"
+#include "persistence/definition_stores.hpp"
+#include "persistence/execution_tables.hpp"
+
+namespace mistral::api {
+
+namespace {
+
+using persistence::filter;
+using persistence::filter_op;
+using persistence::record;
+
+// ---- resource shapes -------------------------------------------------------
+
+json json_string(const json& v) {
+  return v.is_null() ? json(nullptr) : json(python_json_dumps(v));
+}
+
+json published_global(const record& r) {
+  json out = json::object();
+  const json& ctx = r["context"];
+  json vars = r["spec"].is_object() ? r["spec"].value("vars", json::object()) : json::object();
+  if (ctx.is_object())
+    for (auto it = ctx.begin(); it != ctx.end(); ++it)
+      if (it.key() != "__execution" && it.key() != "openstack" &&
+          !(vars.is_object() && vars.contains(it.key())))
+        out[it.key()] = it.value();
+  return out;
+}
+
+json execution_resource(const record& r, bool with_output, bool with_published) {
+  json out = json::object();
+  out["id"] = r["id"];
+  out["workflow_id"] = r["workflow_id"];
+  out["workflow_name"] = r["workflow_name"];
+  out["workflow_namespace"] = r["workflow_namespace"];
+  out["description"] = r["description"].is_null() ? json("") : r["description"];
+  out["tags"] = r["tags"].is_array() ? r["tags"] : json::array();
+  out["params"] = json_string(r["params"]);
+  out["task_execution_id"] = r["task_execution_id"];
+  out["root_execution_id"] = r["root_execution_id"];
+  out["state"] = r["state"];
+  out["state_info"] = r["state_info"];
+  out["input"] = json_string(r["input"]);
+  if (with_output)
+    out["output"] = json_string(r["output"].is_null() ? json::object() : r["output"]);
+  out["created_at"] = time_field(r["created_at"]);
+  out["updated_at"] = time_field(r["updated_at"]);
+  out["project_id"] = r["project_id"].is_null() ? json(default_project) : r["project_id"];
+  if (with_published)
+    out["published_global"] = json_string(published_global(r));
+  return out;
+}
+
+json task_result_of(persistence::database& db, const record& t);
+
+json task_resource(persistence::database& db, const record& r, bool with_result) {
+  json out = json::object();
+  out["id"] = r["id"];
+  out["name"] = r["name"];
+  out["type"] = r["type"];
+  out["workflow_name"] = r["workflow_name"];
+  out["workflow_namespace"] = r["workflow_namespace"];
+  out["workflow_id"] = r["workflow_id"];
+  out["workflow_execution_id"] = r["workflow_execution_id"];
+  out["tags"] = r["tags"].is_array() ? r["tags"] : json::array();
+  out["state"] = r["state"];
+  out["state_info"] = r["state_info"];
+  out["project_id"] = r["project_id"].is_null() ? json(default_project) : r["project_id"];
+  out["runtime_context"] = json_string(r["runtime_context"]);
+  if (with_result)
+    out["result"] = python_json_dumps(task_result_of(db, r));
+  out["published"] = json_string(r["published"]);
+  out["processed"] = r["processed"];
+  out["created_at"] = time_field(r["created_at"]);
+  out["updated_at"] = time_field(r["updated_at"]);
+  out["started_at"] = time_field(r["started_at"]);
+  out["finished_at"] = time_field(r["finished_at"]);
+  return out;
+}
+
+json action_resource(const record& r, bool with_output) {
+  json out = json::object();
+  out["id"] = r["id"];
+  out["workflow_name"] = r["workflow_name"];
+  out["workflow_namespace"] = r["workflow_namespace"];
+  out["task_name"] = r["task_name"];
+  out["task_execution_id"] = r["task_execution_id"];
+  out["state"] = r["state"];
+  out["state_info"] = r["state_info"];
+  out["tags"] = nullptr;
+  out["name"] = r["name"];
+  out["description"] = r["description"].is_null() ? json("") : r["description"];
+  out["project_id"] = r["project_id"].is_null() ? json(default_project) : r["project_id"];
+  out["accepted"] = r["accepted"];
+  out["input"] = json_string(r["input"]);
+  if (with_output)
+    out["output"] = json_string(r["output"].is_null() ? json::object() : r["output"]);
+  out["created_at"] = time_field(r["created_at"]);
+  out["updated_at"] = time_field(r["updated_at"]);
+  return out;
+}
+
+/// The task result from its executions, as Mistral's get_task_execution_result.
+json task_result_of(persistence::database& db, const record& t) {
+  auto ex = engine::load_execution(db, t.value("workflow_execution_id", ""));
+  if (!ex.ok())
+    return nullptr;
+  const auto* task = ex->find_task(t.value("id", ""));
+  return task ? engine::task_result(*ex, *task) : json(nullptr);
+}
+
+// ---- listings ----------------------------------------------------------------
+
+const listing_spec& executions_listing() {
+  static const listing_spec spec{"executions",
+                                 {"id", "workflow_id", "workflow_name", "workflow_namespace", "description",
+                                  "tags", "params", "task_execution_id", "root_execution_id", "state",
+                                  "state_info", "input", "output", "created_at", "updated_at", "project_id",
+                                  "published_global"},
+                                 {"workflow_name", "workflow_id", "workflow_namespace", "description",
+                                  "params", "task_execution_id", "root_execution_id", "state", "state_info",
+                                  "input", "output", "created_at", "updated_at", "project_id", "id"},
+                                 {"include_output", "all_projects", "nulls"},
+                                 {"tags"},
+                                 "created_at",
+                                 "asc"};
+  return spec;
+}
+
+const listing_spec& tasks_listing() {
+  static const listing_spec spec{
+    "tasks",
+    {"id", "name", "type", "workflow_name", "workflow_namespace", "workflow_id", "workflow_execution_id",
+     "tags", "state", "state_info", "project_id", "runtime_context", "result", "published", "processed",
+     "created_at", "updated_at", "started_at", "finished_at"},
+    {"name", "workflow_name", "workflow_id", "workflow_execution_id", "state", "state_info", "published",
+     "processed", "created_at", "updated_at", "type", "id"},
+    {"reset", "env", "result"},
+    {"tags"},
+    "created_at",
+    "asc"};
+  return spec;
+}
+
+const listing_spec& actions_listing() {
+  static const listing_spec spec{
+    "action_executions",
+    {"id", "workflow_name", "workflow_namespace", "task_name", "task_execution_id", "state", "state_info",
+     "tags", "name", "description", "project_id", "accepted", "input", "output", "created_at", "updated_at"},
+    {"name", "workflow_name", "task_name", "task_execution_id", "state", "state_info", "accepted", "input",
+     "output", "description", "created_at", "updated_at", "id"},
+    {"include_output", "params"},
+    {"tags"},
+    "created_at",
+    "asc"};
+  return spec;
+}
+
+bool flag(const http_request& req, const std::string& name) {
+  auto v = req.query_value(name);
+  return v && (*v == "true" || *v == "True" || *v == "1");
+}
+
+// ---- executions ---------------------------------------------------------------
+
+result<std::optional<record>> find_execution(api_context& ctx, const std::string& id) {
+  return ctx.db->find_one(persistence::workflow_executions_table(), {filter{"id", filter_op::eq, {id}}});
+}
+
+http_response execution_not_found(const std::string& id) {
+  return wsme_fault(404, "Workflow execution not found [id=" + id + "]");
+}
+
+http_response get_execution(api_context& ctx, const std::string& id) {
+  auto row = find_execution(ctx, id);
+  if (!row.ok())
+    return wsme_fault(row.err());
+  if (!row->has_value())
+    return execution_not_found(id);
+  return json_response(200, execution_resource(**row, true, true));
+}
+
+http_response list_executions(api_context& ctx, const http_request& req, std::vector<filter> extra = {}) {
+  auto l = parse_listing(req, executions_listing());
+  if (!l.ok())
+    return wsme_fault(l.err());
+  if (auto nulls = req.query_value("nulls")) {
+    std::size_t start = 0;
+    while (start <= nulls->size()) {
+      auto comma = nulls->find(',', start);
+      if (comma == std::string::npos)
+        comma = nulls->size();
+      if (comma > start)
+        l->query.filters.push_back(filter{nulls->substr(start, comma - start), filter_op::is_null, {}});
+      start = comma + 1;
+    }
+  }
+  for (auto& f : extra)
+    l->query.filters.push_back(std::move(f));
+  auto rows = ctx.db->list(persistence::workflow_executions_table(), l->query);
+  if (!rows.ok())
+    return wsme_fault(rows.err());
+  bool with_output = flag(req, "include_output");
+  json items = json::array();
+  for (const auto& r : *rows)
+    items.push_back(select_fields(execution_resource(r, with_output, false), *l));
+  return json_response(200, collection_body(executions_listing(), *l, std::move(items), req.host_url()));
+}
+
+/// Finds the workflow definition a create request names.
+result<record> find_definition(api_context& ctx, const json& body, const std::string& ns) {
+  persistence::workflow_definition_store store(ctx.db);
+  std::string identifier;
+  if (body.contains("workflow_id") && body["workflow_id"].is_string()) {
+    identifier = body["workflow_id"];
+    auto row = store.get_by_id(identifier);
+    if (row.ok() && row->has_value())
+      return **row;
+  } else {
+    identifier = body.value("workflow_name", "");
+    for (const std::string& space : {ns, std::string()}) {
+      auto row = store.get_by_name(identifier, space);
+      if (row.ok() && row->has_value())
+        return **row;
+      if (space.empty())
+        break;
+    }
+  }
+  return error(errc::not_found,
+               "Workflow not found [workflow_identifier=" + identifier + ", namespace=" + ns + "]");
+}
+
+/// params.env may name a stored environment: Mistral stores its variables.
+status resolve_env(api_context& ctx, json& params) {
+  if (!params.contains("env"))
+    return ok_v;
+  json& env = params["env"];
+  if (env.is_string() && !env.get<std::string>().empty()) {
+    persistence::environment_store store(ctx.db);
+    auto row = store.get_by_name(env.get<std::string>());
+    if (!row.ok() || !row->has_value())
+      return error(errc::invalid_input, "Environment is not found: " + env.get<std::string>());
+    env = (**row)["variables"];
+  }
+  return ok_v;
+}
+
+void create_execution(api_context& ctx, const http_request& req, responder respond) {
+  auto body = parse_json_body(req.body);
+  if (!body.ok())
+    return respond(wsme_fault(body.err()));
+  if (!body->is_object())
+    return respond(wsme_fault(400, "Invalid input for field/attribute wf_ex."));
+  if (body->contains("id") && (*body)["id"].is_string()) {
+    auto existing = find_execution(ctx, (*body)["id"]);
+    if (existing.ok() && existing->has_value())
+      return respond(json_response(201, execution_resource(**existing, true, false)));
+  }
+  if (!(body->contains("workflow_id") || body->contains("workflow_name")))
+    return respond(
+      wsme_fault(400, "Workflow ID or workflow name must be provided. Workflow ID is recommended."));
+  auto input = json_type_field(body->value("input", json::object()), "input");
+  auto params = json_type_field(body->value("params", json::object()), "params");
+  if (!input.ok())
+    return respond(wsme_fault(input.err()));
+  if (!params.ok())
+    return respond(wsme_fault(params.err()));
+  json in = input->is_object() ? *input : json::object();
+  json pa = params->is_object() ? *params : json::object();
+  std::string ns = body->value("workflow_namespace", pa.value("namespace", std::string()));
+  auto def = find_definition(ctx, *body, ns);
+  if (!def.ok())
+    return respond(wsme_fault(def.err()));
+  auto spec = dsl::workflow_from_raw((*def)["spec"]);
+  if (!spec.ok())
+    return respond(wsme_fault(400, spec.err().message));
+  if (auto bad = engine::check_workflow_input(*spec, in))
+    return respond(wsme_fault(400, *bad));
+  if (spec->type == dsl::workflow_type::reverse) {
+    std::string target = pa.value("task_name", "");
+    if (!spec->find_task(target))
+      return respond(
+        wsme_fault(400, "Invalid task name [wf_spec=" + spec->name + ", task_name=" + target + "]"));
+  }
+  if (auto env = resolve_env(ctx, pa); !env.ok())
+    return respond(wsme_fault(env.err()));
+  pa["namespace"] = (*def).value("namespace", "");
+  if (!ctx.engine)
+    return respond(wsme_fault(500, "The engine is not available on this node"));
+  actors::start_execution start;
+  start.execution_id =
+    body->contains("id") && (*body)["id"].is_string() ? (*body)["id"].get<std::string>() : make_uuid();
+  start.workflow_id = (*def).value("id", "");
+  start.workflow_name = (*def).value("name", "");
+  start.workflow_namespace = (*def).value("namespace", "");
+  start.spec_json = (*def)["spec"].dump();
+  start.input_json = engine::complete_workflow_input(*spec, in).dump();
+  start.params_json = pa.dump();
+  start.description = body->value("description", json("")).is_string() ? body->value("description", "") : "";
+  start.tags_json = (*def)["tags"].dump();
+  start.wb_name = (*def)["workbook_name"].is_string() ? (*def)["workbook_name"].get<std::string>() : "";
+  ctx.engine->start(start, [respond](result<std::string> row) {
+    if (!row.ok())
+      return respond(wsme_fault(500, row.err().message));
+    auto rec = json::parse(*row, nullptr, false);
+    respond(json_response(201, execution_resource(rec, true, false)));
+  });
+}
+
+void update_execution(api_context& ctx, const http_request& req, const std::string& id, responder respond) {
+  auto body = parse_json_body(req.body);
+  if (!body.ok())
+    return respond(wsme_fault(body.err()));
+  auto row = find_execution(ctx, id);
+  if (!row.ok())
+    return respond(wsme_fault(row.err()));
+  if (!row->has_value())
+    return respond(execution_not_found(id));
+  bool has_state = body->contains("state") && !(*body)["state"].is_null();
+  bool has_desc = body->contains("description") && !(*body)["description"].is_null();
+  json params = body->value("params", json(nullptr));
+  if (params.is_string())
+    params = json::parse(params.get<std::string>(), nullptr, false);
+  bool has_env = params.is_object() && params.contains("env");
+  if (!has_state && !has_desc && !has_env)
+    return respond(wsme_fault(400, "The property state, description, or env is not provided for update."));
+  if (has_desc && has_state)
+    return respond(wsme_fault(400, "The property description must be updated separately from state."));
+  if (has_desc) {
+    auto done = ctx.db->update(persistence::workflow_executions_table(), {filter{"id", filter_op::eq, {id}}},
+                               {{"description", (*body)["description"]}});
+    if (!done.ok())
+      return respond(wsme_fault(done.err()));
+    return respond(get_execution(ctx, id));
+  }
+  std::string current = (**row).value("state", "");
+  if (!has_state) {
+    if (current != "IDLE" && current != "PAUSED" && current != "ERROR")
+      return respond(wsme_fault(403, "Updating env to workflow execution is only permitted if it is in IDLE, "
+                                     "PAUSED, or ERROR state."));
+    json new_params = (**row)["params"];
+    json env = new_params.value("env", json::object());
+    for (auto it = params["env"].begin(); it != params["env"].end(); ++it)
+      env[it.key()] = it.value();
+    new_params["env"] = env;
+    auto done = ctx.db->update(persistence::workflow_executions_table(), {filter{"id", filter_op::eq, {id}}},
+                               {{"params", new_params}});
+    if (!done.ok())
+      return respond(wsme_fault(done.err()));
+    return respond(get_execution(ctx, id));
+  }
+  std::string target = (*body)["state"].is_string() ? (*body)["state"].get<std::string>() : "";
+  static const std::vector<std::string> allowed = {"RUNNING", "PAUSED", "SUCCESS", "ERROR", "CANCELLED"};
+  if (std::find(allowed.begin(), allowed.end(), target) == allowed.end())
+    return respond(wsme_fault(400, "Cannot change state to " + target +
+                                     ". Allowed states are: 'RUNNING, PAUSED, SUCCESS, ERROR, CANCELLED"));
+  auto from = engine::state_from_string(current);
+  auto to = engine::state_from_string(target);
+  if (from && to && !engine::is_valid_transition(*from, *to) && !(target == "RUNNING" && current != "PAUSED"))
+    return respond(wsme_fault(400, "Can't change workflow execution state from " + current + " to " + target +
+                                     ". [workflow=" + (**row).value("workflow_name", "") +
+                                     ", execution_id=" + id + "]"));
+  actors::control_msg m;
+  m.execution_id = id;
+  if (target == "PAUSED") {
+    m.what = actors::control_msg::pause;
+  } else if (target == "RUNNING") {
+    m.what = actors::control_msg::resume;
+    if (has_env)
+      m.env_json = params["env"].dump();
+  } else {
+    m.what = actors::control_msg::stop;
+    m.target_state = target;
+  }
+  if (body->contains("state_info") && (*body)["state_info"].is_string()) {
+    m.message = (*body)["state_info"];
+    m.has_message = true;
+  }
+  if (!ctx.engine)
+    return respond(wsme_fault(500, "The engine is not available on this node"));
+  ctx.engine->control(m, [respond](result<std::string> r) {
+    if (!r.ok())
+      return respond(wsme_fault(500, r.err().message));
+    respond(json_response(200, execution_resource(json::parse(*r), true, true)));
+  });
+}
+
+http_response delete_execution(api_context& ctx, const http_request& req, const std::string& id) {
+  auto row = find_execution(ctx, id);
+  if (!row.ok())
+    return wsme_fault(row.err());
+  if (!row->has_value())
+    return execution_not_found(id);
+  std::string st = (**row).value("state", "");
+  if (!flag(req, "force") && st != "SUCCESS" && st != "ERROR" && st != "CANCELLED")
+    return wsme_fault(403,
+                      "Only completed executions can be deleted. Use --force to override this. Execution " +
+                        id + " is in " + st + " state");
+  std::vector<persistence::write_op> ops;
+  using op = persistence::write_op;
+  ops.push_back({op::kind::remove,
+                 &persistence::action_executions_table(),
+                 {},
+                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
+  ops.push_back({op::kind::remove,
+                 &persistence::task_executions_table(),
+                 {},
+                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
+  ops.push_back({op::kind::remove,
+                 &persistence::delayed_calls_table(),
+                 {},
+                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
+  ops.push_back(
+    {op::kind::remove, &persistence::workflow_executions_table(), {}, {filter{"id", filter_op::eq, {id}}}});
+  auto done = ctx.db->write_batch(ops);
+  if (!done.ok())
+    return wsme_fault(done.err());
+  http_response r;
+  r.status = 204;
+  return r;
+}
+
+// ---- tasks -------------------------------------------------------------------
+
+http_response list_tasks(api_context& ctx, const http_request& req, std::vector<filter> extra = {}) {
+  auto l = parse_listing(req, tasks_listing());
+  if (!l.ok())
+    return wsme_fault(l.err());
+  for (auto& f : extra)
+    l->query.filters.push_back(std::move(f));
+  auto rows = ctx.db->list(persistence::task_executions_table(), l->query);
+  if (!rows.ok())
+    return wsme_fault(rows.err());
+  json items = json::array();
+  for (const auto& r : *rows)
+    items.push_back(select_fields(task_resource(*ctx.db, r, false), *l));
+  return json_response(200, collection_body(tasks_listing(), *l, std::move(items), req.host_url()));
+}
+
+http_response get_task(api_context& ctx, const std::string& id) {
+  auto row = ctx.db->find_one(persistence::task_executions_table(), {filter{"id", filter_op::eq, {id}}});
+  if (!row.ok())
+    return wsme_fault(row.err());
+  if (!row->has_value())
+    return wsme_fault(404, "Task execution not found [id=" + id + "]");
+  return json_response(200, task_resource(*ctx.db, **row, true));
+}
+
+void rerun_task(api_context& ctx, const http_request& req, const std::string& id, responder respond) {
+  auto body = parse_json_body(req.body);
+  if (!body.ok())
+    return respond(wsme_fault(body.err()));
+  auto row = ctx.db->find_one(persistence::task_executions_table(), {filter{"id", filter_op::eq, {id}}});
+  if (!row.ok())
+    return respond(wsme_fault(row.err()));
+  if (!row->has_value())
+    return respond(wsme_fault(404, "Task execution not found [id=" + id + "]"));
+  if (body->value("state", "") != "RUNNING")
+    return respond(wsme_fault(400, "Invalid task state. Only updating task to rerun is supported."));
+  if (!body->contains("reset"))
+    return respond(wsme_fault(400, "Mandatory field 'reset' is not provided."));
+  if ((**row).value("state", "") != "ERROR")
+    return respond(wsme_fault(400, "The current task execution must be in ERROR for rerun."));
+  bool reset = body->value("reset", true);
+  actors::control_msg m;
+  m.execution_id = (**row).value("workflow_execution_id", "");
+  m.what = actors::control_msg::rerun;
+  m.task_id = id;
+  m.reset = reset;
+  if (body->contains("env")) {
+    auto env = json_type_field((*body)["env"], "env");
+    if (env.ok() && env->is_object())
+      m.env_json = env->dump();
+  }
+  if (!ctx.engine)
+    return respond(wsme_fault(500, "The engine is not available on this node"));
+  auto db = ctx.db;
+  ctx.engine->control(m, [respond, db, id](result<std::string> r) {
+    if (!r.ok())
+      return respond(wsme_fault(500, r.err().message));
+    auto t = db->find_one(persistence::task_executions_table(), {filter{"id", filter_op::eq, {id}}});
+    if (!t.ok() || !t->has_value())
+      return respond(wsme_fault(404, "Task execution not found [id=" + id + "]"));
+    respond(json_response(200, task_resource(*db, **t, true)));
+  });
+}
+
+// ---- action executions -----------------------------------------------------------
+
+http_response list_actions(api_context& ctx, const http_request& req, std::vector<filter> extra = {}) {
+  auto l = parse_listing(req, actions_listing());
+  if (!l.ok())
+    return wsme_fault(l.err());
+  for (auto& f : extra)
+    l->query.filters.push_back(std::move(f));
+  auto rows = ctx.db->list(persistence::action_executions_table(), l->query);
+  if (!rows.ok())
+    return wsme_fault(rows.err());
+  bool with_output = flag(req, "include_output");
+  json items = json::array();
+  for (const auto& r : *rows)
+    items.push_back(select_fields(action_resource(r, with_output), *l));
+  return json_response(200, collection_body(actions_listing(), *l, std::move(items), req.host_url()));
+}
+
+http_response get_action(api_context& ctx, const std::string& id) {
+  auto row = ctx.db->find_one(persistence::action_executions_table(), {filter{"id", filter_op::eq, {id}}});
+  if (!row.ok())
+    return wsme_fault(row.err());
+  if (!row->has_value())
+    return wsme_fault(404, "ActionExecution not found [id=" + id + "]");
+  return json_response(200, action_resource(**row, true));
+}
+
+void update_action(api_context& ctx, const http_request& req, const std::string& id, responder respond) {
+  auto body = parse_json_body(req.body);
+  if (!body.ok())
+    return respond(wsme_fault(body.err()));
+  auto row = ctx.db->find_one(persistence::action_executions_table(), {filter{"id", filter_op::eq, {id}}});
+  if (!row.ok())
+    return respond(wsme_fault(row.err()));
+  if (!row->has_value())
+    return respond(wsme_fault(404, "ActionExecution not found [id=" + id + "]"));
+  std::string st = body->value("state", "");
+  static const std::vector<std::string> allowed = {"SUCCESS", "ERROR", "CANCELLED", "PAUSED", "RUNNING"};
+  if (std::find(allowed.begin(), allowed.end(), st) == allowed.end())
+    return respond(wsme_fault(400, "Error. Expected one of ['SUCCESS', 'ERROR', 'CANCELLED', 'PAUSED', "
+                                   "'RUNNING'], actual: " +
+                                     st));
+  std::string current = (**row).value("state", "");
+  if (current == "SUCCESS" || current == "ERROR" || current == "CANCELLED")
+    return respond(wsme_fault(500, "Action " + (**row).value("name", "") + " is already completed"));
+  json output = body->value("output", json(nullptr));
+  if (output.is_string()) {
+    auto parsed = json::parse(output.get<std::string>(), nullptr, false);
+    if (!parsed.is_discarded())
+      output = parsed;
+  }
+  if (st == "SUCCESS" || st == "ERROR" || st == "CANCELLED") {
+    actors::action_result_msg m;
+    m.execution_id = (**row).value("workflow_execution_id", "");
+    m.action_id = id;
+    m.kind = st == "SUCCESS" ? 0 : st == "ERROR" ? 1 : 2;
+    m.data_json = output.dump();
+    m.error_json = (output.is_null() && st == "ERROR" ? json("Unknown error") : output).dump();
+    if (!ctx.engine)
+      return respond(wsme_fault(500, "The engine is not available on this node"));
+    ctx.engine->complete_action(m);
+    // The engine commits before it acts; answer with the row as it will read.
+    json r = **row;
+    r["state"] = st;
+    r["output"] = json{{"result", st == "SUCCESS" ? output : json::parse(m.error_json)}};
+    return respond(json_response(200, action_resource(r, true)));
+  }
+  auto done = ctx.db->update(persistence::action_executions_table(), {filter{"id", filter_op::eq, {id}}},
+                             {{"state", st}, {"updated_at", ctx.clock->now()}});
+  if (!done.ok())
+    return respond(wsme_fault(done.err()));
+  respond(get_action(ctx, id));
+}
+
+template <class F>
+handler sync(std::shared_ptr<api_context> ctx, F f) {
+  return
+    [ctx, f](const http_request& req, const route_params& p, responder respond) { respond(f(*ctx, req, p)); };
+}
+
+} // namespace
+
+void add_execution_routes(router& r, std::shared_ptr<api_context> ctx) {
+  r.add("GET", "/v2/executions", sync(ctx, [](api_context& c, const http_request& q, const route_params&) {
+          return list_executions(c, q);
+        }));
+  r.add("POST", "/v2/executions", [ctx](const http_request& q, const route_params&, responder respond) {
+    create_execution(*ctx, q, std::move(respond));
+  });
+  r.add("GET", "/v2/executions/{id}",
+        sync(ctx, [](api_context& c, const http_request&, const route_params& p) {
+          return get_execution(c, p.at("id"));
+        }));
+  r.add("PUT", "/v2/executions/{id}", [ctx](const http_request& q, const route_params& p, responder respond) {
+    update_execution(*ctx, q, p.at("id"), std::move(respond));
+  });
+  r.add("DELETE", "/v2/executions/{id}",
+        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
+          return delete_execution(c, q, p.at("id"));
+        }));
+  r.add("GET", "/v2/executions/{id}/tasks",
+        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
+          return list_tasks(c, q, {filter{"workflow_execution_id", filter_op::eq, {p.at("id")}}});
+        }));
+  r.add("GET", "/v2/tasks", sync(ctx, [](api_context& c, const http_request& q, const route_params&) {
+          return list_tasks(c, q);
+        }));
+  r.add("GET", "/v2/tasks/{id}", sync(ctx, [](api_context& c, const http_request&, const route_params& p) {
+          return get_task(c, p.at("id"));
+        }));
+  r.add("PUT", "/v2/tasks/{id}", [ctx](const http_request& q, const route_params& p, responder respond) {
+    rerun_task(*ctx, q, p.at("id"), std::move(respond));
+  });
+  r.add("GET", "/v2/tasks/{id}/action_executions",
+        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
+          return list_actions(c, q, {filter{"task_execution_id", filter_op::eq, {p.at("id")}}});
+        }));
+  r.add("GET", "/v2/tasks/{id}/workflow_executions",
+        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
+          return list_executions(c, q, {filter{"task_execution_id", filter_op::eq, {p.at("id")}}});
+        }));
+  r.add(
+    "GET", "/v2/action_executions",
+    sync(ctx, [](api_context& c, const http_request& q, const route_params&) { return list_actions(c, q); }));
+  r.add("GET", "/v2/action_executions/{id}",
+        sync(ctx, [](api_context& c, const http_request&, const route_params& p) {
+          return get_action(c, p.at("id"));
+        }));
+  r.add("PUT", "/v2/action_executions/{id}",
+        [ctx](const http_request& q, const route_params& p, responder respond) {
+          update_action(*ctx, q, p.at("id"), std::move(respond));
+        });
+}
+
+} // namespace mistral::api
