@@ -470,8 +470,11 @@ value mistral_fn(evaluator& ev, const std::string& name, const value& ctx, call_
     check_defined(d);
     if (name == "json_dump")
       return value::string(json_dump_text(d));
-    if (name == "yaml_dump")
+    if (name == "yaml_dump") {
+      if (!special_list_type(d).empty()) // PyYAML's SafeDumper knows plain types only
+        raise("RepresenterError", "cannot represent an object");
       return value::string(fn::yaml_dump(to_json(d)));
+    }
     if (!d.is_str())
       raise("TypeError", "the JSON object must be str, bytes or bytearray, not " + type_name(d));
     if (name == "json_parse") {
@@ -1514,7 +1517,7 @@ TEST(t_number) {
 TEST(t_sequence) {
   (void)ev;
   (void)a;
-  return v.is_str() || v.is_seq() || v.is_map();
+  return v.is_str() || (v.is_seq() && !is_iterator(v)) || v.is_map();
 }
 TEST(t_iterable) {
   (void)ev;

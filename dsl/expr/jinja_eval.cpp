@@ -591,6 +591,8 @@ value evaluator::getitem(const value& obj, const value& key) {
   check_defined(obj);
   check_defined(key);
   bool is_slice = key.k == vkind::tuple && key.b; // slices are tagged tuples
+  if (is_iterator(obj))
+    return value::undefined(type_name(obj) + " object has no element " + repr(key));
   if (obj.is_str() || obj.is_seq()) {
     if (is_slice) {
       if (obj.is_str()) {

@@ -107,6 +107,16 @@ value make_iterator(std::vector<value> items, const char* type_name) {
   return r;
 }
 
+std::string special_list_type(const value& v) {
+  if (v.k != vkind::list || v.s.empty())
+    return "";
+  if (v.s[0] == '=')
+    return "range";
+  if (v.s[0] == '#')
+    return v.s.substr(1);
+  return v.s;
+}
+
 value value::ref(const json& node) {
   return from_json_ref(node, nullptr);
 }
@@ -509,6 +519,8 @@ bool equal(const value& a, const value& b) {
   check_defined(b);
   if (is_iterator(a) || is_iterator(b)) // iterators compare by identity
     return a.p == b.p;
+  if (special_list_type(a) != special_list_type(b) && (a.is_seq() || b.is_seq()))
+    return false; // dict_keys([...]) != [...], range(0, 2) != [0, 1]
   if (a.is_num() && b.is_num()) {
     if (a.k == vkind::floating || b.k == vkind::floating)
       return *as_double(a) == *as_double(b);
@@ -764,8 +776,8 @@ void dump_value(std::string& out, const value& v, const dump_style& st, int dept
     case vkind::string: dump_string(out, v.s); return;
     default: break;
   }
-  if (is_iterator(v))
-    raise("TypeError", "Object of type " + type_name(v) + " is not JSON serializable");
+  if (!special_list_type(v).empty())
+    raise("TypeError", "Object of type " + special_list_type(v) + " is not JSON serializable");
   if (v.is_seq()) {
     auto list = iterate(v);
     out += '[';

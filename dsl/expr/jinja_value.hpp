@@ -131,6 +131,10 @@ inline bool is_iterator(const value& v) {
   return v.k == vkind::list && !v.s.empty() && v.s[0] == '#';
 }
 
+/// The Python type of a list that is really a view, range or iterator
+/// ("dict_keys", "range", "generator"), or "" for a plain list.
+std::string special_list_type(const value& v);
+
 /// Raises the undefined's error (UndefinedError or SecurityError).
 [[noreturn]] void fail_undefined(const value& v);
 /// Raises if `v` is undefined, as StrictUndefined does on any use.
