@@ -461,6 +461,14 @@ result<action_query> parse_action_query(const http_request& req) {
   for (const auto& d : q.sort_dirs)
     if (d != "asc" && d != "desc")
       return error(errc::invalid_input, "Unknown sort direction, must be 'desc' or 'asc'.");
+  // The dynamic action provider sorts in the database, which knows only its
+  // own columns: any other key is a 500 upstream.
+  static const std::vector<std::string> sortable = {
+    "id",        "name",       "class_name", "scope", "project_id", "code_source_id", "code_source_name",
+    "namespace", "created_at", "updated_at"};
+  for (const auto& k : q.sort_keys)
+    if (std::find(sortable.begin(), sortable.end(), k) == sortable.end())
+      return error(errc::internal, "Sort key supplied is invalid: " + k);
   // The DB-backed providers page with id appended, and the link shows it.
   if (q.limit && std::find(q.sort_keys.begin(), q.sort_keys.end(), "id") == q.sort_keys.end()) {
     q.sort_keys.push_back("id");

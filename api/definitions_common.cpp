@@ -55,7 +55,7 @@ result<std::string> requested_scope(const http_request& req) {
   std::string scope = query_or(req, "scope", "private");
   if (scope != "private" && scope != "public")
     return error(errc::invalid_input,
-                 "Scope must be one of the following: ['private', 'public']; actual: " + scope,
+                 "Scope must be one of the following: {'private', 'public'}; actual: " + scope,
                  "InvalidModelException");
   if (scope == "public" && !is_admin(req))
     return error(errc::forbidden, "Operation forbidden (insufficient permissions)");
@@ -188,6 +188,13 @@ bool changes_row(const persistence::record& row, const persistence::record& chan
     if (!row.contains(it.key()) || row[it.key()] != it.value())
       return true;
   return false;
+}
+
+http_response listing_fault(const error& e) {
+  static const std::string prefix = "Unknown sort key: ";
+  if (e.message.rfind(prefix, 0) == 0)
+    return wsme_fault(500, "Sort key supplied is invalid: " + e.message.substr(prefix.size()));
+  return wsme_fault(e);
 }
 
 std::string dsl_message(const error& e) {

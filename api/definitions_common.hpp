@@ -57,6 +57,10 @@ std::string cut_workbook_item(const std::string& wb_definition, const std::strin
 /// (SQLAlchemy only bumps updated_at when a column really changes).
 bool changes_row(const persistence::record& row, const persistence::record& changes);
 
+/// A parse_listing error as WSME answers it; an unknown sort key is the
+/// database layer's 500 "Sort key supplied is invalid: x" upstream.
+http_response listing_fault(const error& e);
+
 /// A DSL error's text as Mistral gives it. The parser points at the YAML
 /// with a last line "  at line N, column M: path"; Mistral's own text has that
 /// line only where it dumps a schema ("Invalid DSL: ..."), so elsewhere it

@@ -240,7 +240,7 @@ http_response remove(api_context& ctx, const http_request& req, const std::strin
 http_response list(api_context& ctx, const http_request& req) {
   auto l = parse_listing(req, workbooks_listing());
   if (!l.ok())
-    return wsme_fault(l.err());
+    return listing_fault(l.err());
   persistence::workbook_store store(ctx.db);
   auto rows = store.list(l->query);
   if (!rows.ok())

@@ -228,7 +228,7 @@ http_response remove(api_context& ctx, const http_request& req, const std::strin
 http_response list(api_context& ctx, const http_request& req) {
   auto l = parse_listing(req, workflows_listing());
   if (!l.ok())
-    return wsme_fault(l.err());
+    return listing_fault(l.err());
   auto all_projects = req.query_value("all_projects");
   if (all_projects && (*all_projects == "true" || *all_projects == "True" || *all_projects == "1") &&
       !is_admin(req))

@@ -152,6 +152,9 @@ TEST_CASE("the action list sorts by name, pages from the marker and links the ne
   CHECK(bad.status == 400);
   CHECK(api_harness::body_of(bad)["faultstring"] == "Unknown sort direction, must be 'desc' or 'asc'.");
   CHECK(h.call("GET", "/v2/actions?limit=0").status == 400);
+  auto unsortable = h.call("GET", "/v2/actions?sort_keys=name,description");
+  CHECK(unsortable.status == 500);
+  CHECK(api_harness::body_of(unsortable)["faultstring"] == "Sort key supplied is invalid: description");
   CHECK(h.call("GET", "/v2/actions?bogus=1").status == 400);
 }
 

@@ -152,7 +152,7 @@ TEST_CASE("a bad or public scope is refused") {
   auto bad = h.call("POST", "/v2/workflows?scope=everyone", hello_wf, "text/plain");
   CHECK(bad.status == 400);
   CHECK(api_harness::body_of(bad)["faultstring"] ==
-        "Scope must be one of the following: ['private', 'public']; actual: everyone");
+        "Scope must be one of the following: {'private', 'public'}; actual: everyone");
   auto pub = h.call("POST", "/v2/workflows?scope=public", hello_wf, "text/plain");
   CHECK(pub.status == 403);
   CHECK(pub.body == "{\"faultstring\": \"Operation forbidden (insufficient permissions)\"}");
@@ -251,6 +251,14 @@ TEST_CASE("workflow lists page, select fields, filter and link the next page") {
     api_harness::body_of(bad)["faultstring"] ==
     "Some fields do not exist  [foo], please choose from [id, name, namespace, input, interface, definition, "
     "tags, scope, project_id, created_at, updated_at]");
+}
+
+TEST_CASE("an unknown sort key is the database layer's 500") {
+  api_harness h;
+  auto r = h.call("GET", "/v2/workflows?sort_keys=bogus");
+  CHECK(r.status == 500);
+  CHECK(r.body == "{\"faultcode\": \"Server\", \"faultstring\": \"Sort key supplied is invalid: bogus\", "
+                  "\"debuginfo\": null}");
 }
 
 TEST_CASE("workflow lists filter by tags") {
