@@ -221,12 +221,11 @@ double timeout_seconds(const json& v) {
                      ", but it must be an int, float or None.");
 }
 
+/// What requests.request() does before sending; the caller prefixes its errors as HTTPAction does.
 request_plan plan_request(const json& input) {
   request_plan plan;
   json body = arg(input, "body");
   json json_body = arg(input, "json");
-  if (expr::py_truthy(body) && expr::py_truthy(json_body))
-    throw action_error("Only one of the parameters 'json' and 'body' can be passed");
 
   json method = arg(input, "method", "GET");
   plan.method = method.is_null() ? "GET" : expr::py_str(method);
@@ -262,7 +261,7 @@ request_plan plan_request(const json& input) {
     std::string text = auth.is_string() ? auth.get<std::string>() : "";
     auto colon = text.find(':');
     if (!auth.is_string() || colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
-      throw action_error("Failed to send HTTP request: '" + py_type_name(auth) + "' object is not callable");
+      throw action_error("'" + py_type_name(auth) + "' object is not callable");
     plan.basic_auth = std::make_pair(text.substr(0, colon), text.substr(colon + 1));
   }
 
@@ -355,15 +354,15 @@ std::string error_text(const request_plan& plan, const split_url& url, const std
   std::string what = e.what();
   int code = he != nullptr ? he->error_code().value() : 0;
   std::string lw = lower(what);
-  if (code == ECONNREFUSED || lw.find("refused") != std::string::npos)
-    return pool_name(url) + ": Max retries exceeded with url: " + url.resource +
-           " (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object>: Failed to establish "
-           "a new "
-           "connection: [Errno 111] Connection refused'))";
   if (lw.find("timed out") != std::string::npos || lw.find("timeout") != std::string::npos ||
       code == ETIMEDOUT)
     return pool_name(url) + ": Read timed out. (read timeout=" + seconds_text(plan.read_timeout) + ")";
-  if (lw.find("resolve") != std::string::npos || lw.find("host not found") != std::string::npos)
+  if (code == ECONNREFUSED || lw.find("refused") != std::string::npos ||
+      lw.find("failed to connect") != std::string::npos)
+    return pool_name(url) + ": Max retries exceeded with url: " + url.resource +
+           " (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object>: Failed to establish "
+           "a new connection: [Errno 111] Connection refused'))";
+  if (lw.find("resolv") != std::string::npos || lw.find("host not found") != std::string::npos)
     return pool_name(url) + ": Max retries exceeded with url: " + url.resource +
            " (Caused by NameResolutionError(\"<urllib3.connection.HTTPConnection object>: Failed to resolve "
            "'" +
@@ -373,6 +372,8 @@ std::string error_text(const request_plan& plan, const split_url& url, const std
 
 http::client::http_client_config client_config(const request_plan& plan, const split_url& url) {
   http::client::http_client_config cfg;
+  // Redirects are followed (or not) by run_http, as requests does, keeping the history.
+  cfg.set_max_redirects(0);
   cfg.set_timeout(std::chrono::milliseconds(
     static_cast<long long>(std::max(plan.connect_timeout, plan.read_timeout) * 1000.0)));
   if (plan.proxies.is_object()) {
@@ -555,7 +556,15 @@ split_url redirect_target(const split_url& from, std::string location) {
 } // namespace
 
 action_result run_http(const json& input, const action_context&, const std::atomic<bool>* cancel) {
-  request_plan plan = plan_request(input);
+  // HTTPAction.__init__ refuses this before any request is made.
+  if (expr::py_truthy(arg(input, "body")) && expr::py_truthy(arg(input, "json")))
+    throw action_error("Only one of the parameters 'json' and 'body' can be passed");
+  request_plan plan;
+  try {
+    plan = plan_request(input);
+  } catch (const action_error& e) {
+    throw action_error(std::string("Failed to send HTTP request: ") + e.what());
+  }
   split_url url = plan.url;
   std::string method = plan.method;
   std::optional<std::string> body = plan.body;
