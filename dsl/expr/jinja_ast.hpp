@@ -48,6 +48,7 @@ enum class nk : std::uint8_t {
   call_block,   ///< call(kids = vals) a: body
   filter_block, ///< filter c: body
   scope,        ///< body in its own scope (block, autoescape)
+  no_loader,    ///< extends/include/import/from: fails, Mistral has no loader
 };
 
 struct node;

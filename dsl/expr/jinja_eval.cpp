@@ -895,6 +895,7 @@ void evaluator::exec_one(const node& n, std::string& out) {
       return;
     }
     case nk::macro: set_local(n.name, make_macro(n)); return;
+    case nk::no_loader: raise("TypeError", "no loader for this environment specified");
     case nk::call_block: {
       const node& call_node = *n.a;
       value fn = eval(*call_node.a);

@@ -764,8 +764,14 @@ private:
       n->a = parse_expression();
       n->body = parse_statements({"endautoescape"}, true);
     } else {
-      // extends, include, import, from need a template loader: Mistral has none
-      syntax_error("tag '" + tag + "' is not supported without a template loader", t.line);
+      // extends, include, import, from parse, but need a template loader
+      // that Mistral's environment does not have
+      n = make(nk::no_loader, t.line);
+      next();
+      if (tag != "import" && tag != "from")
+        n->a = parse_expression();
+      while (cur().type != tok::block_end && cur().type != tok::eof)
+        next();
     }
     tag_stack_.pop_back();
     body.push_back(std::move(n));
