@@ -202,46 +202,144 @@ bool yaml_plain_ok(const std::string& s) {
   return true;
 }
 
+/// Characters PyYAML cannot write unquoted or single-quoted with
+/// allow_unicode=False: controls other than newline, DEL and non-ASCII.
+bool yaml_special(const std::string& s) {
+  for (unsigned char c : s)
+    if ((c < 0x20 && c != '\n') || c >= 0x7f)
+      return true;
+  return false;
+}
+
 std::string yaml_double_quoted(const std::string& s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case 0: out += "\\0"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02X", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (i + len > s.size())
+      len = 1;
+    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+    for (std::size_t k = 1; k < len; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+    i += len;
+    char buf[16];
+    switch (cp) {
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\r': out += "\\r"; continue;
+      case 0: out += "\\0"; continue;
+      case 0x07: out += "\\a"; continue;
+      case 0x08: out += "\\b"; continue;
+      case 0x0b: out += "\\v"; continue;
+      case 0x0c: out += "\\f"; continue;
+      case 0x1b: out += "\\e"; continue;
+      default: break;
     }
+    if (cp >= 0x20 && cp < 0x7f) {
+      out += static_cast<char>(cp);
+      continue;
+    }
+    if (cp < 0x100)
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp));
+    else if (cp < 0x10000)
+      std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(cp));
+    else
+      std::snprintf(buf, sizeof buf, "\\U%08X", static_cast<unsigned>(cp));
+    out += buf;
   }
   return out + "\"";
 }
 
-std::string yaml_string(const std::string& s) {
-  if (yaml_plain_ok(s))
-    return s;
-  bool simple = true;
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7f || c >= 0x80)
-      simple = false;
-  if (simple) {
-    std::string out = "'";
-    for (char c : s) {
-      if (c == '\'')
-        out += '\'';
-      out += c;
+std::size_t column_of(const std::string& out) {
+  auto nl = out.rfind('\n');
+  return nl == std::string::npos ? out.size() : out.size() - nl - 1;
+}
+
+constexpr std::size_t yaml_width = 80;
+
+/// PyYAML's write_plain: words joined by single spaces fold past column 80.
+void yaml_write_plain(std::string& out, const std::string& s, int indent, bool split) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = s.find(' ', i);
+    if (j == std::string::npos) {
+      out.append(s, i, std::string::npos);
+      return;
     }
-    return out + "'";
+    out.append(s, i, j - i);
+    std::size_t k = j;
+    while (k < s.size() && s[k] == ' ')
+      ++k;
+    if (k - j == 1 && split && column_of(out) > yaml_width && k < s.size()) {
+      out += '\n';
+      out.append(static_cast<std::size_t>(indent), ' ');
+    } else {
+      out.append(s, j, k - j);
+    }
+    i = k;
   }
-  return yaml_double_quoted(s);
+}
+
+/// PyYAML's write_single_quoted: '' for quotes, n line breaks written as
+/// n + 1 newlines, folding at single spaces past column 80.
+void yaml_write_single(std::string& out, const std::string& s, int indent, bool split) {
+  out += '\'';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '\'') {
+      out += "''";
+      ++i;
+    } else if (c == '\n') {
+      std::size_t k = i;
+      while (k < s.size() && s[k] == '\n')
+        ++k;
+      out.append(k - i + 1, '\n');
+      out.append(static_cast<std::size_t>(indent), ' ');
+      i = k;
+    } else if (c == ' ') {
+      std::size_t k = i;
+      while (k < s.size() && s[k] == ' ')
+        ++k;
+      if (k - i == 1 && split && column_of(out) > yaml_width && i != 0 && k != s.size()) {
+        out += '\n';
+        out.append(static_cast<std::size_t>(indent), ' ');
+      } else {
+        out.append(s, i, k - i);
+      }
+      i = k;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  out += '\'';
+}
+
+/// Writes a string scalar the way PyYAML's emitter chooses its style;
+/// returns true when it was written plain (a root plain scalar ends with "...").
+bool yaml_write_string(std::string& out, const std::string& s, int indent, bool simple_key) {
+  bool multiline = s.find('\n') != std::string::npos;
+  bool space_break = s.find(" \n") != std::string::npos || s.find("\n ") != std::string::npos;
+  if (yaml_special(s) || space_break || (simple_key && multiline) || (!s.empty() && s.front() == '\n') ||
+      (!s.empty() && s.back() == '\n' && false)) {
+    out += yaml_double_quoted(s);
+    return false;
+  }
+  if (!multiline && yaml_plain_ok(s)) {
+    yaml_write_plain(out, s, indent + 2, !simple_key);
+    return true;
+  }
+  yaml_write_single(out, s, indent + 2, !simple_key);
+  return false;
+}
+
+std::string yaml_string(const std::string& s) {
+  std::string out;
+  yaml_write_string(out, s, 0, true);
+  return out;
 }
 
 std::string yaml_scalar(const json& v) {
@@ -267,6 +365,14 @@ std::string yaml_scalar(const json& v) {
     case json::value_t::object: return "{}";
     default: return "null";
   }
+}
+
+/// Writes a scalar or empty collection; true when it was a plain scalar.
+bool yaml_write_value(std::string& out, const json& v, int indent) {
+  if (v.is_string())
+    return yaml_write_string(out, v.get_ref<const std::string&>(), indent, false);
+  out += yaml_scalar(v);
+  return !(v.is_array() || v.is_object());
 }
 
 bool is_block(const json& v) {
@@ -296,7 +402,9 @@ void yaml_mapping(std::string& out, const json& v, int indent) {
       out.append(static_cast<std::size_t>(indent), ' ');
       yaml_node(out, item, indent);
     } else {
-      out += " " + yaml_scalar(item) + "\n";
+      out += ' ';
+      yaml_write_value(out, item, indent);
+      out += '\n';
     }
   }
 }
@@ -308,10 +416,12 @@ void yaml_sequence(std::string& out, const json& v, int indent) {
       out.append(static_cast<std::size_t>(indent), ' ');
     first = false;
     out += "- ";
-    if (is_block(item))
+    if (is_block(item)) {
       yaml_node(out, item, indent + 2);
-    else
-      out += yaml_scalar(item) + "\n";
+    } else {
+      yaml_write_value(out, item, indent);
+      out += '\n';
+    }
   }
 }
 
@@ -320,8 +430,10 @@ void yaml_node(std::string& out, const json& v, int indent) {
     yaml_mapping(out, v, indent);
   else if (v.is_array() && !v.empty())
     yaml_sequence(out, v, indent);
+  else if (yaml_write_value(out, v, indent))
+    out += "\n...\n"; // an open-ended plain scalar document
   else
-    out += yaml_scalar(v) + "\n";
+    out += '\n';
 }
 
 json yaml_to_json(const YAML::Node& n);
@@ -346,6 +458,19 @@ json yaml_scalar_to_json(const YAML::Node& n) {
   for (char c : s)
     if (c != '_')
       digits += c;
+  static const std::regex based_re(R"(^([-+]?)0(b[01_]+|x[0-9a-fA-F_]+|[0-7_]+)$)");
+  std::smatch bm;
+  if (std::regex_match(s, bm, based_re) && s != "0") {
+    std::string body;
+    for (char ch : bm[2].str())
+      if (ch != '_')
+        body += ch;
+    int base = body[0] == 'b' ? 2 : body[0] == 'x' ? 16 : 8;
+    if (base != 8)
+      body.erase(0, 1);
+    long long v = std::stoll(body, nullptr, base);
+    return bm[1].str() == "-" ? -v : v;
+  }
   if (std::regex_match(s, int_re)) {
     try {
       return std::stoll(digits);
@@ -462,8 +587,6 @@ result<json> json_parse(const std::string& text) {
 std::string yaml_dump(const json& data) {
   std::string out;
   yaml_node(out, data, 0);
-  if (!is_block(data))
-    out += "...\n";
   return out;
 }
 

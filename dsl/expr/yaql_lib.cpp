@@ -243,8 +243,11 @@ value fn_json_dump(call_args& c) {
 value fn_json_pp(call_args& c) {
   arity(c, 0, 1);
   value v = c.size() ? c.get(0) : value();
-  json data = truthy(v) ? to_json(v) : to_json(c.sc->lookup("1"));
-  return value::string(fn::json_pp(data));
+  // `data or context`: with falsy data Mistral dumps the yaql context
+  // object itself, which JSON cannot serialise.
+  if (!truthy(v))
+    fail("Object of type Context is not JSON serializable");
+  return value::string(fn::json_pp(to_json(v)));
 }
 
 value fn_json_parse(call_args& c) {
@@ -255,9 +258,29 @@ value fn_json_parse(call_args& c) {
   return unwrap(fn::json_parse(std::string(v.as_str())));
 }
 
+/// True if a frozenset sits anywhere in v: PyYAML's safe_dump cannot represent it.
+bool holds_set(const value& v) {
+  if (v.is(kind::set))
+    return true;
+  bool found = false;
+  if (v.is_iterable())
+    v.for_each([&](const value& x) {
+      found = holds_set(x);
+      return !found;
+    });
+  else if (v.is(kind::dict) && !v.json_ref())
+    for (const auto& kv : v.pairs())
+      if ((found = holds_set(kv.second)))
+        break;
+  return found;
+}
+
 value fn_yaml_dump(call_args& c) {
   arity(c, 1, 1);
-  return value::string(fn::yaml_dump(data_arg(c, 0)));
+  value v = c.get(0);
+  if (holds_set(v))
+    fail("cannot represent an object: frozenset");
+  return value::string(fn::yaml_dump(to_json(v)));
 }
 
 value fn_yaml_parse(call_args& c) {

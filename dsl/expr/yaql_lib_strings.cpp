@@ -603,7 +603,14 @@ value fn_float(call_args& c) {
     case kind::integer:
     case kind::floating: return value::floating(v.as_float());
     case kind::string: {
-      std::string s = strip(std::string(v.as_str()), value(), true, true);
+      std::string raw = strip(std::string(v.as_str()), value(), true, true);
+      // Python accepts single underscores between digits.
+      std::string s;
+      for (std::size_t k = 0; k < raw.size(); ++k)
+        if (!(raw[k] == '_' && k > 0 && k + 1 < raw.size() &&
+              std::isdigit(static_cast<unsigned char>(raw[k - 1])) &&
+              std::isdigit(static_cast<unsigned char>(raw[k + 1]))))
+          s += raw[k];
       char* end = nullptr;
       double d = std::strtod(s.c_str(), &end);
       if (s.empty() || *end != '\0')
