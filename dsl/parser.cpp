@@ -867,6 +867,46 @@ result<workbook_spec> validate_workbook(std::string_view text) {
   return run<workbook_spec>(text, [](const builder& b, json& data) { return b.build_workbook(data); });
 }
 
+std::optional<error> check_workflow_input(const workflow_spec& spec, const json& actual) {
+  std::vector<std::string> unexpected;
+  if (actual.is_object())
+    for (auto it = actual.begin(); it != actual.end(); ++it)
+      unexpected.push_back(it.key());
+  std::vector<std::string> missing;
+  for (const auto& p : spec.input) {
+    auto at = std::find(unexpected.begin(), unexpected.end(), p.name);
+    if (!p.default_value && at == unexpected.end())
+      missing.push_back(p.name);
+    if (at != unexpected.end())
+      unexpected.erase(at);
+  }
+  if (missing.empty() && unexpected.empty())
+    return std::nullopt;
+  auto list = [](const std::vector<std::string>& names) {
+    json arr = json::array();
+    for (const auto& n : names)
+      arr.push_back(n);
+    return py_repr(arr);
+  };
+  std::string msg = "Invalid input [name=" + spec.name + ", class=" +
+                    (spec.type == workflow_type::direct ? "DirectWorkflowSpec" : "ReverseWorkflowSpec");
+  if (!missing.empty())
+    msg += ", missing=" + list(missing);
+  if (!unexpected.empty())
+    msg += ", unexpected=" + list(unexpected);
+  return error{errc::invalid_input, msg + "]", "InputException"};
+}
+
+// engine/workflows.py::prepare_input: the given keys, then the defaults of
+// the inputs not given, appended in spec order.
+json input_with_defaults(const workflow_spec& spec, const json& actual) {
+  json out = actual.is_object() ? actual : json::object();
+  for (const auto& p : spec.input)
+    if (!out.contains(p.name) && p.default_value)
+      out[p.name] = *p.default_value;
+  return out;
+}
+
 result<workflow_spec> workflow_from_raw(const json& raw) {
   builder b(nullptr);
   json data = raw;

@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "dsl/spec.hpp"
 
+#include <optional>
 #include <string_view>
 
 namespace mistral::dsl {
@@ -28,6 +29,17 @@ result<workbook_spec> validate_workbook(std::string_view text);
 
 /// POST /v2/actions: `version` plus one or more ad-hoc actions.
 result<action_list_spec> validate_actions(std::string_view text);
+
+/// Mistral's engine check of a workflow's input at execution start
+/// (engine/utils.py::validate_input): nullopt when `actual` (an object or
+/// null) gives every required input and nothing unknown, else an
+/// InputException with "Invalid input [name=wf, class=DirectWorkflowSpec,
+/// missing=['a'], unexpected=['x']]".
+std::optional<error> check_workflow_input(const workflow_spec& spec, const json& actual);
+
+/// The input a workflow starts with: `actual` (its order) plus the defaults
+/// of the optional inputs that were not given, appended in spec order.
+json input_with_defaults(const workflow_spec& spec, const json& actual);
 
 /// Parses one stored workflow spec dict (`workflow_spec::raw`, as kept in the
 /// database) back into a typed spec, without validation.

@@ -257,3 +257,15 @@ TEST_CASE("a stored spec dict parses back into the same typed workflow") {
   CHECK(again->tasks[0].input["output"] == 1);
   CHECK(again->tasks[0].on_success->next[0].target == "t2");
 }
+
+TEST_CASE("workflow input is checked and completed as the engine does at start") {
+  auto wf = one_workflow("version: '2.0'\nwf:\n  input:\n    - a\n    - b: 1\n  tasks:\n    t1: {action: std.noop}\n");
+  CHECK_FALSE(check_workflow_input(wf, json{{"a", 5}}));
+  auto e = check_workflow_input(wf, json{{"x", 1}});
+  REQUIRE(e);
+  CHECK(e->message == "Invalid input [name=wf, class=DirectWorkflowSpec, missing=['a'], unexpected=['x']]");
+  CHECK(check_workflow_input(wf, json())->message ==
+        "Invalid input [name=wf, class=DirectWorkflowSpec, missing=['a']]");
+  CHECK(input_with_defaults(wf, json{{"a", 5}}).dump() == R"({"a":5,"b":1})");
+  CHECK(input_with_defaults(wf, json{{"b", 2}, {"a", 5}}).dump() == R"({"b":2,"a":5})");
+}
