@@ -352,6 +352,7 @@ struct smtp_session {
   smtp_connection conn;
   std::string local_name = "localhost";
   bool esmtp = false;
+  bool greeted = false;
   std::vector<std::pair<std::string, std::string>> features;
 
   explicit smtp_session(const std::atomic<bool>* cancel) : conn(cancel) {
@@ -370,15 +371,20 @@ struct smtp_session {
   /// smtplib.ehlo(): fills features; false when the server refused EHLO.
   bool ehlo() {
     auto [code, text] = conn.command("ehlo " + local_name);
+    greeted = true;
     esmtp = code == 250;
     features = esmtp ? parse_ehlo(text) : decltype(features){};
     return esmtp;
   }
 
+  /// smtplib.ehlo_or_helo_if_needed(): greets only when nothing has been said since connecting or STARTTLS.
   void ehlo_or_helo() {
+    if (greeted)
+      return;
     if (ehlo())
       return;
     auto [code, text] = conn.command("helo " + local_name);
+    greeted = true;
     if (code != 250)
       throw smtp_error{code_repr(code, text)};
   }
@@ -393,6 +399,7 @@ struct smtp_session {
     conn.start_tls(host);
     features.clear();
     esmtp = false;
+    greeted = false;
   }
 
   bool try_auth(const std::string& mech, const std::string& user, const std::string& password,
