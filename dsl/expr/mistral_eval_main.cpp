@@ -1,6 +1,7 @@
 // mistral-eval: evaluates Mistral expressions read as JSON lines on stdin,
 // {"expr": "...", "context": {...}}, answering one flushed JSON line each:
-// {"value": v} or {"error": "ClassName", "message": "..."}.
+// {"value": v} or {"error": "ClassName", "message": "..."}. A request with
+// "mode": "validate" runs Mistral's grammar check (validate()) instead.
 
 #include "dsl/expr/expression.hpp"
 
@@ -19,6 +20,14 @@ std::string answer(const std::string& line) {
   }
   if (!req.is_object() || !req.contains("expr") || !req["expr"].is_string())
     return json{{"error", "InvalidInput"}, {"message", "request needs a string \"expr\""}}.dump();
+  if (req.value("mode", "") == "validate") {
+    // Mistral's spec-time grammar check instead of an evaluation.
+    auto err = mistral::expr::validate(req["expr"].get<std::string>());
+    if (!err)
+      return json{{"value", nullptr}}.dump();
+    return json{{"error", err->kind}, {"message", err->message}}.dump(-1, ' ', false,
+                                                                   json::error_handler_t::replace);
+  }
   json context = req.contains("context") ? req["context"] : json::object();
   mistral::expr::eval_env env{mistral::expr::data_view(context), nullptr, {}};
   auto r = mistral::expr::evaluate(req["expr"].get<std::string>(), env);
