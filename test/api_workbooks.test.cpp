@@ -97,14 +97,14 @@ TEST_CASE("a workbook is read, updated, listed and deleted by name") {
   CHECK(api_harness::body_of(again)["faultstring"] == "Workbook not found [workbook_name=my_wb, namespace=]");
 }
 
-TEST_CASE("deleting a workbook deletes the workflows and actions it created") {
+TEST_CASE("deleting a workbook leaves its workflows and actions as Mistral does") {
   api_harness h;
   REQUIRE(h.call("POST", "/v2/workbooks", my_wb, "text/plain").status == 201);
   REQUIRE(h.call("POST", "/v2/workbooks?namespace=ns1", my_wb, "text/plain").status == 201);
   REQUIRE(h.call("DELETE", "/v2/workbooks/my_wb").status == 204);
-  CHECK(h.call("GET", "/v2/workflows/my_wb.main").status == 404);
-  CHECK(h.call("GET", "/v2/actions/my_wb.hello").status == 404);
-  // The namespaced copy keeps its items.
+  CHECK(h.call("GET", "/v2/workbooks/my_wb?namespace=ns1").status == 200);
+  CHECK(h.call("DELETE", "/v2/workflows/my_wb.main").status == 204);
+  CHECK(h.call("DELETE", "/v2/actions/my_wb.hello").status == 204);
   CHECK(h.call("GET", "/v2/workflows/my_wb.main?namespace=ns1").status == 200);
   CHECK(h.call("GET", "/v2/actions/my_wb.hello?namespace=ns1").status == 200);
 }
