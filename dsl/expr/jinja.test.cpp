@@ -215,6 +215,11 @@ TEST_CASE("runaway templates end in clean errors") {
   CHECK(fails("{{ range(10**12) | list }}"));
   CHECK(fails("{{ range(200000) | list | length }}"));
   CHECK(fails("{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}"));
+  CHECK(fails("{{ '%10000000000s' % 'a' }}"));
+  CHECK(fails("{{ 'a' | center(10**11) }}"));
+  CHECK(fails("{{ 'a' | indent(10**11) }}"));
+  CHECK(fails("{{ [1] | batch(10**11, 0) | list }}"));
+  CHECK(fails("{% set s = 'x' * 10**7 %}{% for i in range(100) %}{{ s }}{% endfor %}"));
   CHECK(fails("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}{{ 1 }}"));
   CHECK(fails("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}"));
 }

@@ -569,6 +569,7 @@ FILTER(f_batch) {
   if (!p[0])
     raise("TypeError", "do_batch() missing 1 required positional argument: 'linecount'");
   int_t count = to_index(*p[0], nullptr);
+  ev.check_items(static_cast<std::uint64_t>(std::max<int_t>(0, std::min<int_t>(count, int_t(1) << 62))));
   std::vector<value> out, tmp;
   for (auto& item : iterate(v)) {
     ev.tick();
@@ -598,6 +599,7 @@ FILTER(f_center) {
   auto p = bind_args(a, {"width"}, "do_center");
   std::string s = need_str(v);
   int_t width = p[0] ? to_index(*p[0], nullptr) : 80;
+  ev.check_size(static_cast<std::uint64_t>(std::max<int_t>(0, std::min<int_t>(width, int_t(1) << 62))));
   auto len = static_cast<int_t>(u8_length(s));
   if (width <= len)
     return value::string(s);
@@ -763,8 +765,11 @@ FILTER(f_indent) {
   std::string ind;
   if (p[0] && p[0]->is_str())
     ind = p[0]->s;
-  else
-    ind = std::string(static_cast<std::size_t>(std::max<int_t>(0, p[0] ? to_index(*p[0], nullptr) : 4)), ' ');
+  else {
+    int_t w = std::max<int_t>(0, p[0] ? to_index(*p[0], nullptr) : 4);
+    ev.check_size(static_cast<std::uint64_t>(std::min<int_t>(w, int_t(1) << 62)));
+    ind = std::string(static_cast<std::size_t>(w), ' ');
+  }
   s += "\n";
   std::vector<std::string> lines;
   std::size_t pos = 0;

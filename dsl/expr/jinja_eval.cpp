@@ -326,6 +326,8 @@ std::string format_one(char conv, const std::string& flags, int width, int prec,
     case 'c': body = v.is_str() ? v.s : std::string(1, static_cast<char>(as_int(v).value_or(0))); break;
     default: raise("ValueError", std::string("unsupported format character '") + conv + "'");
   }
+  if (width > (64 << 20))
+    raise("MemoryError", "format width too large");
   if (width > 0 && u8_length(body) < static_cast<std::size_t>(width)) {
     std::size_t pad = static_cast<std::size_t>(width) - u8_length(body);
     if (flags.find('-') != std::string::npos)
@@ -386,10 +388,10 @@ std::string percent_format(const std::string& fmt, const value& args) {
         ++n;
         if (next >= list.size())
           raise("TypeError", "not enough arguments for format string");
-        return static_cast<int>(as_int(list[next++]).value_or(0));
+        return static_cast<int>(std::clamp<int_t>(as_int(list[next++]).value_or(0), -(1 << 30), 1 << 30));
       }
       while (n < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[n])))
-        w = (w < 0 ? 0 : w * 10) + (fmt[n++] - '0');
+        w = std::min((w < 0 ? 0 : w * 10) + (fmt[n++] - '0'), 1 << 30);
       return w;
     };
     int width = number();
