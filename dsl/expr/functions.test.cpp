@@ -32,3 +32,22 @@ TEST_CASE("env reads __env from the data and host functions fail without an engi
   CHECK_FALSE(fn::task(e, std::nullopt).ok());
   CHECK(fn::uuid().size() == 36);
 }
+
+TEST_CASE("yaml_dump quotes folds and escapes scalars like PyYAML") {
+  CHECK(fn::yaml_dump(json::parse(R"({"a": "multi\nline"})")) == "a: 'multi\n\n  line'\n");
+  CHECK(fn::yaml_dump(json("tab\there")) == "\"tab\\there\"\n");
+  CHECK(fn::yaml_dump(json("é")) == "\"\\xE9\"\n");
+  CHECK(fn::yaml_dump(json("123")) == "'123'\n");
+  CHECK(fn::yaml_dump(json::array()) == "[]\n");
+  std::string words =
+    "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp qqqq rrrr";
+  CHECK(fn::yaml_dump(json::object({{"k", words}})) ==
+        "k: aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp\n  qqqq rrrr\n");
+}
+
+TEST_CASE("yaml_parse reads YAML 1.1 scalars") {
+  CHECK(*fn::yaml_parse("x: 010") == json::parse(R"({"x": 8})"));
+  CHECK(*fn::yaml_parse("x: 0x1f") == json::parse(R"({"x": 31})"));
+  CHECK(*fn::yaml_parse("x: on") == json::parse(R"({"x": true})"));
+  CHECK(*fn::yaml_parse("x: '1'") == json::parse(R"({"x": "1"})"));
+}

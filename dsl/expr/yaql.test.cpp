@@ -193,3 +193,20 @@ TEST_CASE("a layered data view reads the first layer that has a key") {
   eval_env env{data_view({&top, &below}), nullptr, {}};
   CHECK(*yaql::evaluate_bare("$.a + $.b", env) == json(4));
 }
+
+TEST_CASE("datetimes and timespans behave like Python's datetime module") {
+  CHECK(eval_ok("datetime(2015, 8, 29)") == json("2015-08-29T00:00:00.000000"));
+  CHECK(eval_ok("datetime('2008-09-03T20:56:35.450686+03:00')") == json("2008-09-03T20:56:35.450686"));
+  CHECK(eval_ok("datetime(2020, 1, 2).year") == json(2020));
+  CHECK(eval_ok("(datetime(2020, 1, 2) - datetime(2020, 1, 1)).hours") == json(24.0));
+  CHECK(eval_ok("datetime(2020, 1, 1) + timespan(days => 1) > datetime(2020, 1, 1)") == json(true));
+  CHECK(eval_ok("isDatetime(now()) and isTimespan(localtz())") == json(true));
+  CHECK(eval_fails("timespan(days => 1)"));
+}
+
+TEST_CASE("ints stay exact beyond int64 and sets of ints iterate in CPython order") {
+  CHECK(eval_ok("9223372036854775807 + 1").dump() == "9223372036854775808");
+  CHECK(eval_ok("-(-9223372036854775807 - 1)").dump() == "9223372036854775808");
+  CHECK(eval_ok("set(10, 3, 100, 8, -1, 17, 33).toList()") == json::parse("[33, 3, 100, 8, 10, 17, -1]"));
+  CHECK(eval_ok("set(3, 1, 2).toList()") == json::parse("[1, 2, 3]"));
+}
