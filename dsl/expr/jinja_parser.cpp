@@ -37,7 +37,7 @@ struct token {
 
 /// Nesting limit of the parser: deeper input is a syntax error, not a
 /// stack overflow.
-constexpr int max_parse_depth = 200;
+constexpr int max_parse_depth = 400;
 
 [[noreturn]] void syntax_error(const std::string& msg, int line) {
   raise("TemplateSyntaxError", msg + " (line " + std::to_string(line) + ")");
@@ -585,6 +585,20 @@ private:
     ~depth_guard() { --p.depth_; }
   };
 
+  /// Counts the levels a left-deep chain (a + b + c, x.y.z, x | f | g) adds
+  /// to the tree, so that the tree's height stays bounded as well.
+  struct chain_guard {
+    parser& p;
+    int n = 0;
+    explicit chain_guard(parser& q) : p(q) {}
+    void step() {
+      ++n;
+      if (++p.depth_ > max_parse_depth)
+        syntax_error("expression nested too deeply", p.cur().line);
+    }
+    ~chain_guard() { p.depth_ -= n; }
+  };
+
   const token& cur() const { return t_[p_]; }
   const token& look() const { return t_[p_ + 1 < t_.size() ? p_ + 1 : p_]; }
   const token& next() {
@@ -986,7 +1000,9 @@ private:
   node_ptr parse_condexpr() {
     int line = cur().line;
     auto expr1 = parse_or();
+    chain_guard chain(*this);
     while (skip_name("if")) {
+      chain.step();
       auto n = make(nk::condexpr, line);
       n->a = parse_or();
       n->b = std::move(expr1);
@@ -1000,7 +1016,9 @@ private:
 
   node_ptr parse_or() {
     auto left = parse_and();
+    chain_guard chain(*this);
     while (is_name("or")) {
+      chain.step();
       auto n = make(nk::or_, next().line);
       n->a = std::move(left);
       n->b = parse_and();
@@ -1011,7 +1029,9 @@ private:
 
   node_ptr parse_and() {
     auto left = parse_not();
+    chain_guard chain(*this);
     while (is_name("and")) {
+      chain.step();
       auto n = make(nk::and_, next().line);
       n->a = std::move(left);
       n->b = parse_not();
@@ -1068,7 +1088,9 @@ private:
 
   node_ptr parse_math1() {
     auto left = parse_concat();
+    chain_guard chain(*this);
     while (is_op("+") || is_op("-")) {
+      chain.step();
       const token& t = next();
       std::string op = t.text;
       left = binop(std::move(left), op, parse_concat(), t.line);
@@ -1090,7 +1112,9 @@ private:
 
   node_ptr parse_math2() {
     auto left = parse_pow();
+    chain_guard chain(*this);
     while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
+      chain.step();
       const token& t = next();
       std::string op = t.text;
       left = binop(std::move(left), op, parse_pow(), t.line);
@@ -1100,7 +1124,9 @@ private:
 
   node_ptr parse_pow() {
     auto left = parse_unary(true);
+    chain_guard chain(*this);
     while (is_op("**")) {
+      chain.step();
       int line = next().line;
       left = binop(std::move(left), "**", parse_unary(true), line);
     }
@@ -1233,7 +1259,9 @@ private:
   }
 
   node_ptr parse_postfix(node_ptr n) {
+    chain_guard chain(*this);
     while (true) {
+      chain.step();
       if (is_op(".") || is_op("["))
         n = parse_subscript(std::move(n));
       else if (is_op("("))
@@ -1245,7 +1273,9 @@ private:
   }
 
   node_ptr parse_filter_expr(node_ptr n) {
+    chain_guard chain(*this);
     while (true) {
+      chain.step();
       if (is_op("|"))
         n = parse_filter(std::move(n), false);
       else if (is_name("is"))
@@ -1362,8 +1392,9 @@ private:
   }
 
   node_ptr parse_filter(node_ptr subject, bool start_inline) {
+    chain_guard chain(*this);
     while (is_op("|") || start_inline) {
-      depth_guard g(*this);
+      chain.step();
       if (!start_inline)
         next();
       int line = cur().line;
