@@ -50,13 +50,38 @@ result<json> evaluate(std::string_view text, const eval_env& env) {
   }
 }
 
+namespace {
+
+/// Python's `not context` for the data view: no layers, or one falsy layer.
+bool falsy_context(const data_view& data) {
+  if (data.empty())
+    return true;
+  for (const json* layer : data.layers())
+    if (layer && !(layer->is_null() || ((layer->is_object() || layer->is_array()) && layer->empty())))
+      return false;
+  return true;
+}
+
+result<json> evaluate_tree(const json& value, const eval_env& env);
+
+} // namespace
+
 result<json> evaluate_recursively(const json& value, const eval_env& env) {
+  // Mistral returns the data untouched when the context is empty.
+  if (falsy_context(env.data))
+    return value;
+  return evaluate_tree(value, env);
+}
+
+namespace {
+
+result<json> evaluate_tree(const json& value, const eval_env& env) {
   if (value.is_string())
     return evaluate(value.get_ref<const std::string&>(), env);
   if (value.is_array()) {
     json out = json::array();
     for (const auto& item : value) {
-      auto r = evaluate_recursively(item, env);
+      auto r = evaluate_tree(item, env);
       if (!r.ok())
         return r;
       out.push_back(std::move(*r));
@@ -66,7 +91,7 @@ result<json> evaluate_recursively(const json& value, const eval_env& env) {
   if (value.is_object()) {
     json out = json::object();
     for (auto it = value.begin(); it != value.end(); ++it) {
-      auto r = evaluate_recursively(it.value(), env);
+      auto r = evaluate_tree(it.value(), env);
       if (!r.ok())
         return r;
       out[it.key()] = std::move(*r);
@@ -75,6 +100,8 @@ result<json> evaluate_recursively(const json& value, const eval_env& env) {
   }
   return value;
 }
+
+} // namespace
 
 std::optional<error> validate(std::string_view text) {
   // Mistral tries Jinja then YAQL; a line holding both is refused.

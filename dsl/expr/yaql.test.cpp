@@ -3,6 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
 using mistral::json;
 using namespace mistral::expr;
 
@@ -209,4 +212,29 @@ TEST_CASE("ints stay exact beyond int64 and sets of ints iterate in CPython orde
   CHECK(eval_ok("-(-9223372036854775807 - 1)").dump() == "9223372036854775808");
   CHECK(eval_ok("set(10, 3, 100, 8, -1, 17, 33).toList()") == json::parse("[33, 3, 100, 8, 10, 17, -1]"));
   CHECK(eval_ok("set(3, 1, 2).toList()") == json::parse("[1, 2, 3]"));
+}
+
+TEST_CASE("evaluate_recursively leaves data alone when the context is empty") {
+  json data = json::parse(R"(["<% 1 + 1 %>"])");
+  json empty = json::object();
+  eval_env env{data_view(empty), nullptr, {}};
+  CHECK(*evaluate_recursively(data, env) == data);
+}
+
+TEST_CASE("concurrent evaluations share the parse cache safely") {
+  json data = ctx();
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      eval_env env{data_view(data), nullptr, {}};
+      for (int i = 0; i < 500; ++i) {
+        auto r = yaql::evaluate_bare("$.a + " + std::to_string(i % 50 + t), env);
+        if (r.ok() && *r == json(1 + i % 50 + t))
+          ++good;
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  CHECK(good.load() == 2000);
 }
