@@ -618,6 +618,33 @@ public:
     return names;
   }
 
+  // Where a transition to `target` is written: the task's own clause, else
+  // the task-defaults one.
+  static path_t clause_path(const workflow_spec& wf, const task_spec& t, const std::string& target,
+                            const path_t& path) {
+    auto has = [&](const std::optional<on_clause_spec>& c) {
+      return c && std::any_of(c->next.begin(), c->next.end(),
+                              [&](const transition& tr) { return tr.target == target; });
+    };
+    struct slot {
+      const char* key;
+      const std::optional<on_clause_spec>* own;
+      const std::optional<on_clause_spec>* def;
+    };
+    const task_defaults_spec* d = wf.task_defaults ? &*wf.task_defaults : nullptr;
+    static const std::optional<on_clause_spec> none;
+    slot slots[] = {{"on-error", &t.on_error, d ? &d->on_error : &none},
+                    {"on-success", &t.on_success, d ? &d->on_success : &none},
+                    {"on-complete", &t.on_complete, d ? &d->on_complete : &none}};
+    for (const auto& sl : slots)
+      if (has(*sl.own))
+        return path + "tasks" + t.name + sl.key;
+    for (const auto& sl : slots)
+      if (has(*sl.def))
+        return path + "task-defaults" + sl.key;
+    return path + "tasks" + t.name;
+  }
+
   status workflow_semantics(const workflow_spec& wf, const path_t& path) const {
     if (is_uuid_like(wf.name))
       return fail("Workflow name cannot be in the format of UUID.", path, "InvalidModelException");
@@ -653,7 +680,7 @@ public:
     for (std::size_t i = 0; i < wf.tasks.size(); ++i)
       for (const auto& target : outbound[i])
         if (!wf.find_task(target) && !is_engine_command(target))
-          return fail("Task '" + target + "' not found.", path + "tasks" + wf.tasks[i].name,
+          return fail("Task '" + target + "' not found.", clause_path(wf, wf.tasks[i], target, path),
                       "InvalidModelException");
     std::string messages;
     path_t first_join;
