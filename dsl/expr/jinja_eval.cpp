@@ -533,6 +533,10 @@ value evaluator::call(const value& fn, call_args& args) {
     tick();
     return fn.fn()->fn(*this, args);
   }
+  if (fn.k == vkind::dict) { // the loop object of a recursive loop is callable
+    if (const value* c = fn.map()->find(value::string("__call__")); c && c->k == vkind::callable)
+      return call(*c, args);
+  }
   check_defined(fn);
   raise("TypeError", "'" + type_name(fn) + "' object is not callable");
 }
@@ -853,7 +857,7 @@ void evaluator::exec_one(const node& n, std::string& out) {
       else
         exec(n.else_, out);
       return;
-    case nk::for_: exec_for(n, out); return;
+    case nk::for_: exec_for(n, eval(*n.b), out, 1); return;
     case nk::assign: assign(*n.a, eval(*n.b)); return;
     case nk::assign_block: {
       std::string text;
@@ -1017,8 +1021,7 @@ value evaluator::make_macro(const node& n) {
   });
 }
 
-void evaluator::exec_for(const node& n, std::string& out) {
-  value seq = eval(*n.b);
+void evaluator::exec_for(const node& n, const value& seq, std::string& out, int depth) {
   // A native list is walked in place; everything else is materialised once.
   bool in_place = (seq.k == vkind::list || seq.k == vkind::tuple) && !n.c;
   std::vector<value> items;
@@ -1061,8 +1064,19 @@ void evaluator::exec_for(const node& n, std::string& out) {
       put("first", value::boolean(k == 0));
       put("last", value::boolean(k + 1 == len));
       put("length", value::integer(static_cast<int_t>(len)));
-      put("depth", value::integer(1));
-      put("depth0", value::integer(0));
+      put("depth", value::integer(depth));
+      put("depth0", value::integer(depth - 1));
+      if (n.flag) { // a recursive loop: loop(items) renders the body one level deeper
+        const node* loop_node = &n;
+        put("__call__", value::callable("loop", [loop_node, depth](evaluator& ev, call_args& a) {
+              if (a.pos.size() != 1 || !a.kw.empty())
+                raise("TypeError", "loop() takes exactly one argument");
+              depth_guard g(ev);
+              std::string text;
+              ev.exec_for(*loop_node, a.pos[0], text, depth + 1);
+              return value::string(std::move(text));
+            }));
+      }
       if (k > 0)
         put("previtem", all[k - 1]);
       if (k + 1 < len && k + 1 < all.size())

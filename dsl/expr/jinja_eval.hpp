@@ -73,7 +73,9 @@ private:
   bool eval_test(const node& n);
   call_args eval_args(const node& n);
   void exec_one(const node& n, std::string& out);
-  void exec_for(const node& n, std::string& out);
+  /// Runs a for loop over `seq` (the evaluated iterable); `depth` counts
+  /// the levels of a recursive loop called as loop(children).
+  void exec_for(const node& n, const value& seq, std::string& out, int depth);
   value make_macro(const node& n);
   value apply_block_filter(const node& filter_chain, value text);
 
