@@ -4,6 +4,7 @@
 #include "dsl/py_repr.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <tuple>
 
@@ -34,7 +35,7 @@ bool is_type(const json& v, const std::string& type) {
       return true;
     if (v.is_number_float()) {
       double d = v.get<double>();
-      return std::isfinite(d) && d == static_cast<double>(static_cast<long long>(d));
+      return std::isfinite(d) && std::trunc(d) == d;
     }
   }
   return false;
