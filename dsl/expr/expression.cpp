@@ -9,13 +9,17 @@ namespace {
 
 /// True when `open ... close` occurs on one line (Python's `.*?` without DOTALL).
 bool has_pair(std::string_view text, std::string_view open, std::string_view close) {
+  // Linear: when the first close after an open lies past a newline, no other
+  // open before that newline can match either.
   std::size_t i = 0;
   while ((i = text.find(open, i)) != std::string_view::npos) {
     std::size_t end = text.find(close, i + open.size());
+    if (end == std::string_view::npos)
+      return false;
     std::size_t nl = text.find('\n', i + open.size());
-    if (end != std::string_view::npos && (nl == std::string_view::npos || end < nl))
+    if (nl == std::string_view::npos || end < nl)
       return true;
-    ++i;
+    i = nl + 1;
   }
   return false;
 }

@@ -78,7 +78,7 @@ std::vector<std::string_view> find_inline(std::string_view text) {
       break;
     std::size_t j = open + 2;
     bool found = false;
-    for (; j + 1 < text.size() + 1 && j < text.size(); ++j) {
+    for (; j < text.size(); ++j) {
       if (text[j] == '\n')
         break;
       if (text[j] == '%' && j + 1 < text.size() && text[j + 1] == '>') {
@@ -90,7 +90,8 @@ std::vector<std::string_view> find_inline(std::string_view text) {
       out.push_back(text.substr(open, j + 2 - open));
       i = j + 2;
     } else {
-      i = open + 1;
+      // Nothing closes before the end of this line: no later open on it can match.
+      i = j;
     }
   }
   return out;
@@ -99,7 +100,8 @@ std::vector<std::string_view> find_inline(std::string_view text) {
 std::string data_repr(const eval_env& env) {
   if (env.data.empty())
     return "None";
-  std::string s = mistral::expr::py_repr(env.data.materialize());
+  std::string s = env.data.is_single() ? mistral::expr::py_repr(env.data.root())
+                                       : mistral::expr::py_repr(env.data.materialize());
   if (s.size() > 2000)
     s = s.substr(0, 2000) + "...";
   return s;
