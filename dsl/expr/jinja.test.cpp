@@ -304,3 +304,27 @@ TEST_CASE("task, tasks, execution and global ask the engine's host") {
   CHECK(h.calls == std::vector<std::string>{"task:t1", "task:<current>", "tasks:SUCCESS:recursive",
                                             "execution", "global:v", "task:t2"});
 }
+
+TEST_CASE("recursive loops render nested data one level deeper per call") {
+  json ctx = json::parse(R"({"tree": [{"n": "a", "c": [{"n": "b", "c": []}]}, {"n": "d", "c": []}]})");
+  CHECK(eval("{% for x in _.tree recursive %}{{ x.n }}{{ loop.depth }}[{{ loop(x.c) }}]{% endfor %}", ctx) ==
+        "a1[b2[]]d1[]");
+}
+
+TEST_CASE("generator filters behave like Python iterators") {
+  CHECK(fails("{{ _.nums | select('odd') | length }}"));
+  CHECK(eval("{{ _.nums | select('odd') | list | length }}") == 3);
+  CHECK(eval("{% if _.emptylist | select('odd') %}yes{% endif %}{{ '' }}") == "yes");
+  CHECK(eval("{{ _.nums | select('odd') }}") == json::array({1, 3, 5}));
+  CHECK(fails("{{ _.nums | map('string') | tojson }}"));
+  CHECK(eval("x {{ _.d.keys() }}") == "x dict_keys(['k1', 'k2', 'k3'])");
+  CHECK(eval("x {{ range(3) }}") == "x range(0, 3)");
+}
+
+TEST_CASE("whitespace control strips around tags as Jinja does") {
+  CHECK(eval("{{ _.a -}}   \n   {{ _.b }}") == "12");
+  CHECK(eval("a\n  {#- c -#}  \nb {{ _.a }}") == "ab 1");
+  CHECK(eval("  {%+ if true %}x{% endif %} {{ 1 }}") == "  x 1");
+  CHECK(eval("{% if true +%}\nx{% endif %} {{ 1 }}") == "\nx 1");
+  CHECK(eval("{{ _.a }}\r\n{{ _.b }}\r\n") == "1\n2");
+}
