@@ -10,6 +10,8 @@
 #include "config/config.hpp"
 #include "persistence/database.hpp"
 
+#include <caf/actor.hpp>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
