@@ -155,7 +155,8 @@ std::optional<std::pair<int, std::string>> execute(ssh_session s, const std::str
       throw ssh_failure{ssh_get_error(s)};
     if (n > 0)
       out.append(buf, static_cast<size_t>(n));
-    int e = ssh_channel_read_nonblocking(ch.get(), buf, sizeof buf, 1);
+    // Not ssh_channel_read_nonblocking: in libssh 0.10 it leaves later timed reads returning at once.
+    int e = ssh_channel_read_timeout(ch.get(), buf, sizeof buf, 1, 0);
     if (e == SSH_ERROR)
       throw ssh_failure{ssh_get_error(s)};
     if (n == 0 && e == 0 && ssh_channel_is_eof(ch.get()))
