@@ -11,11 +11,13 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <random>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -161,6 +163,35 @@ std::string quote_addr(const std::string& addr) {
 
 // ---------------------------------------------------------------- SMTP client
 
+/// Blocks SIGPIPE in this thread while OpenSSL writes (it uses plain write(), which would
+/// kill the server when the peer has gone) and swallows one raised meanwhile.
+class sigpipe_guard {
+public:
+  sigpipe_guard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~sigpipe_guard() {
+    if (!was_pending_) {
+      timespec zero{0, 0};
+      while (sigtimedwait(&pipe_, nullptr, &zero) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  sigpipe_guard(const sigpipe_guard&) = delete;
+  sigpipe_guard& operator=(const sigpipe_guard&) = delete;
+
+private:
+  sigset_t pipe_;
+  sigset_t old_;
+  bool was_pending_ = false;
+};
+
 struct ssl_deleter {
   void operator()(SSL* s) const { SSL_free(s); }
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
@@ -171,8 +202,10 @@ class smtp_connection {
 public:
   explicit smtp_connection(const std::atomic<bool>* cancel) : cancel_(cancel) {}
   ~smtp_connection() {
-    if (ssl_)
+    if (ssl_) {
+      sigpipe_guard guard;
       SSL_shutdown(ssl_.get());
+    }
     if (fd_ >= 0)
       ::close(fd_);
   }
@@ -215,6 +248,7 @@ public:
     ssl_.reset(SSL_new(ctx_.get()));
     SSL_set_fd(ssl_.get(), fd_);
     SSL_set_tlsext_host_name(ssl_.get(), host.c_str());
+    sigpipe_guard guard;
     if (SSL_connect(ssl_.get()) != 1) {
       char buf[256];
       ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
@@ -227,8 +261,13 @@ public:
     size_t done = 0;
     while (done < data.size()) {
       check_cancel();
-      ssize_t n = ssl_ ? SSL_write(ssl_.get(), data.data() + done, static_cast<int>(data.size() - done))
-                       : ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      ssize_t n = -1;
+      if (ssl_) {
+        sigpipe_guard guard;
+        n = SSL_write(ssl_.get(), data.data() + done, static_cast<int>(data.size() - done));
+      } else {
+        n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      }
       if (n < 0 && !ssl_ && errno == EINTR)
         continue;
       if (n <= 0)

@@ -121,6 +121,12 @@ duk_ret_t encode_result(duk_context* ctx, void*) {
 }
 
 [[noreturn]] void child_main(int fd, const std::string& context_json, const std::string& script) {
+  // Keep only the pipe: the parent's sockets and files must not stay open in a long script.
+  if (fd != 3) {
+    ::dup2(fd, 3);
+    fd = 3;
+  }
+  ::close_range(4, ~0U, 0);
   child_fd = fd;
   // The parent's crash handlers must not run (and report) in the child.
   for (int sig = 1; sig < NSIG; ++sig)
