@@ -20,7 +20,7 @@ public:
   std::shared_ptr<const parsed> get(std::string_view text) {
     {
       std::shared_lock lock(mutex_);
-      auto it = map_.find(std::string(text));
+      auto it = map_.find(text);
       if (it != map_.end())
         return it->second;
     }
@@ -40,7 +40,12 @@ public:
 
 private:
   std::shared_mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<const parsed>> map_;
+  /// Transparent hashing: lookups by string_view allocate nothing.
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<const parsed>, text_hash, std::equal_to<>> map_;
 };
 
 parse_cache& cache() {
@@ -184,13 +189,9 @@ result<json> run(std::string_view expression, const eval_env& env, F&& finish) {
     auto root = std::make_shared<scope>();
     value data = root_value(env, holder);
     root->vars.emplace_back("1", data);
-    if (data.is(kind::dict)) {
-      // Mistral sets these context variables only when the data is a dict.
-      for (const char* name : {"__env", "__execution", "__task_execution"}) {
-        auto v = data.get(std::string_view(name));
-        root->vars.emplace_back(name, v ? *v : value());
-      }
-    }
+    // Mistral sets $__env, $__execution and $__task_execution only when the
+    // data is a dict; the root scope reads them from it on demand.
+    root->mistral_vars = data;
     ev.root = root;
     value v = ev.eval(tree, root);
     return finish(v);

@@ -26,10 +26,16 @@ void fail(const std::string& message) {
 // ---- scope ------------------------------------------------------------------
 
 value scope::lookup(std::string_view name) const {
-  for (const scope* s = this; s; s = s->parent.get())
+  for (const scope* s = this; s; s = s->parent.get()) {
     for (auto it = s->vars.rbegin(); it != s->vars.rend(); ++it)
       if (it->first == name)
         return it->second;
+    if (s->mistral_vars.is(kind::dict) &&
+        (name == "__env" || name == "__execution" || name == "__task_execution")) {
+      auto v = s->mistral_vars.get(name);
+      return v ? *v : value();
+    }
+  }
   return value();
 }
 

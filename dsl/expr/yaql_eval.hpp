@@ -26,6 +26,9 @@ struct scope : std::enable_shared_from_this<scope> {
   std::vector<std::pair<std::string, value>> vars;
   /// def(name, body): the body node (the second member is unused).
   std::vector<std::pair<std::string, std::pair<const node*, std::shared_ptr<scope>>>> funcs;
+  /// Root scope only: the data dict that answers `$__env`, `$__execution`
+  /// and `$__task_execution`, read on demand instead of copied in.
+  value mistral_vars;
 
   /// The variable `name` here or in a parent; null when nobody has it.
   value lookup(std::string_view name) const;
