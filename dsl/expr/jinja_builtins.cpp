@@ -1277,30 +1277,149 @@ FILTER(f_wordcount) {
   return value::integer(count);
 }
 
+/// textwrap's chunks: whitespace runs and words, hyphenated words split
+/// after the hyphen (a simplified wordsep_re).
+std::vector<std::string> wrap_chunks(const std::vector<std::string>& chars, bool hyphens) {
+  std::vector<std::string> out;
+  auto at = [&](std::size_t k) -> const std::string& {
+    static const std::string none;
+    return k < chars.size() ? chars[k] : none;
+  };
+  auto ws = [](const std::string& c) { return c.size() == 1 && py_space(c[0]); };
+  auto letter = [](const std::string& c) { return !c.empty() && is_letter(c); };
+  auto word = [&](const std::string& c) {
+    return letter(c) || (c.size() == 1 && (std::isdigit(static_cast<unsigned char>(c[0])) || c[0] == '_'));
+  };
+  auto word_punct = [&](const std::string& c) {
+    return word(c) || (c.size() == 1 && std::string("!\"'&.,?").find(c[0]) != std::string::npos);
+  };
+  auto dash_run = [&](std::size_t k) {
+    std::size_t e = k;
+    while (e < chars.size() && chars[e] == "-")
+      ++e;
+    return e - k;
+  };
+  std::size_t n = 0;
+  while (n < chars.size()) {
+    std::string chunk;
+    if (ws(chars[n])) {
+      while (n < chars.size() && ws(chars[n]))
+        chunk += chars[n++];
+      out.push_back(std::move(chunk));
+      continue;
+    }
+    if (hyphens && n > 0 && chars[n] == "-" && word_punct(at(n - 1)) && dash_run(n) >= 2 &&
+        word(at(n + dash_run(n)))) {
+      std::size_t run = dash_run(n); // an em-dash between words is a chunk of its own
+      for (std::size_t k = 0; k < run; ++k)
+        chunk += chars[n++];
+      out.push_back(std::move(chunk));
+      continue;
+    }
+    std::size_t start = n;
+    while (n < chars.size() && !ws(chars[n])) {
+      if (hyphens && n > start && chars[n] == "-" && word_punct(chars[n - 1]) && dash_run(n) >= 2 &&
+          word(at(n + dash_run(n))))
+        break; // the word ends before an em-dash
+      chunk += chars[n++];
+      if (hyphens && chars[n - 1] == "-" && n - start >= 2) {
+        // wordsep_re splits "well-known" after the hyphen: two letters (or
+        // letter-letter-) before it, letter [-] letter after it
+        std::size_t h = n - 1;
+        bool before = (h >= start + 2 && letter(chars[h - 1]) && letter(chars[h - 2])) ||
+                      (h >= start + 3 && letter(chars[h - 1]) && chars[h - 2] == "-" && letter(chars[h - 3]));
+        bool after = letter(at(n)) && (letter(at(n + 1)) || (at(n + 1) == "-" && letter(at(n + 2))));
+        if (before && after)
+          break;
+      }
+    }
+    out.push_back(std::move(chunk));
+  }
+  return out;
+}
+
+/// textwrap.wrap(line, width, expand_tabs=False, replace_whitespace=False).
+std::vector<std::string> text_wrap(const std::string& line, int_t width, bool long_words, bool hyphens) {
+  auto len = [](const std::string& s) { return static_cast<int_t>(u8_length(s)); };
+  auto blank = [](const std::string& s) { return strip_chars(s, std::nullopt, true, true).empty(); };
+  auto chunks = wrap_chunks(u8_chars(line), hyphens);
+  std::reverse(chunks.begin(), chunks.end());
+  std::vector<std::string> lines;
+  if (width <= 0)
+    raise("ValueError", "invalid width " + int_to_string(width) + " (must be > 0)");
+  while (!chunks.empty()) {
+    std::vector<std::string> cur;
+    int_t cur_len = 0;
+    if (blank(chunks.back()) && !lines.empty())
+      chunks.pop_back();
+    while (!chunks.empty() && cur_len + len(chunks.back()) <= width) {
+      cur_len += len(chunks.back());
+      cur.push_back(std::move(chunks.back()));
+      chunks.pop_back();
+    }
+    if (!chunks.empty() && len(chunks.back()) > width) {
+      int_t space_left = width - cur_len; // may be 0: the chunk then starts the next line
+      if (long_words) {
+        auto cs = u8_chars(chunks.back());
+        int_t end = space_left;
+        if (hyphens && static_cast<int_t>(cs.size()) > space_left) {
+          int_t hyphen = -1;
+          for (int_t k = 0; k < space_left; ++k)
+            if (cs[static_cast<std::size_t>(k)] == "-")
+              hyphen = k;
+          bool non_dash = false;
+          for (int_t k = 0; k < hyphen; ++k)
+            non_dash = non_dash || cs[static_cast<std::size_t>(k)] != "-";
+          if (hyphen > 0 && non_dash)
+            end = hyphen + 1;
+        }
+        std::string head, tail;
+        for (std::size_t k = 0; k < cs.size(); ++k)
+          (static_cast<int_t>(k) < end ? head : tail) += cs[k];
+        cur.push_back(head);
+        cur_len += len(head);
+        chunks.back() = tail;
+      } else if (cur.empty()) {
+        cur.push_back(std::move(chunks.back()));
+        chunks.pop_back();
+      }
+    }
+    if (!cur.empty() && blank(cur.back())) {
+      cur_len -= len(cur.back());
+      cur.pop_back();
+    }
+    if (!cur.empty()) {
+      std::string l;
+      for (auto& c : cur)
+        l += c;
+      lines.push_back(std::move(l));
+    }
+  }
+  return lines;
+}
+
 FILTER(f_wordwrap) {
-  (void)ev;
   auto p = bind_args(a, {"width", "break_long_words", "wrapstring", "break_on_hyphens"}, "do_wordwrap");
-  std::string s = need_str(v);
+  check_defined(v);
+  if (!v.is_str())
+    raise("AttributeError", "'" + type_name(v) + "' object has no attribute 'splitlines'");
   int_t width = p[0] ? to_index(*p[0], nullptr) : 79;
   std::string wrap = p[2] && p[2]->k != vkind::none ? need_str(*p[2]) : "\n";
+  bool long_words = arg_truthy(p[1], true), hyphens = arg_truthy(p[3], true);
   std::string out;
   std::size_t pos = 0;
-  bool first_para = true;
-  while (pos <= s.size()) {
+  bool first = true;
+  const std::string& s = v.s;
+  while (pos < s.size()) {
     std::size_t nl = s.find('\n', pos);
     std::string line = s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    if (!first_para)
+    if (!first)
       out += wrap;
-    first_para = false;
-    std::string cur;
-    for (auto& w : py_split(line, std::nullopt, -1)) {
-      if (!cur.empty() && static_cast<int_t>(u8_length(cur) + 1 + u8_length(w.s)) > width) {
-        out += cur + wrap;
-        cur.clear();
-      }
-      cur += (cur.empty() ? "" : " ") + w.s;
-    }
-    out += cur;
+    first = false;
+    auto wrapped = text_wrap(line, width, long_words, hyphens);
+    for (std::size_t k = 0; k < wrapped.size(); ++k)
+      out += (k ? wrap : "") + wrapped[k];
+    ev.check_size(out.size());
     if (nl == std::string::npos)
       break;
     pos = nl + 1;
