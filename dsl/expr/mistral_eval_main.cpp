@@ -10,16 +10,20 @@
 
 namespace {
 
+std::string dump(const mistral::json& j) {
+  return j.dump(-1, ' ', false, mistral::json::error_handler_t::replace);
+}
+
 std::string answer(const std::string& line) {
   using mistral::json;
   json req;
   try {
     req = json::parse(line);
   } catch (const std::exception& e) {
-    return json{{"error", "InvalidInput"}, {"message", std::string("malformed request: ") + e.what()}}.dump();
+    return dump(json{{"error", "InvalidInput"}, {"message", std::string("malformed request: ") + e.what()}});
   }
   if (!req.is_object() || !req.contains("expr") || !req["expr"].is_string())
-    return json{{"error", "InvalidInput"}, {"message", "request needs a string \"expr\""}}.dump();
+    return dump(json{{"error", "InvalidInput"}, {"message", "request needs a string \"expr\""}});
   if (req.value("mode", "") == "validate") {
     // Mistral's spec-time grammar check instead of an evaluation.
     auto err = mistral::expr::validate(req["expr"].get<std::string>());
@@ -45,7 +49,14 @@ int main() {
   while (std::getline(std::cin, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
-    std::cout << answer(line) << '\n' << std::flush;
+    std::string out;
+    try {
+      out = answer(line);
+    } catch (const std::exception& e) {
+      // Whatever happens, the protocol stays one answer per request line.
+      out = dump(mistral::json{{"error", "InternalError"}, {"message", e.what()}});
+    }
+    std::cout << out << '\n' << std::flush;
   }
   return 0;
 }
