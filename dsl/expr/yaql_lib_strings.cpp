@@ -441,10 +441,22 @@ value fn_format(call_args& c) {
   return value::string(std::move(out));
 }
 
+/// Byte offsets of each code point of a UTF-8 string, plus the end: Python
+/// indexes strings by code point.
+std::vector<std::size_t> code_point_offsets(const std::string& s) {
+  std::vector<std::size_t> offs;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80)
+      offs.push_back(i);
+  offs.push_back(s.size());
+  return offs;
+}
+
 value fn_substring(call_args& c) {
   arity(c, 2, 3);
   std::string s = str_arg(c, 0);
-  auto n = static_cast<std::int64_t>(s.size());
+  auto offs = code_point_offsets(s);
+  auto n = static_cast<std::int64_t>(offs.size() - 1);
   std::int64_t start = int_arg(c, 1);
   std::int64_t length = c.size() > 2 ? int_arg(c, 2) : -1;
   if (length < 0)
@@ -453,7 +465,10 @@ value fn_substring(call_args& c) {
     start += n;
   std::int64_t b = std::clamp<std::int64_t>(start, 0, n);
   std::int64_t e = std::clamp<std::int64_t>(start + length, 0, n);
-  return value::string(e > b ? s.substr(b, e - b) : std::string());
+  if (e <= b)
+    return value::string(std::string());
+  std::size_t from = offs[static_cast<std::size_t>(b)], to = offs[static_cast<std::size_t>(e)];
+  return value::string(s.substr(from, to - from));
 }
 
 value string_find(call_args& c, bool last) {
