@@ -337,6 +337,35 @@ std::optional<std::size_t> second_explicit_document(std::string_view text) {
   return std::nullopt;
 }
 
+/// An unclosed flow collection: PyYAML shows where it opened and the token
+/// found instead of ',' or the closing bracket.
+error flow_error(std::string_view text, const py_mark& m, char open) {
+  char close = open == '[' ? ']' : '}';
+  std::optional<py_mark> opened;
+  int depth = 0;
+  for (std::size_t i = std::min(m.pointer, text.size()); i-- > 0;) {
+    char c = text[i];
+    if (c == ']' || c == '}') {
+      ++depth;
+    } else if (c == '[' || c == '{') {
+      if (depth == 0) {
+        if (c == open)
+          opened = mark_at(text, i);
+        break;
+      }
+      --depth;
+    }
+  }
+  std::string got = "<stream end>";
+  if (m.pointer < text.size()) {
+    char c = text[m.pointer];
+    got = std::string_view(":{}[],?-").find(c) != std::string_view::npos ? std::string(1, c)
+                                                                          : "<scalar>";
+  }
+  return yaml_error(text, open == '[' ? "while parsing a flow sequence" : "while parsing a flow mapping",
+                    opened, std::string("expected ',' or '") + close + "', but got '" + got + "'", m);
+}
+
 /// Translates a yaml-cpp parse error into PyYAML's wording.
 error translate(std::string_view text, const YAML::Exception& e) {
   py_mark m = mark_of(text, e.mark);
@@ -349,11 +378,9 @@ error translate(std::string_view text, const YAML::Exception& e) {
   if (starts(YAML::ErrorMsg::BLOCK_ENTRY))
     return yaml_error(text, "", {}, "block sequence entries are not allowed here", m);
   if (starts(YAML::ErrorMsg::END_OF_MAP_FLOW))
-    return yaml_error(text, "while parsing a flow mapping", {},
-                      "expected ',' or '}', but got '<stream end>'", m);
+    return flow_error(text, m, '{');
   if (starts(YAML::ErrorMsg::END_OF_SEQ_FLOW))
-    return yaml_error(text, "while parsing a flow sequence", {},
-                      "expected ',' or ']', but got '<stream end>'", m);
+    return flow_error(text, m, '[');
   if (starts(YAML::ErrorMsg::END_OF_MAP))
     return end_of_block_error(text, m);
   if (starts(YAML::ErrorMsg::END_OF_SEQ))

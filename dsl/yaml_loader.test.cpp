@@ -162,3 +162,16 @@ TEST_CASE("YAML errors carry PyYAML's first line") {
         "Definition could not be parsed: could not determine a constructor for the tag "
         "'tag:yaml.org,2002:value'");
 }
+
+TEST_CASE("an unclosed flow sequence gives PyYAML's whole message") {
+  CHECK(load_error("---\nversion: '2.0'\nbad_yaml: [unclosed\n  tasks: {\n") ==
+        "Definition could not be parsed: while parsing a flow sequence\n"
+        "  in \"<unicode string>\", line 3, column 11:\n    bad_yaml: [unclosed\n              ^\n"
+        "expected ',' or ']', but got ':'\n"
+        "  in \"<unicode string>\", line 4, column 8:\n      tasks: {\n           ^\n");
+  CHECK(load_error("---\nversion: '2.0'\nbad_yaml: [unclosed\n") ==
+        "Definition could not be parsed: while parsing a flow sequence\n"
+        "  in \"<unicode string>\", line 3, column 11:\n    bad_yaml: [unclosed\n              ^\n"
+        "expected ',' or ']', but got '<stream end>'\n"
+        "  in \"<unicode string>\", line 4, column 1:\n    \n    ^\n");
+}
