@@ -3,9 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <memory>
 #include <mutex>
@@ -15,28 +13,6 @@ using namespace mistral::action;
 using mistral::action::testing::tcp_test_server;
 
 namespace {
-
-/// A self-signed certificate and key in a server SSL_CTX, for STARTTLS.
-std::shared_ptr<SSL_CTX> self_signed_context() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"),
-                             -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509_sign(cert, key, EVP_sha256());
-  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
-  SSL_CTX_use_certificate(ctx.get(), cert);
-  SSL_CTX_use_PrivateKey(ctx.get(), key);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return ctx;
-}
 
 /// An SMTP server that records the conversation and accepts every message.
 struct smtp_sink {
@@ -228,7 +204,7 @@ TEST_CASE("std.email with a password upgrades to TLS and logs in") {
   smtp_sink sink;
   sink.offer_starttls = true;
   sink.auth_methods = "LOGIN";
-  sink.tls = self_signed_context();
+  sink.tls = testing::self_signed_context();
   sink.start();
   auto r = email({{"from_addr", "user@example.com"},
                   {"to_addrs", {"a@example.com"}},
@@ -249,7 +225,7 @@ TEST_CASE("std.email with a password upgrades to TLS and logs in") {
 TEST_CASE("std.email prefers AUTH PLAIN over LOGIN as smtplib does") {
   smtp_sink sink;
   sink.offer_starttls = true;
-  sink.tls = self_signed_context();
+  sink.tls = testing::self_signed_context();
   sink.start();
   auto r = email(
     {{"from_addr", "u"}, {"to_addrs", {"a@x"}}, {"smtp_server", sink.address()}, {"smtp_password", "p"}});

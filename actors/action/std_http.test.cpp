@@ -292,3 +292,34 @@ TEST_CASE("std.mistral_http completes at once when the request fails") {
   CHECK(run.result.outcome == action_result::kind::error);
   CHECK(run.result.error["status"] == 404);
 }
+
+TEST_CASE("std.http over https checks certificates unless verify is false") {
+  auto tls = testing::self_signed_context();
+  tcp_test_server server([tls](int fd, const std::atomic<bool>& stopping) {
+    SSL* ssl = SSL_new(tls.get());
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) == 1) {
+      std::string request;
+      char buf[4096];
+      while (!stopping && request.find("\r\n\r\n") == std::string::npos) {
+        int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0)
+          break;
+        request.append(buf, static_cast<size_t>(n));
+      }
+      std::string reply = http_sink::response(200, "OK", "application/json", R"({"secure": true})");
+      SSL_write(ssl, reply.data(), static_cast<int>(reply.size()));
+      SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+  });
+  std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+  auto unverified = http({{"url", url}, {"verify", false}, {"timeout", 20}});
+  REQUIRE(unverified.outcome == action_result::kind::success);
+  CHECK(unverified.data["content"] == json{{"secure", true}});
+  CHECK(unverified.data["url"] == url);
+  auto verified = http({{"url", url}, {"timeout", 20}});
+  REQUIRE(verified.outcome == action_result::kind::error);
+  CHECK(contains(verified.error.get<std::string>(),
+                 "msg='Failed to send HTTP request: HTTPSConnectionPool(host='127.0.0.1'"));
+}
