@@ -248,7 +248,7 @@ private:
     if (ev.target == state::success) {
       succeed_workflow(ev.msg);
     } else if (ev.target == state::error) {
-      fail_workflow(ev.msg ? *ev.msg : std::string());
+      fail_workflow(ev.msg);
     } else {
       cancel_workflow(ev.msg);
     }
@@ -356,7 +356,8 @@ private:
     if (!spec().output.empty()) {
       auto evaluated = eval(spec().output, nullptr, ctx);
       if (!evaluated.ok()) {
-        fail_workflow(evaluated.err().message);
+        fail_workflow("Failed to check and complete [wf_ex_id=" + ex_.wf.id + ", wf_name=" + ex_.wf.workflow_name +
+                      "]: " + evaluated.err().message);
         return;
       }
       output = expr::py_truthy(*evaluated) ? *evaluated : ctx;
@@ -366,7 +367,8 @@ private:
     d_.commands.push_back(cmd_completed{state::success, output, std::nullopt});
   }
 
-  void fail_workflow(std::string msg) {
+  void fail_workflow(std::optional<std::string> msg_opt) {
+    std::string msg = msg_opt.value_or("");
     if (is_paused_or_completed(ex_.wf.st) && ex_.wf.st != state::paused)
       return;
     json output_on_error = json::object();
@@ -379,11 +381,13 @@ private:
               expr::py_str(spec().output_on_error) + "', exception: '" + evaluated.err().message +
               "' Cause: '" + msg + "'";
     }
-    set_wf_state(state::error, msg);
-    json output = json{{"result", msg}};
+    if (msg_opt || !msg.empty())
+      msg_opt = msg;
+    set_wf_state(state::error, msg_opt);
+    json output = json{{"result", msg_opt ? json(msg) : json(nullptr)}};
     merge_into(output, output_on_error);
     ex_.wf.output = output;
-    d_.commands.push_back(cmd_completed{state::error, output, msg});
+    d_.commands.push_back(cmd_completed{state::error, output, msg_opt});
   }
 
   void cancel_workflow(std::optional<std::string> msg) {
@@ -530,7 +534,7 @@ private:
   void start_direct() {
     std::vector<next_command> cmds;
     for (const auto& name : start_task_names())
-      cmds.push_back(next_command{name, ex_.wf.context, json::object(), json(nullptr), false});
+      cmds.push_back(next_command{name, json::object(), json::object(), json(nullptr), false});
     dispatch(std::move(cmds));
   }
 
@@ -576,7 +580,7 @@ private:
       if (ex_.last_task_named(name))
         continue;
       const dsl::task_spec* ts = task_spec_of(name);
-      json ctx = ex_.wf.context;
+      json ctx = json::object();
       bool ready = true;
       json triggered = json::array();
       for (const auto& r : requires_of(*ts)) {
@@ -614,7 +618,7 @@ private:
       if (c.params.is_object() && c.params.contains("msg") && !c.params["msg"].is_null())
         msg = expr::py_str(c.params["msg"]);
       if (c.name == "fail") {
-        fail_workflow(msg ? *msg : std::string());
+        fail_workflow(msg);
         return;
       }
       if (c.name == "succeed") {
@@ -680,8 +684,17 @@ private:
   void start_task_body(task_execution& t, const dsl::task_spec& ts) {
     auto wait_before = policy_number(ts, "wait-before", t);
     if (!wait_before.ok()) {
-      force_fail(t, wait_before.err().message);
+      force_fail(t, "Failed to run task [error=" + wait_before.err().message + ", wf=" + ex_.wf.workflow_name +
+                      ", task=" + ts.name + "]:\n");
       return;
+    }
+    for (const char* key : {"wait-after", "timeout"}) {
+      auto checked = policy_number(ts, key, t);
+      if (!checked.ok()) {
+        force_fail(t, "Failed to run task [error=" + checked.err().message + ", wf=" + ex_.wf.workflow_name +
+                        ", task=" + ts.name + "]:\n");
+        return;
+      }
     }
     if (*wait_before > 0) {
       set_task_state(t, state::delayed, "Delayed by 'wait-before' policy [delay=" + number_text(*wait_before) + "]");
@@ -806,13 +819,8 @@ private:
       return;
     const dsl::task_spec* ts = task_spec_of(t->name);
     join_state s = join_logical_state(*ts);
-    if (s.st == state::waiting) {
-      if (t->state_info != s.info) {
-        t->state_info = s.info;
-        touch(*t);
-      }
-      return;
-    }
+    if (s.st == state::waiting)
+      return; // Mistral keeps "Task is waiting." while blocked
     // The join fires: its inbound context is the merge of what arrived.
     json ctx = json::object();
     json published = json::object();
@@ -855,6 +863,20 @@ private:
     return nullptr;
   }
 
+  static const char* policy_class(const std::string& key) {
+    if (key == "wait-before")
+      return "WaitBeforePolicy";
+    if (key == "wait-after")
+      return "WaitAfterPolicy";
+    if (key == "timeout")
+      return "TimeoutPolicy";
+    if (key == "concurrency")
+      return "ConcurrencyPolicy";
+    return "RetryPolicy";
+  }
+
+  /// A numeric policy, evaluated and checked as Mistral's policy schemas do
+  /// (an integer >= 0).
   result<double> policy_number(const dsl::task_spec& ts, const std::string& key, const task_execution& t) {
     json raw = policy_raw(ts, key);
     if (raw.is_null())
@@ -862,11 +884,15 @@ private:
     auto v = eval(raw, &t, t.in_context);
     if (!v.ok())
       return std::move(v).err();
-    if (v->is_number())
-      return v->get<double>();
     if (v->is_null())
       return 0.0;
-    return error(errc::invalid_input, "Invalid value of policy '" + key + "': " + expr::py_str(*v));
+    if (!v->is_number_integer())
+      return error(errc::invalid_input, std::string("Invalid data type in ") + policy_class(key) + ": " +
+                                          expr::py_repr(*v) + " is not of type 'integer'");
+    if (v->get<long long>() < 0)
+      return error(errc::invalid_input, std::string("Invalid data type in ") + policy_class(key) + ": " +
+                                          expr::py_repr(*v) + " is less than the minimum of 0");
+    return v->get<double>();
   }
 
   result<bool> policy_bool(const dsl::task_spec& ts, const std::string& key, const task_execution& t) {
@@ -987,8 +1013,12 @@ private:
       return error(errc::invalid_input, "Action definition cycle detected: " + name);
     std::string wb = ex_.wf.runtime_context.value("wb_name", "");
     std::optional<dsl::action_spec> adhoc;
-    if (!wb.empty())
+    std::string full_name = name;
+    if (!wb.empty()) {
       adhoc = env_.find_adhoc_action(wb + "." + name, ex_.wf.workflow_namespace);
+      if (adhoc)
+        full_name = wb + "." + name;
+    }
     if (!adhoc)
       adhoc = env_.find_adhoc_action(name, ex_.wf.workflow_namespace);
     if (!adhoc) {
@@ -1014,7 +1044,7 @@ private:
         unexpected.push_back(it.key());
     }
     if (!missing.empty() || !unexpected.empty()) {
-      std::string msg = "Invalid input [name=" + name + ", class=AdHocAction";
+      std::string msg = "Invalid input [name=" + full_name + ", class=mistral.actions.adhoc.AdHocAction";
       if (!missing.empty())
         msg += ", missing=" + py_list_of_names(missing);
       if (!unexpected.empty())
@@ -1210,6 +1240,7 @@ private:
   }
 
   void on_action_complete(task_execution& t, action_execution& a) {
+    completing_action_ = a.name;
     const dsl::task_spec* ts = task_spec_of(t.name);
     if (!ts)
       return;
@@ -1376,8 +1407,7 @@ private:
     if (!spec)
       return true;
     auto failed = [&](const error& e) {
-      force_fail(t, "Failed to complete task [error=" + e.message + ", wf=" + ex_.wf.workflow_name +
-                      ", task=" + t.name + "]:\n");
+      force_fail(t, completion_failure(e.message, t));
       return false;
     };
     if (spec->branch.is_object()) {
@@ -1537,8 +1567,7 @@ private:
     }
     auto found = find_next(t);
     if (!found.ok()) {
-      force_fail(t, "Failed to complete task [error=" + found.err().message + ", wf=" + ex_.wf.workflow_name +
-                      ", task=" + t.name + "]:\n");
+      force_fail(t, completion_failure(found.err().message, t));
       return;
     }
     cmds = std::move(*found);
@@ -1612,9 +1641,18 @@ private:
     fail_workflow(msg);
   }
 
+  /// "Failed to ..." prefix of a structural error found while completing a task.
+  std::string completion_failure(const std::string& what, const task_execution& t) const {
+    if (!completing_action_.empty())
+      return "Failed to handle action completion [error=" + what + ", wf=" + ex_.wf.workflow_name +
+             ", task=" + t.name + ", action=" + completing_action_ + "]:\n";
+    return "Failed to complete task [error=" + what + ", wf=" + ex_.wf.workflow_name + ", task=" + t.name + "]:\n";
+  }
+
   execution& ex_;
   machine_env& env_;
   decision d_;
+  std::string completing_action_; ///< the action whose completion is being handled, if any
 };
 
 } // namespace
