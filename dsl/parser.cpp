@@ -570,6 +570,8 @@ public:
       if (it->is_object())
         (*it)["type"] = to_string(type);
     for (auto it = tasks.begin(); it != tasks.end(); ++it) {
+      if (it.key() == "version")
+        continue; // BaseSpecList skips a 'version' key: such a task does not exist
       path_t tpath = path + "tasks" + it.key();
       if (!it->is_object())
         return fail("A specification with polymorphic key must be backed by a dictionary "
