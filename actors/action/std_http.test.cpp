@@ -323,3 +323,15 @@ TEST_CASE("std.http over https checks certificates unless verify is false") {
   CHECK(contains(verified.error.get<std::string>(),
                  "msg='Failed to send HTTP request: HTTPSConnectionPool(host='127.0.0.1'"));
 }
+
+TEST_CASE("std.mistral_http leaves out the Mistral headers it has no value for") {
+  http_sink sink;
+  action_context ctx;
+  ctx.action_execution_id = "ax-2";
+  auto run = run_std_action("std.mistral_http", {{"url", sink.url("/json")}}, ctx);
+  CHECK(run.async);
+  std::string request = sink.last_request();
+  CHECK(has_header(request, "Mistral-Action-Execution-Id", "ax-2"));
+  CHECK_FALSE(contains(request, "Mistral-Task-Id"));
+  CHECK_FALSE(contains(request, "Mistral-Workflow-Name"));
+}

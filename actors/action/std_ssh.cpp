@@ -159,7 +159,7 @@ std::optional<std::pair<int, std::string>> execute(ssh_session s, const std::str
     int e = ssh_channel_read_timeout(ch.get(), buf, sizeof buf, 1, 0);
     if (e == SSH_ERROR)
       throw ssh_failure{ssh_get_error(s)};
-    if (n == 0 && e == 0 && ssh_channel_is_eof(ch.get()))
+    if (n == 0 && e == 0 && (ssh_channel_is_eof(ch.get()) || !ssh_channel_is_open(ch.get())))
       break;
   }
   int status = ssh_channel_get_exit_status(ch.get());
