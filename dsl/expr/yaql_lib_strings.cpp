@@ -889,6 +889,17 @@ std::string translate_pattern(const std::string& p, std::vector<std::string>* na
   return out;
 }
 
+/// libstdc++'s std::regex recurses once per input character, so long inputs
+/// could overflow the stack; past this size a regex operation fails cleanly.
+constexpr std::size_t max_regex_input = 5000;
+
+const std::string& regex_input(const std::string& s) {
+  if (s.size() > max_regex_input)
+    fail("string of " + std::to_string(s.size()) +
+         " characters is too long for a regular expression (limit " + std::to_string(max_regex_input) + ")");
+  return s;
+}
+
 const std::regex& compiled(const value& re) {
   const regex_obj& r = re.as_regex();
   return *static_cast<const std::regex*>(r.compiled.get());
@@ -962,7 +973,7 @@ value fn_matches(call_args& c) {
     throw no_match{};
   }
   std::string str(s.as_str());
-  return value::boolean(std::regex_search(str, compiled(re)));
+  return value::boolean(std::regex_search(regex_input(str), compiled(re)));
 }
 
 value match_record(const std::smatch& m, std::size_t group) {
@@ -997,7 +1008,7 @@ value fn_search(call_args& c) {
   arity(c, 2, 3);
   auto [re, s] = regex_and_string(c);
   std::smatch m;
-  if (!std::regex_search(s, m, compiled(re)))
+  if (!std::regex_search(regex_input(s), m, compiled(re)))
     return value();
   if (c.size() < 3)
     return value::string(m.str(0));
@@ -1007,6 +1018,7 @@ value fn_search(call_args& c) {
 value fn_search_all(call_args& c) {
   arity(c, 2, 3);
   auto [re, s] = regex_and_string(c);
+  regex_input(s);
   seq_t out;
   for (auto it = std::sregex_iterator(s.begin(), s.end(), compiled(re)); it != std::sregex_iterator(); ++it) {
     c.ev.tick();
@@ -1019,6 +1031,7 @@ value fn_search_all(call_args& c) {
 }
 
 value regex_split(call_args& c, const value& re, const std::string& s, std::int64_t max_split) {
+  regex_input(s);
   seq_t out;
   std::size_t last = 0;
   std::int64_t n = 0;
@@ -1087,6 +1100,7 @@ std::string expand_template(const std::string& repl, const std::smatch& m) {
 
 value regex_sub(call_args& c, const value& re, const std::string& s, std::int64_t count,
                 const std::function<std::string(const std::smatch&)>& repl) {
+  regex_input(s);
   std::string out;
   std::size_t last = 0;
   std::int64_t n = 0;
