@@ -1,4 +1,5 @@
 #include "dsl/expr/data_view.hpp"
+#include "dsl/expr/py_value.hpp"
 
 namespace mistral::expr {
 
@@ -29,6 +30,21 @@ json data_view::materialize() const {
         merged[it.key()] = it.value();
   }
   return merged;
+}
+
+std::string data_view::python_repr() const {
+  if (layers_.empty())
+    return "None";
+  if (is_single())
+    return py_repr(root());
+  std::string out = "{";
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    std::string r = py_repr(*layers_[i]);
+    if (i)
+      out += ", ";
+    out += r.size() >= 2 ? r.substr(1, r.size() - 2) : r;
+  }
+  return out + "}";
 }
 
 } // namespace mistral::expr

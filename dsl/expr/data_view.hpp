@@ -32,6 +32,11 @@ public:
   /// The merged value (copies; only for expressions that need `$` whole).
   json materialize() const;
 
+  /// Python's repr of the data as error messages show it: the value's repr
+  /// for one layer; for several, Mistral's ContextView.__repr__, which joins
+  /// each layer's dict repr without its braces (so an empty layer leaves ", ,").
+  std::string python_repr() const;
+
   const std::vector<const json*>& layers() const noexcept { return layers_; }
 
 private:

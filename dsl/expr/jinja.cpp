@@ -96,7 +96,7 @@ std::string data_text(const eval_env& env) {
   constexpr std::size_t max_len = 4096;
   std::string s;
   try {
-    s = env.data.empty() ? "None" : py_str(env.data.materialize());
+    s = env.data.empty() ? "None" : env.data.python_repr();
   } catch (...) {
     s = "?";
   }

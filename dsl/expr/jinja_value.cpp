@@ -220,6 +220,8 @@ std::string type_name(const value& v) {
 std::string object_type_repr(const value& v) {
   if (v.k == vkind::none)
     return "None";
+  if (v.k == vkind::view)
+    return "mistral.workflow.data_flow.ContextView object"; // `_` in a workflow is a ContextView
   return type_name(v) + " object";
 }
 

@@ -105,8 +105,7 @@ std::vector<std::string_view> find_inline(std::string_view text) {
 std::string data_repr(const eval_env& env) {
   if (env.data.empty())
     return "None";
-  std::string s = env.data.is_single() ? mistral::expr::py_repr(env.data.root())
-                                       : mistral::expr::py_repr(env.data.materialize());
+  std::string s = env.data.python_repr();
   if (s.size() > 2000)
     s = s.substr(0, 2000) + "...";
   return s;
