@@ -211,6 +211,23 @@ http_response dsl_fault(const error& e) {
   return pecan_fault(http_status(e.code), dsl_message(e));
 }
 
+bool uuid_like(const std::string& text) {
+  std::string s = text;
+  if (s.rfind("urn:", 0) == 0)
+    s = s.substr(4);
+  if (s.rfind("uuid:", 0) == 0)
+    s = s.substr(5);
+  std::string hex;
+  for (char c : s) {
+    if (c == '{' || c == '}' || c == '-')
+      continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return false;
+    hex += c;
+  }
+  return hex.size() == 32;
+}
+
 json text_or_null(const json& v) {
   return v.is_null() ? json(nullptr) : v;
 }

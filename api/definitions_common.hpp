@@ -70,6 +70,10 @@ std::string dsl_message(const error& e);
 /// The DSL error as a definition endpoint's 400 body.
 http_response dsl_fault(const error& e);
 
+/// WSME's types.uuid check (Python's uuid.UUID()): 32 hex digits, dashes,
+/// braces and a "urn:uuid:" prefix allowed.
+bool uuid_like(const std::string& text);
+
 /// A text field as a JSON value, null when the column is null.
 json text_or_null(const json& v);
 

@@ -226,6 +226,11 @@ http_response remove(api_context& ctx, const http_request& req, const std::strin
 }
 
 http_response list(api_context& ctx, const http_request& req) {
+  auto marker = req.query_value("marker");
+  if (marker && !uuid_like(*marker))
+    return wsme_fault(400, "Invalid input for field/attribute marker. Value: '" + *marker +
+                             "'. unable to convert to uuid. Error: Expected a uuid but received " + *marker +
+                             ".");
   auto l = parse_listing(req, workflows_listing());
   if (!l.ok())
     return listing_fault(l.err());
@@ -234,6 +239,13 @@ http_response list(api_context& ctx, const http_request& req) {
       !is_admin(req))
     return wsme_fault(403, "Operation forbidden (insufficient permissions)");
   persistence::workflow_definition_store store(ctx.db);
+  if (marker) {
+    auto found = store.get_by_id(*marker);
+    if (!found.ok())
+      return wsme_fault(found.err());
+    if (!found->has_value())
+      return wsme_fault(404, "Workflow not found [workflow_id=" + *marker + "]");
+  }
   auto rows = store.list(l->query);
   if (!rows.ok())
     return wsme_fault(rows.err());

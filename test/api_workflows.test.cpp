@@ -261,6 +261,36 @@ TEST_CASE("an unknown sort key is the database layer's 500") {
                   "\"debuginfo\": null}");
 }
 
+TEST_CASE("a workflow list marker must be an existing workflow's UUID") {
+  api_harness h;
+  auto bad = h.call("GET", "/v2/workflows?marker=abc");
+  CHECK(bad.status == 400);
+  CHECK(api_harness::body_of(bad)["faultstring"] ==
+        "Invalid input for field/attribute marker. Value: 'abc'. unable "
+        "to convert to uuid. Error: Expected a uuid but received abc.");
+  auto missing = h.call("GET", "/v2/workflows?limit=1&marker=00000000-0000-0000-0000-000000000000");
+  CHECK(missing.status == 404);
+  CHECK(api_harness::body_of(missing)["faultstring"] ==
+        "Workflow not found [workflow_id=00000000-0000-0000-0000-000000000000]");
+}
+
+TEST_CASE("following next links walks a descending list without repeats") {
+  api_harness h;
+  for (const char* n : {"pa", "pb", "pc"})
+    REQUIRE(h.call("POST", "/v2/workflows", ns_doc(n), "text/plain").status == 201);
+  std::string path = "/v2/workflows?limit=1&sort_keys=name&sort_dirs=desc&fields=name";
+  std::vector<std::string> seen;
+  for (int i = 0; i < 5 && !path.empty(); ++i) {
+    auto b = api_harness::body_of(h.call("GET", path));
+    for (const auto& w : b["workflows"])
+      seen.push_back(w["name"]);
+    path = b.contains("next")
+             ? b["next"].get<std::string>().substr(std::string("http://127.0.0.1:8989").size())
+             : "";
+  }
+  CHECK(seen == std::vector<std::string>{"pc", "pb", "pa"});
+}
+
 TEST_CASE("workflow lists filter by tags") {
   api_harness h;
   REQUIRE(h.call("POST", "/v2/workflows", two_wfs, "text/plain").status == 201);
