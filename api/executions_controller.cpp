@@ -503,6 +503,7 @@ http_response list_actions(api_context& ctx, const http_request& req, std::vecto
     return wsme_fault(l.err());
   for (auto& f : extra)
     l->query.filters.push_back(std::move(f));
+  l->query.filters.push_back(filter{"is_workflow", filter_op::eq, {false}});
   auto rows = ctx.db->list(persistence::action_executions_table(), l->query);
   if (!rows.ok())
     return wsme_fault(rows.err());

@@ -104,8 +104,8 @@ std::vector<persistence::write_op> writes_for(const execution& ex, const decisio
       ops.push_back({write_op::kind::upsert, &persistence::task_executions_table(), to_record(*t, ex.wf), {}});
   for (const auto& id : d.dirty_actions) {
     auto it = ex.actions.find(id);
-    if (it == ex.actions.end() || it->second.is_workflow)
-      continue; // sub-workflow links live as workflow executions
+    if (it == ex.actions.end())
+      continue; // links to sub-workflows are stored too (is_workflow), hidden from the API
     ops.push_back({write_op::kind::upsert, &persistence::action_executions_table(),
                    to_record(it->second, ex.find_task(it->second.task_id), ex.wf), {}});
   }
@@ -202,30 +202,6 @@ result<execution> load_execution(persistence::database& db, const std::string& i
     a.created_at = ar.value("created_at", timestamp{0});
     a.updated_at = ar["updated_at"].is_number() ? ar["updated_at"].get<timestamp>() : 0;
     ex.actions.emplace(a.id, std::move(a));
-  }
-  // Sub-workflow links are the child workflow executions of this one's tasks.
-  for (const auto& t : ex.tasks) {
-    if (t.type != "WORKFLOW")
-      continue;
-    persistence::list_query sq;
-    sq.filters = {filter{"task_execution_id", filter_op::eq, {t.id}}};
-    auto subs = db.list(persistence::workflow_executions_table(), sq);
-    if (!subs.ok())
-      return std::move(subs).err();
-    for (const auto& s : *subs) {
-      action_execution link;
-      link.id = s["id"];
-      link.task_id = t.id;
-      link.name = s.value("workflow_name", "");
-      link.is_workflow = true;
-      link.st = state_from_string(s.value("state", "RUNNING")).value_or(state::running);
-      link.input = s["input"];
-      if (is_completed(link.st))
-        link.output = json{{"result", link.st == state::success ? s["output"] : json(s["state_info"])}};
-      link.index = static_cast<int>(s["params"].value("index", 0));
-      link.created_at = s.value("created_at", timestamp{0});
-      ex.actions.emplace(link.id, std::move(link));
-    }
   }
   return ex;
 }

@@ -77,6 +77,23 @@ public:
 
   bool is_std_action(const std::string& name) const override { return action::is_std_action(name); }
 
+  bool workflow_exists(const std::string& name, const std::string& ns, const std::string& wb) const override {
+    persistence::workflow_definition_store store(db_);
+    std::vector<std::string> names;
+    if (!wb.empty())
+      names.push_back(wb + "." + name);
+    names.push_back(name);
+    for (const auto& n : names)
+      for (const std::string& space : {ns, std::string()}) {
+        auto row = store.get_by_name(n, space);
+        if (row.ok() && row->has_value())
+          return true;
+        if (space.empty())
+          break;
+      }
+    return false;
+  }
+
   std::optional<std::string> check_action_input(const std::string& name, const json& input) const override {
     const action::std_action* a = action::find_std_action(name);
     return a ? action::check_input(*a, input) : std::nullopt;

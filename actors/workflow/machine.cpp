@@ -108,6 +108,27 @@ private:
     layers.push_back(&scope.env_layer);
     layers.push_back(&ex_.wf.context);
     layers.push_back(&ex_.wf.input);
+    return evaluate_over(value, std::move(layers), t);
+  }
+
+  /// Task.evaluate's view (action input, action name, with-items, target):
+  /// __task_execution, __env, the item merged over the task context, the
+  /// task context, the workflow context, the workflow input.
+  result<json> eval_for_task(const json& value, const task_execution& t, const json* item = nullptr) {
+    eval_scope scope;
+    scope.task_dict = json{{"__task_execution", {{"id", t.id}, {"name", t.name}}}};
+    scope.env_layer = env_dict();
+    json merged;
+    if (item) {
+      merged = *item;
+      merge_into(merged, t.in_context);
+    }
+    std::vector<const json*> layers{&scope.task_dict, &scope.env_layer, item ? &merged : &t.in_context,
+                                    &t.in_context, &ex_.wf.context, &ex_.wf.input};
+    return evaluate_over(value, std::move(layers), &t);
+  }
+
+  result<json> evaluate_over(const json& value, std::vector<const json*> layers, const task_execution* t) {
     expression_host host(ex_, t);
     expr::eval_env e{expr::data_view(std::move(layers)), &host, {}};
     return expr::evaluate_recursively(value, e);
@@ -510,20 +531,22 @@ private:
     bool handles_error = false;
   };
 
+  /// Every task an on-* clause of `ts` (task-defaults included) can lead to.
+  std::vector<std::string> transition_targets(const dsl::task_spec& ts) const {
+    std::vector<std::string> out;
+    for (const char* kind : {"on-success", "on-error", "on-complete"})
+      if (auto c = effective_clause(ts, kind))
+        for (const auto& tr : c->next)
+          if (tr.target != ts.name && !dsl::is_engine_command(tr.target))
+            out.push_back(tr.target);
+    return out;
+  }
+
   std::vector<std::string> start_task_names() const {
     std::set<std::string> targeted;
-    auto collect = [&](const std::optional<dsl::on_clause_spec>& c, const std::string& self) {
-      if (!c)
-        return;
-      for (const auto& tr : c->next)
-        if (tr.target != self)
-          targeted.insert(tr.target);
-    };
-    for (const auto& t : spec().tasks) {
-      collect(t.on_success, t.name);
-      collect(t.on_error, t.name);
-      collect(t.on_complete, t.name);
-    }
+    for (const auto& t : spec().tasks)
+      for (const auto& n : transition_targets(t))
+        targeted.insert(n);
     std::vector<std::string> out;
     for (const auto& t : spec().tasks)
       if (!targeted.count(t.name))
@@ -688,7 +711,7 @@ private:
                       ", task=" + ts.name + "]:\n");
       return;
     }
-    for (const char* key : {"wait-after", "timeout"}) {
+    for (const char* key : {"wait-after", "timeout", "concurrency"}) {
       auto checked = policy_number(ts, key, t);
       if (!checked.ok()) {
         force_fail(t, "Failed to run task [error=" + checked.err().message + ", wf=" + ex_.wf.workflow_name +
@@ -712,13 +735,8 @@ private:
   std::vector<const dsl::task_spec*> inbound_specs(const std::string& name) const {
     std::vector<const dsl::task_spec*> out;
     for (const auto& t : spec().tasks) {
-      bool routes = false;
-      for (const auto* c : {&t.on_success, &t.on_error, &t.on_complete})
-        if (*c)
-          for (const auto& tr : (*c)->next)
-            if (tr.target == name && t.name != name)
-              routes = true;
-      if (routes)
+      auto targets = transition_targets(t);
+      if (std::find(targets.begin(), targets.end(), name) != targets.end())
         out.push_back(&t);
     }
     return out;
@@ -888,10 +906,10 @@ private:
       return 0.0;
     if (!v->is_number_integer())
       return error(errc::invalid_input, std::string("Invalid data type in ") + policy_class(key) + ": " +
-                                          expr::py_repr(*v) + " is not of type 'integer'");
+                                          expr::py_repr(*v) + " is not of type 'integer'\n");
     if (v->get<long long>() < 0)
       return error(errc::invalid_input, std::string("Invalid data type in ") + policy_class(key) + ": " +
-                                          expr::py_repr(*v) + " is less than the minimum of 0");
+                                          expr::py_repr(*v) + " is less than the minimum of 0\n");
     return v->get<double>();
   }
 
@@ -925,7 +943,7 @@ private:
     json spec_input = action_input_spec(ts);
     json input = json::object();
     if (spec_input.is_string() || (spec_input.is_object() && !spec_input.empty())) {
-      auto v = eval(spec_input, &t, t.in_context, item);
+      auto v = eval_for_task(spec_input, t, item);
       if (!v.ok())
         return std::move(v).err();
       if (!v->is_object())
@@ -965,7 +983,7 @@ private:
     for (const auto& wi : ts.with_items) {
       json items = wi.collection;
       if (items.is_string()) {
-        auto v = eval(items, &t, t.in_context);
+        auto v = eval_for_task(items, t);
         if (!v.ok())
           return std::move(v).err();
         items = std::move(*v);
@@ -998,7 +1016,7 @@ private:
   result<std::string> action_name(task_execution& t, const dsl::task_spec& ts) {
     std::string name = ts.action.empty() ? "std.noop" : ts.action;
     if (expr::has_expression(name)) {
-      auto v = eval(json(name), &t, t.in_context);
+      auto v = eval_for_task(json(name), t);
       if (!v.ok())
         return std::move(v).err();
       name = v->is_string() ? v->get<std::string>() : expr::py_str(*v);
@@ -1133,6 +1151,19 @@ private:
   }
 
   void start_subworkflow(task_execution& t, const dsl::task_spec& ts, json input, int index) {
+    {
+      std::string wanted = ts.workflow;
+      if (expr::has_expression(wanted)) {
+        auto v = eval_for_task(json(wanted), t);
+        if (v.ok() && v->is_string())
+          wanted = *v;
+      }
+      if (!env_.workflow_exists(wanted, ex_.wf.workflow_namespace, ex_.wf.runtime_context.value("wb_name", ""))) {
+        force_fail(t, "Failed to run task [error=Failed to find workflow [name=" + wanted + "] [namespace=" +
+                        ex_.wf.workflow_namespace + "], wf=" + ex_.wf.workflow_name + ", task=" + ts.name + "]:\n");
+        return;
+      }
+    }
     action_execution link;
     link.id = env_.new_id();
     link.task_id = t.id;
@@ -1229,11 +1260,11 @@ private:
       }
       case action::action_result::kind::error:
         a.st = state::error;
-        a.output = json{{"result", r.error}};
+        a.output = json{{"result", a.is_workflow ? r.data : r.error}};
         break;
       case action::action_result::kind::cancelled:
         a.st = state::cancelled;
-        a.output = json{{"result", r.error}};
+        a.output = json{{"result", a.is_workflow ? r.data : r.error}};
         break;
     }
     touch(a);
@@ -1250,6 +1281,8 @@ private:
       std::optional<std::string> info;
       if (a.st != state::success) {
         json r = a.output.value("result", json(nullptr));
+        if (a.is_workflow) // a sub-workflow's output: its "result" is the failure text
+          r = r.is_object() ? r.value("result", json(nullptr)) : r;
         if (expr::py_truthy(r))
           info = expr::py_str(r);
       }

@@ -33,6 +33,14 @@ public:
   virtual std::optional<dsl::action_spec> find_adhoc_action(const std::string& name, const std::string& ns) const = 0;
   /// True for a std action the executor can run.
   virtual bool is_std_action(const std::string& name) const = 0;
+  /// True when a workflow `name` can be found (as Mistral resolves it from a
+  /// task: `<wb>.<name>`, then the name; the namespace, then the default one).
+  virtual bool workflow_exists(const std::string& name, const std::string& ns, const std::string& wb) const {
+    (void)name;
+    (void)ns;
+    (void)wb;
+    return true;
+  }
   /// Mistral's "Invalid input [...]" text when `input` does not fit std action `name`.
   virtual std::optional<std::string> check_action_input(const std::string& name, const json& input) const {
     (void)name;
