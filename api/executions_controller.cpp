@@ -7,6 +7,7 @@
 #include "api/rest.hpp"
 #include "common/py_json.hpp"
 #include "common/uuid.hpp"
+#include "dsl/expr/py_value.hpp"
 #include "dsl/parser.hpp"
 #include "persistence/definition_stores.hpp"
 #include "persistence/execution_tables.hpp"
@@ -245,6 +246,11 @@ status resolve_env(api_context& ctx, json& params) {
   if (!params.contains("env"))
     return ok_v;
   json& env = params["env"];
+  if (!env.is_string() && !env.is_object() && !env.is_null() && expr::py_truthy(env)) {
+    std::string type = env.is_boolean() ? "bool" : env.is_number_integer() ? "int" : env.is_number() ? "float" : "list";
+    return error(errc::invalid_input, "Unexpected value type for environment [env=" + expr::py_str(env) +
+                                        ", type=<class '" + type + "'>]");
+  }
   if (env.is_string() && !env.get<std::string>().empty()) {
     persistence::environment_store store(ctx.db);
     auto row = store.get_by_name(env.get<std::string>());

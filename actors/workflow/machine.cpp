@@ -392,7 +392,8 @@ private:
     std::string msg = msg_opt.value_or("");
     if (is_paused_or_completed(ex_.wf.st) && ex_.wf.st != state::paused)
       return;
-    json output_on_error = json::object();
+    // evaluate_workflow_output returns the final context when the clause is empty.
+    json output_on_error = spec().output_on_error.empty() ? final_context() : json::object();
     if (!spec().output_on_error.empty()) {
       auto evaluated = eval(spec().output_on_error, nullptr, final_context());
       if (evaluated.ok() && evaluated->is_object())
@@ -819,8 +820,10 @@ private:
   void run_join_task(const dsl::task_spec& ts, const json& triggered_by) {
     task_execution* t = nullptr;
     for (auto& existing : ex_.tasks)
-      if (existing.unique_key == join_key(ts.name) && !is_completed(existing.st))
+      if (existing.unique_key == join_key(ts.name))
         t = &existing;
+    if (t && t->st != state::waiting)
+      return; // the join already fired: later arrivals change nothing
     if (!t) {
       task_execution& created = new_task(ts, json::object(), state::waiting);
       created.unique_key = join_key(ts.name);
@@ -1514,7 +1517,11 @@ private:
     // fail-on
     if (t.st == state::success && !policy_raw(ts, "fail-on").is_null()) {
       auto v = eval(policy_raw(ts, "fail-on"), &t, outbound_context(t));
-      if (v.ok() && expr::py_truthy(*v)) {
+      if (!v.ok()) {
+        force_fail(t, completion_failure(v.err().message, t));
+        return false;
+      }
+      if (expr::py_truthy(*v)) {
         t.st = state::error;
         t.state_info = "Failed by 'fail-on' policy";
         touch(t);
