@@ -822,8 +822,18 @@ private:
     for (auto& existing : ex_.tasks)
       if (existing.unique_key == join_key(ts.name))
         t = &existing;
+    if (t && is_completed(t->st) && t->st != state::error) {
+      // A later arrival at a join that already ran runs it again (RunExistingTask).
+      t->processed = false;
+      t->next_tasks.clear();
+      t->has_next_tasks = false;
+      set_task_state(*t, state::running, std::nullopt);
+      t->finished_at.reset();
+      schedule_actions(*t, ts);
+      return;
+    }
     if (t && t->st != state::waiting)
-      return; // the join already fired: later arrivals change nothing
+      return;
     if (!t) {
       task_execution& created = new_task(ts, json::object(), state::waiting);
       created.unique_key = join_key(ts.name);
@@ -1072,7 +1082,11 @@ private:
         msg += ", unexpected=" + py_list_of_names(unexpected);
       return error(errc::invalid_input, msg + "]");
     }
-    expr::eval_env e{expr::data_view(input), nullptr, {}};
+    // base-input sees the action's input over the workflow's context (ContextView(input, wf_ctx)).
+    json env_layer = env_dict();
+    expression_host host(ex_, nullptr);
+    expr::eval_env e{expr::data_view(std::vector<const json*>{&input, &env_layer, &ex_.wf.context, &ex_.wf.input}),
+                     &host, {}};
     json base_input = adhoc->base_input;
     auto evaluated = expr::evaluate_recursively(base_input, e);
     if (!evaluated.ok())
@@ -1233,6 +1247,7 @@ private:
       if (it != ex_.actions.end() && it->second.accepted)
         started.insert(it->second.index);
     }
+    std::vector<std::pair<int, json>> batch;
     for (std::size_t i = 0; i < count && capacity > 0; ++i) {
       if (started.count(static_cast<int>(i)))
         continue;
@@ -1246,8 +1261,12 @@ private:
         return;
       }
       --capacity;
-      wi["capacity"] = capacity;
-      start_one(t, ts, std::move(*input), static_cast<int>(i));
+      batch.emplace_back(static_cast<int>(i), std::move(*input));
+    }
+    // Every input of the batch is evaluated before any action starts, as Mistral does.
+    wi["capacity"] = capacity;
+    for (auto& [index, input] : batch) {
+      start_one(t, ts, std::move(input), index);
       if (is_completed(t.st))
         return;
     }
@@ -1303,10 +1322,14 @@ private:
     std::string wb = ex_.wf.runtime_context.value("wb_name", "");
     std::vector<json> transforms;
     std::string name = a.name;
+    std::string full_name = a.name;
     for (int depth = 0; depth < 20; ++depth) {
       std::optional<dsl::action_spec> adhoc;
-      if (!wb.empty())
+      if (!wb.empty()) {
         adhoc = env_.find_adhoc_action(wb + "." + name, ex_.wf.workflow_namespace);
+        if (adhoc && depth == 0)
+          full_name = wb + "." + name;
+      }
       if (!adhoc)
         adhoc = env_.find_adhoc_action(name, ex_.wf.workflow_namespace);
       if (!adhoc)
@@ -1320,7 +1343,9 @@ private:
       expr::eval_env e{expr::data_view(result), nullptr, {}};
       auto v = expr::evaluate_recursively(out, e);
       if (!v.ok()) {
-        force_fail(t, "Failed to complete action [error=" + v.err().message + ", action=" + a.name +
+        a.st = state::error;
+        touch(a);
+        force_fail(t, "Failed to complete action [error=" + v.err().message + ", action=" + full_name +
                         ", task=" + ts.name + "]:\n");
         return false;
       }
@@ -1555,11 +1580,19 @@ private:
     bool continue_on = false, break_on = false;
     if (has_continue) {
       auto v = eval(r->continue_on, &t, ctx);
-      continue_on = v.ok() && expr::py_truthy(*v);
+      if (!v.ok()) {
+        force_fail(t, completion_failure(v.err().message, t));
+        return true;
+      }
+      continue_on = expr::py_truthy(*v);
     }
     if (!r->break_on.is_null()) {
       auto v = eval(r->break_on, &t, ctx);
-      break_on = v.ok() && expr::py_truthy(*v);
+      if (!v.ok()) {
+        force_fail(t, completion_failure(v.err().message, t));
+        return true;
+      }
+      break_on = expr::py_truthy(*v);
     }
     auto& rc = t.runtime_context;
     json policy = rc.value("retry_task_policy", json::object());

@@ -36,7 +36,7 @@ std::string data_view::python_repr() const {
   if (layers_.empty())
     return "None";
   if (is_single())
-    return py_repr(root());
+    return py_str(root()); // Mistral formats the data with %s
   std::string out = "{";
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     std::string r = py_repr(*layers_[i]);
