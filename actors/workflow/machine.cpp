@@ -114,7 +114,8 @@ private:
   /// Task.evaluate's view (action input, action name, with-items, target):
   /// __task_execution, __env, the item merged over the task context, the
   /// task context, the workflow context, the workflow input.
-  result<json> eval_for_task(const json& value, const task_execution& t, const json* item = nullptr) {
+  result<json> eval_for_task(const json& value, const task_execution& t, const json* item = nullptr,
+                             const json* ctx = nullptr) {
     eval_scope scope;
     scope.task_dict = json{{"__task_execution", {{"id", t.id}, {"name", t.name}}}};
     scope.env_layer = env_dict();
@@ -123,7 +124,8 @@ private:
       merged = *item;
       merge_into(merged, t.in_context);
     }
-    std::vector<const json*> layers{&scope.task_dict, &scope.env_layer, item ? &merged : &t.in_context,
+    const json* first = item ? &merged : ctx ? ctx : &t.in_context;
+    std::vector<const json*> layers{&scope.task_dict, &scope.env_layer, first,
                                     &t.in_context, &ex_.wf.context, &ex_.wf.input};
     return evaluate_over(value, std::move(layers), &t);
   }
@@ -1344,6 +1346,7 @@ private:
       auto v = expr::evaluate_recursively(out, e);
       if (!v.ok()) {
         a.st = state::error;
+        a.output = nullptr; // the action has no usable result
         touch(a);
         force_fail(t, "Failed to complete action [error=" + v.err().message + ", action=" + full_name +
                         ", task=" + ts.name + "]:\n");
@@ -1579,7 +1582,7 @@ private:
     bool has_continue = !r->continue_on.is_null();
     bool continue_on = false, break_on = false;
     if (has_continue) {
-      auto v = eval(r->continue_on, &t, ctx);
+      auto v = eval_for_task(r->continue_on, t, nullptr, &ctx);
       if (!v.ok()) {
         force_fail(t, completion_failure(v.err().message, t));
         return true;
@@ -1587,7 +1590,7 @@ private:
       continue_on = expr::py_truthy(*v);
     }
     if (!r->break_on.is_null()) {
-      auto v = eval(r->break_on, &t, ctx);
+      auto v = eval_for_task(r->break_on, t, nullptr, &ctx);
       if (!v.ok()) {
         force_fail(t, completion_failure(v.err().message, t));
         return true;

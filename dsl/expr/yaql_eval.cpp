@@ -312,8 +312,7 @@ value evaluator::call_function(const std::string& name, const scope_ptr& sc, con
   (void)at;
   if (!any_kind)
     fail(std::string(receiver ? "No method \"" : "No function \"") + name + "\" for the given arguments");
-  fail(std::string("No ") + (receiver ? "method" : "function") + " \"" + name +
-       "\" matches the arguments given");
+  fail(std::string("No ") + (receiver ? "method" : "function") + " \"" + name + "\" matches supplied arguments");
 }
 
 // ---- operators ------------------------------------------------------------------
@@ -465,7 +464,7 @@ bool compare(const std::string& op, const value& a, const value& b) {
       return ab && !ba;
     return ba && !ab;
   }
-  fail("operator " + op + " is not defined for " + type_name(a) + " and " + type_name(b));
+  fail("No function \"#operator_" + op + "\" matches supplied arguments");
 }
 
 bool contains(const value& collection, const value& x) {
@@ -491,7 +490,7 @@ value evaluator::op_binary(const std::string& op, const value& a, const value& b
   if (a.is(kind::datetime) || a.is(kind::timespan) || b.is(kind::datetime) || b.is(kind::timespan)) {
     if (auto v = lib::datetime_binary(op, a, b))
       return *v;
-    fail("operator " + op + " is not defined for " + type_name(a) + " and " + type_name(b));
+    fail("No function \"#operator_" + op + "\" matches supplied arguments");
   }
   if (op == "<" || op == ">" || op == "<=" || op == ">=")
     return value::boolean(compare(op, a, b));
@@ -551,7 +550,7 @@ value evaluator::op_binary(const std::string& op, const value& a, const value& b
     value r = call_function("matches", root, &a, args, *args[0]);
     return op == "=~" ? r : value::boolean(!r.as_bool());
   }
-  fail("operator " + op + " is not defined for " + type_name(a) + " and " + type_name(b));
+  fail("No function \"#operator_" + op + "\" matches supplied arguments");
 }
 
 } // namespace mistral::expr::yaql
