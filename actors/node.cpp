@@ -71,7 +71,9 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   return std::unique_ptr<node>(new node(std::move(state)));
 }
 
-const caf::actor& node::engine() const { return impl_->engine; }
+const caf::actor& node::engine() const {
+  return impl_->engine;
+}
 
 caf::actor_system& node::system() {
   return impl_->system;

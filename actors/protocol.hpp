@@ -33,7 +33,7 @@ struct start_execution {
 struct action_result_msg {
   std::string execution_id; ///< may be empty: the engine looks it up by action id
   std::string action_id;
-  std::int32_t kind = 0;    ///< 0 success, 1 error, 2 cancelled
+  std::int32_t kind = 0; ///< 0 success, 1 error, 2 cancelled
   std::string data_json;
   std::string error_json;
 };
@@ -59,9 +59,9 @@ struct control_msg {
   std::string target_state; ///< for stop: SUCCESS, ERROR or CANCELLED
   std::string message;
   bool has_message = false;
-  std::string env_json;     ///< for resume/rerun
-  std::string task_id;      ///< for rerun
-  bool reset = true;        ///< for rerun
+  std::string env_json; ///< for resume/rerun
+  std::string task_id;  ///< for rerun
+  bool reset = true;    ///< for rerun
 };
 
 /// A durable timer fired for a task of an execution.
@@ -73,9 +73,9 @@ struct timer_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, start_execution& x) {
-  return f(caf::meta::type_name("mistral::actors::start_execution"), x.execution_id, x.workflow_id, x.workflow_name,
-           x.workflow_namespace, x.spec_json, x.input_json, x.params_json, x.description, x.tags_json,
-           x.parent_execution_id, x.parent_task_id, x.root_execution_id, x.wb_name);
+  return f(caf::meta::type_name("mistral::actors::start_execution"), x.execution_id, x.workflow_id,
+           x.workflow_name, x.workflow_namespace, x.spec_json, x.input_json, x.params_json, x.description,
+           x.tags_json, x.parent_execution_id, x.parent_task_id, x.root_execution_id, x.wb_name);
 }
 
 template <class Inspector>
@@ -86,14 +86,14 @@ typename Inspector::result_type inspect(Inspector& f, action_result_msg& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_action_msg& x) {
-  return f(caf::meta::type_name("mistral::actors::run_action_msg"), x.execution_id, x.action_id, x.task_id, x.action,
-           x.input_json, x.target, x.safe_rerun, x.timeout, x.workflow_name);
+  return f(caf::meta::type_name("mistral::actors::run_action_msg"), x.execution_id, x.action_id, x.task_id,
+           x.action, x.input_json, x.target, x.safe_rerun, x.timeout, x.workflow_name);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, control_msg& x) {
-  return f(caf::meta::type_name("mistral::actors::control_msg"), x.execution_id, x.what, x.target_state, x.message,
-           x.has_message, x.env_json, x.task_id, x.reset);
+  return f(caf::meta::type_name("mistral::actors::control_msg"), x.execution_id, x.what, x.target_state,
+           x.message, x.has_message, x.env_json, x.task_id, x.reset);
 }
 
 template <class Inspector>
@@ -104,15 +104,15 @@ typename Inspector::result_type inspect(Inspector& f, timer_msg& x) {
 } // namespace mistral::actors
 
 CAF_BEGIN_TYPE_ID_BLOCK(mistral, caf::first_custom_type_id)
-  CAF_ADD_TYPE_ID(mistral, (mistral::actors::start_execution))
-  CAF_ADD_TYPE_ID(mistral, (mistral::actors::action_result_msg))
-  CAF_ADD_TYPE_ID(mistral, (mistral::actors::run_action_msg))
-  CAF_ADD_TYPE_ID(mistral, (mistral::actors::control_msg))
-  CAF_ADD_TYPE_ID(mistral, (mistral::actors::timer_msg))
-  CAF_ADD_ATOM(mistral, mistral::actors, ping_atom, "ping")
-  CAF_ADD_ATOM(mistral, mistral::actors, start_atom, "start")
-  CAF_ADD_ATOM(mistral, mistral::actors, started_atom, "started")
-  CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
+CAF_ADD_TYPE_ID(mistral, (mistral::actors::start_execution))
+CAF_ADD_TYPE_ID(mistral, (mistral::actors::action_result_msg))
+CAF_ADD_TYPE_ID(mistral, (mistral::actors::run_action_msg))
+CAF_ADD_TYPE_ID(mistral, (mistral::actors::control_msg))
+CAF_ADD_TYPE_ID(mistral, (mistral::actors::timer_msg))
+CAF_ADD_ATOM(mistral, mistral::actors, ping_atom, "ping")
+CAF_ADD_ATOM(mistral, mistral::actors, start_atom, "start")
+CAF_ADD_ATOM(mistral, mistral::actors, started_atom, "started")
+CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

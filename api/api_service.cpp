@@ -1,10 +1,10 @@
 #include "api/api_service.hpp"
 
+#include "api/actions_controller.hpp"
 #include "api/api_context.hpp"
 #include "api/caf_engine_client.hpp"
-#include "api/executions_controller.hpp"
-#include "api/actions_controller.hpp"
 #include "api/environments_controller.hpp"
+#include "api/executions_controller.hpp"
 #include "api/http_actor.hpp"
 #include "api/http_server.hpp"
 #include "api/root_controller.hpp"
@@ -27,9 +27,11 @@ api_service::~api_service() {
 
 result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
                                                         std::shared_ptr<const config::config> config,
-                                                        std::shared_ptr<persistence::database> db, caf::actor engine) {
-  auto ctx = std::make_shared<api_context>(api_context{std::move(db), config, std::make_shared<system_clock>(),
-                                                       engine ? make_caf_engine_client(sys, engine) : nullptr});
+                                                        std::shared_ptr<persistence::database> db,
+                                                        caf::actor engine) {
+  auto ctx =
+    std::make_shared<api_context>(api_context{std::move(db), config, std::make_shared<system_clock>(),
+                                              engine ? make_caf_engine_client(sys, engine) : nullptr});
   const config::config& cfg = *config;
   auto routes = std::make_shared<router>();
   add_root_routes(*routes);

@@ -18,7 +18,8 @@ public:
   /// Builds the routes over `db`, spawns the HTTP actor and binds the listener.
   static result<std::unique_ptr<api_service>> start(caf::actor_system& sys,
                                                     std::shared_ptr<const config::config> cfg,
-                                                    std::shared_ptr<persistence::database> db, caf::actor engine);
+                                                    std::shared_ptr<persistence::database> db,
+                                                    caf::actor engine);
 
   /// "http://host:port" the service listens on.
   const std::string& base_url() const;

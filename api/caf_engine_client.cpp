@@ -27,14 +27,15 @@ private:
     auto engine = engine_;
     sys_.spawn([engine, msg = std::move(msg), done = std::move(done)](caf::event_based_actor* self) mutable {
       self->request(engine, engine_timeout, std::move(msg))
-        .then([self, done](std::string& row) {
-                done(std::move(row));
-                self->quit();
-              },
-              [self, done](caf::error& e) {
-                done(error(errc::internal, self->system().render(e)));
-                self->quit();
-              });
+        .then(
+          [self, done](std::string& row) {
+            done(std::move(row));
+            self->quit();
+          },
+          [self, done](caf::error& e) {
+            done(error(errc::internal, self->system().render(e)));
+            self->quit();
+          });
     });
   }
 

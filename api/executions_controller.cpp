@@ -247,7 +247,10 @@ status resolve_env(api_context& ctx, json& params) {
     return ok_v;
   json& env = params["env"];
   if (!env.is_string() && !env.is_object() && !env.is_null() && expr::py_truthy(env)) {
-    std::string type = env.is_boolean() ? "bool" : env.is_number_integer() ? "int" : env.is_number() ? "float" : "list";
+    std::string type = env.is_boolean()          ? "bool"
+                       : env.is_number_integer() ? "int"
+                       : env.is_number()         ? "float"
+                                                 : "list";
     return error(errc::invalid_input, "Unexpected value type for environment [env=" + expr::py_str(env) +
                                         ", type=<class '" + type + "'>]");
   }

@@ -50,8 +50,12 @@ std::string encode_utf8(const std::vector<char32_t>& cps, std::size_t from, std:
   return out;
 }
 
-bool is_break(char32_t c) { return c == '\n' || c == 0x85 || c == 0x2028 || c == 0x2029; }
-bool is_ws(char32_t c) { return c == 0 || c == ' ' || c == '\t' || c == '\r' || is_break(c); }
+bool is_break(char32_t c) {
+  return c == '\n' || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+bool is_ws(char32_t c) {
+  return c == 0 || c == ' ' || c == '\t' || c == '\r' || is_break(c);
+}
 
 // PyYAML's Emitter.analyze_scalar (allow_unicode=False).
 struct analysis {
@@ -82,7 +86,8 @@ analysis analyze(const std::vector<char32_t>& s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     char32_t ch = s[i];
     if (i == 0) {
-      if (ch < 128 && std::string_view("#,[]{}&*!|>'\"%@`").find(static_cast<char>(ch)) != std::string_view::npos)
+      if (ch < 128 &&
+          std::string_view("#,[]{}&*!|>'\"%@`").find(static_cast<char>(ch)) != std::string_view::npos)
         flow_ind = block_ind = true;
       if (ch == '?' || ch == ':') {
         flow_ind = true;
@@ -107,15 +112,21 @@ analysis analyze(const std::vector<char32_t>& s) {
     if (!(ch == '\n' || (ch >= 0x20 && ch <= 0x7E)))
       special = true; // allow_unicode=False: every non-ASCII character is special
     if (ch == ' ') {
-      if (i == 0) leading_space = true;
-      if (i == s.size() - 1) trailing_space = true;
-      if (prev_break) break_space = true;
+      if (i == 0)
+        leading_space = true;
+      if (i == s.size() - 1)
+        trailing_space = true;
+      if (prev_break)
+        break_space = true;
       prev_space = true;
       prev_break = false;
     } else if (is_break(ch)) {
-      if (i == 0) leading_break = true;
-      if (i == s.size() - 1) trailing_break = true;
-      if (prev_space) space_break = true;
+      if (i == 0)
+        leading_break = true;
+      if (i == s.size() - 1)
+        trailing_break = true;
+      if (prev_space)
+        space_break = true;
       prev_space = false;
       prev_break = true;
     } else {
@@ -278,8 +289,8 @@ public:
     for (std::size_t end = 0; end <= t.size(); ++end) {
       bool none = end == t.size();
       char32_t ch = none ? 0 : t[end];
-      if (none || ch == '"' || ch == '\\' || ch == 0x85 || ch == 0x2028 || ch == 0x2029 ||
-          ch == 0xFEFF || !(ch >= 0x20 && ch <= 0x7E)) {
+      if (none || ch == '"' || ch == '\\' || ch == 0x85 || ch == 0x2028 || ch == 0x2029 || ch == 0xFEFF ||
+          !(ch >= 0x20 && ch <= 0x7E)) {
         if (start < end) {
           raw(encode_utf8(t, start, end));
           start = end;
@@ -306,22 +317,22 @@ public:
 
   static std::string escape(char32_t ch) {
     switch (ch) {
-    case 0: return "\\0";
-    case 0x07: return "\\a";
-    case 0x08: return "\\b";
-    case 0x09: return "\\t";
-    case 0x0A: return "\\n";
-    case 0x0B: return "\\v";
-    case 0x0C: return "\\f";
-    case 0x0D: return "\\r";
-    case 0x1B: return "\\e";
-    case '"': return "\\\"";
-    case '\\': return "\\\\";
-    case 0x85: return "\\N";
-    case 0xA0: return "\\_";
-    case 0x2028: return "\\L";
-    case 0x2029: return "\\P";
-    default: break;
+      case 0: return "\\0";
+      case 0x07: return "\\a";
+      case 0x08: return "\\b";
+      case 0x09: return "\\t";
+      case 0x0A: return "\\n";
+      case 0x0B: return "\\v";
+      case 0x0C: return "\\f";
+      case 0x0D: return "\\r";
+      case 0x1B: return "\\e";
+      case '"': return "\\\"";
+      case '\\': return "\\\\";
+      case 0x85: return "\\N";
+      case 0xA0: return "\\_";
+      case 0x2028: return "\\L";
+      case 0x2029: return "\\P";
+      default: break;
     }
     char buf[16];
     if (ch <= 0xFF)
@@ -369,7 +380,6 @@ public:
       return py_str(v);
     return v.dump();
   }
-
 
   // PyYAML always writes an indent before a key or "-"; right after "- " it
   // only pads, which puts the first key of a list item on the dash's line.
@@ -441,8 +451,7 @@ std::string workflow_definition_from_list(const json& doc, const std::string& na
   return dump_yaml(one);
 }
 
-std::string workbook_item_definition(std::string_view wb, std::string_view section,
-                                     std::string_view name) {
+std::string workbook_item_definition(std::string_view wb, std::string_view section, std::string_view name) {
   std::string section_tag = std::string(section) + ":";
   std::string item_tag = std::string(name) + ":";
   auto at = wb.find(section_tag);

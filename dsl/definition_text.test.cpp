@@ -7,9 +7,10 @@ using mistral::json;
 using namespace mistral::dsl;
 
 TEST_CASE("dump_yaml writes PyYAML's block style with indentless lists and its quoting") {
-  auto doc = load_yaml("version: '2.0'\nwf:\n  input: [a, {b: 1}]\n  tasks:\n    t1:\n"
-                       "      action: std.echo output=\"x\"\n      publish: {y: 'yes', n: '1', e: '', q: \"it's\", "
-                       "h: '#x', c: 'a: b', l: [], d: {}, z: null, f: 1.5}\n");
+  auto doc =
+    load_yaml("version: '2.0'\nwf:\n  input: [a, {b: 1}]\n  tasks:\n    t1:\n"
+              "      action: std.echo output=\"x\"\n      publish: {y: 'yes', n: '1', e: '', q: \"it's\", "
+              "h: '#x', c: 'a: b', l: [], d: {}, z: null, f: 1.5}\n");
   REQUIRE(doc.ok());
   CHECK(dump_yaml(doc->value) ==
         "version: '2.0'\nwf:\n  input:\n  - a\n  - b: 1\n  tasks:\n    t1:\n"
@@ -26,15 +27,17 @@ TEST_CASE("dump_yaml folds long plain scalars at 80 columns and escapes non-ASCI
 }
 
 TEST_CASE("one workflow of a multi-workflow document gets its own definition") {
-  auto doc = load_yaml("version: '2.0'\nwf1:\n  tasks:\n    a: {action: std.noop}\nwf2:\n  tasks:\n    b:\n      action: std.noop\n");
+  auto doc = load_yaml("version: '2.0'\nwf1:\n  tasks:\n    a: {action: std.noop}\nwf2:\n  tasks:\n    b:\n  "
+                       "    action: std.noop\n");
   REQUIRE(doc.ok());
   CHECK(workflow_definition_from_list(doc->value, "wf2") ==
         "version: '2.0'\nwf2:\n  tasks:\n    b:\n      action: std.noop\n");
 }
 
 TEST_CASE("a workbook item definition is cut from the workbook text and de-indented") {
-  std::string wb = "version: '2.0'\nname: wb\nworkflows:\n  wf1:\n    # note\n    tasks:\n      a:\n"
-                   "        action: std.noop\n\n  wf2:\n    tasks: {}\nactions:\n  act:\n    base: std.noop\n";
+  std::string wb =
+    "version: '2.0'\nname: wb\nworkflows:\n  wf1:\n    # note\n    tasks:\n      a:\n"
+    "        action: std.noop\n\n  wf2:\n    tasks: {}\nactions:\n  act:\n    base: std.noop\n";
   CHECK(workbook_item_definition(wb, "workflows", "wf1") ==
         "wf1:\n  # note\n  tasks:\n    a:\n      action: std.noop\n");
   CHECK(workbook_item_definition(wb, "actions", "act") == "act:\n  base: std.noop\n");

@@ -20,8 +20,7 @@
 namespace {
 
 std::string first_line_normalised(const std::string& s) {
-  static const std::regex uuid(
-      "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  static const std::regex uuid("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   std::string line = s.substr(0, s.find('\n'));
   return std::regex_replace(line, uuid, "<id>");
 }

@@ -8,18 +8,18 @@ namespace mistral::dsl {
 
 const char* to_string(transition_event e) noexcept {
   switch (e) {
-  case transition_event::on_success: return "on-success";
-  case transition_event::on_error: return "on-error";
-  case transition_event::on_complete: return "on-complete";
+    case transition_event::on_success: return "on-success";
+    case transition_event::on_error: return "on-error";
+    case transition_event::on_complete: return "on-complete";
   }
   return "on-complete";
 }
 
 const std::vector<std::size_t>& graph_task::outbound(transition_event e) const noexcept {
   switch (e) {
-  case transition_event::on_success: return on_success;
-  case transition_event::on_error: return on_error;
-  default: return on_complete;
+    case transition_event::on_success: return on_success;
+    case transition_event::on_error: return on_error;
+    default: return on_complete;
   }
 }
 
@@ -50,9 +50,9 @@ namespace {
 
 // The clause a task follows for one event: its own when it has targets,
 // else the task-defaults one without references to the task itself.
-std::vector<std::pair<transition, bool>> effective_clause(
-    const workflow_spec& wf, const task_spec& t, const std::optional<on_clause_spec>& own,
-    const std::optional<on_clause_spec> task_defaults_spec::*def) {
+std::vector<std::pair<transition, bool>>
+effective_clause(const workflow_spec& wf, const task_spec& t, const std::optional<on_clause_spec>& own,
+                 const std::optional<on_clause_spec> task_defaults_spec::*def) {
   std::vector<std::pair<transition, bool>> out;
   if (own && !own->next.empty()) {
     for (const auto& tr : own->next)
@@ -131,8 +131,7 @@ void compile_reverse(workflow_graph& g, const workflow_spec& spec) {
     const task_spec& t = spec.tasks[i];
     std::vector<std::string> reqs = t.requires_;
     if (spec.task_defaults)
-      reqs.insert(reqs.end(), spec.task_defaults->requires_.begin(),
-                  spec.task_defaults->requires_.end());
+      reqs.insert(reqs.end(), spec.task_defaults->requires_.begin(), spec.task_defaults->requires_.end());
     // Dependencies in definition order, each once, never the task itself.
     for (const auto& other : spec.tasks)
       if (other.name != t.name && std::find(reqs.begin(), reqs.end(), other.name) != reqs.end())

@@ -29,32 +29,32 @@ const char* to_string(transition_event e) noexcept;
 /// One transition: `from` --event[condition]--> `to`.
 struct graph_edge {
   std::string from;
-  std::string to;                ///< a task name or an engine command
+  std::string to; ///< a task name or an engine command
   transition_event event = transition_event::on_success;
-  std::string condition;         ///< "" when unconditional, else an expression
-  json params = json::object();  ///< inline params of the target (e.g. fail msg)
-  bool engine_command = false;   ///< `to` is noop / fail / succeed / pause
+  std::string condition;           ///< "" when unconditional, else an expression
+  json params = json::object();    ///< inline params of the target (e.g. fail msg)
+  bool engine_command = false;     ///< `to` is noop / fail / succeed / pause
   bool from_task_defaults = false; ///< inherited from task-defaults
 };
 
 /// How many inbound tasks a join waits for.
 struct join_spec {
-  bool all = false;        ///< `join: all`
-  std::size_t count = 0;   ///< tasks needed: inbound count for all, 1 for one, N
+  bool all = false;      ///< `join: all`
+  std::size_t count = 0; ///< tasks needed: inbound count for all, 1 for one, N
 };
 
 /// One task of the compiled graph.
 struct graph_task {
   std::string name;
-  std::size_t spec_index = 0;               ///< index into workflow_spec::tasks
-  std::vector<std::size_t> on_success;      ///< edge indices, in clause order
+  std::size_t spec_index = 0;          ///< index into workflow_spec::tasks
+  std::vector<std::size_t> on_success; ///< edge indices, in clause order
   std::vector<std::size_t> on_error;
   std::vector<std::size_t> on_complete;
-  std::vector<std::size_t> inbound;         ///< edges whose `to` is this task
-  std::vector<std::string> inbound_tasks;   ///< distinct sources (Mistral's inbound task specs)
-  bool start = false;                       ///< no inbound transition (direct)
-  std::optional<join_spec> join;            ///< set for join tasks
-  std::vector<std::string> requires_;       ///< reverse: dependencies (task + task-defaults, minus self)
+  std::vector<std::size_t> inbound;       ///< edges whose `to` is this task
+  std::vector<std::string> inbound_tasks; ///< distinct sources (Mistral's inbound task specs)
+  bool start = false;                     ///< no inbound transition (direct)
+  std::optional<join_spec> join;          ///< set for join tasks
+  std::vector<std::string> requires_;     ///< reverse: dependencies (task + task-defaults, minus self)
 
   /// The outbound edge indices of `e`.
   const std::vector<std::size_t>& outbound(transition_event e) const noexcept;
@@ -64,9 +64,9 @@ struct graph_task {
 struct workflow_graph {
   std::string workflow_name;
   workflow_type type = workflow_type::direct;
-  std::vector<graph_task> tasks;       ///< in definition order
+  std::vector<graph_task> tasks; ///< in definition order
   std::vector<graph_edge> edges;
-  std::vector<std::string> start_tasks; ///< direct: tasks without inbound transitions
+  std::vector<std::string> start_tasks;               ///< direct: tasks without inbound transitions
   std::unordered_map<std::string, std::size_t> index; ///< task name -> position in `tasks`
 
   /// The task named `name`, or null.

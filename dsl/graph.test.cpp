@@ -19,10 +19,11 @@ workflow_spec parse(const std::string& text) {
 } // namespace
 
 TEST_CASE("a direct graph has edges per event with conditions and start tasks") {
-  auto g = compile_graph(parse("version: '2.0'\nwf:\n  tasks:\n"
-                               "    a:\n      on-success:\n        - b: <% $.x %>\n        - c\n"
-                               "      on-error: fail msg='no'\n      on-complete: d\n"
-                               "    b: {action: std.noop}\n    c: {action: std.noop}\n    d: {action: std.noop}\n"));
+  auto g =
+    compile_graph(parse("version: '2.0'\nwf:\n  tasks:\n"
+                        "    a:\n      on-success:\n        - b: <% $.x %>\n        - c\n"
+                        "      on-error: fail msg='no'\n      on-complete: d\n"
+                        "    b: {action: std.noop}\n    c: {action: std.noop}\n    d: {action: std.noop}\n"));
   CHECK(g->start_tasks == std::vector<std::string>{"a"});
   const graph_task* a = g->find("a");
   REQUIRE(a);
@@ -68,10 +69,11 @@ TEST_CASE("join cardinalities are all inbound tasks for all, one for one and N f
 }
 
 TEST_CASE("a reverse graph plans dependencies before the target") {
-  auto g = compile_graph(parse("version: '2.0'\nwf:\n  type: reverse\n  task-defaults:\n    requires: [init]\n"
-                               "  tasks:\n    init: {action: std.noop}\n"
-                               "    a:\n      requires: b\n    b: {action: std.noop}\n"
-                               "    c:\n      requires: [a, b]\n    other: {action: std.noop}\n"));
+  auto g =
+    compile_graph(parse("version: '2.0'\nwf:\n  type: reverse\n  task-defaults:\n    requires: [init]\n"
+                        "  tasks:\n    init: {action: std.noop}\n"
+                        "    a:\n      requires: b\n    b: {action: std.noop}\n"
+                        "    c:\n      requires: [a, b]\n    other: {action: std.noop}\n"));
   CHECK(g->type == workflow_type::reverse);
   CHECK(g->find("init")->requires_.empty());
   CHECK(g->find("a")->requires_ == std::vector<std::string>{"init", "b"});

@@ -17,14 +17,13 @@ const std::regex& cmd_re() {
 
 // PARAMS_PTRN: key=(quoted | 'quoted' | {{ }} | <% %> | [..] | true | false | null | digits).
 const std::regex& params_re() {
-  static const std::regex re(to_ecmascript(
-      R"(([-_\w]+)=("[^"]*"\s*|'[^']*'\s*|({{(.*?)}})|<%.*?%>|\[.*\]\s*|true|false|null|\d+))"));
+  static const std::regex re(
+    to_ecmascript(R"(([-_\w]+)=("[^"]*"\s*|'[^']*'\s*|({{(.*?)}})|<%.*?%>|\[.*\]\s*|true|false|null|\d+))"));
   return re;
 }
 
 const std::regex& with_items_re() {
-  static const std::regex re(
-      to_ecmascript(R"(\s*([\w\d_\-]+)\s*in\s*(\[.+\]|({{(.*?)}})|<%.*?%>))"));
+  static const std::regex re(to_ecmascript(R"(\s*([\w\d_\-]+)\s*in\s*(\[.+\]|({{(.*?)}})|<%.*?%>))"));
   return re;
 }
 
@@ -49,11 +48,9 @@ result<command_call> parse_command(std::string_view text) {
   std::string s(text);
   std::smatch m;
   if (!std::regex_search(s, m, cmd_re()))
-    return error{errc::invalid_input, "Invalid action/workflow task property: " + s,
-                 "InvalidModelException"};
+    return error{errc::invalid_input, "Invalid action/workflow task property: " + s, "InvalidModelException"};
   out.command = m.str(0);
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), params_re()); it != std::sregex_iterator();
-       ++it) {
+  for (auto it = std::sregex_iterator(s.begin(), s.end(), params_re()); it != std::sregex_iterator(); ++it) {
     std::string key = (*it)[1].str();
     std::string v = strip((*it)[2].str());
     json value;

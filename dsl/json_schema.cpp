@@ -12,7 +12,9 @@ namespace mistral::dsl {
 
 namespace {
 
-bool is_number(const json& v) { return v.is_number(); }
+bool is_number(const json& v) {
+  return v.is_number();
+}
 
 double as_double(const json& v) {
   if (v.is_number_integer())
@@ -24,12 +26,18 @@ double as_double(const json& v) {
 
 // Draft 6+ type checker: an integral float is an "integer", bools are not numbers.
 bool is_type(const json& v, const std::string& type) {
-  if (type == "object") return v.is_object();
-  if (type == "array") return v.is_array();
-  if (type == "string") return v.is_string();
-  if (type == "boolean") return v.is_boolean();
-  if (type == "null") return v.is_null();
-  if (type == "number") return is_number(v);
+  if (type == "object")
+    return v.is_object();
+  if (type == "array")
+    return v.is_array();
+  if (type == "string")
+    return v.is_string();
+  if (type == "boolean")
+    return v.is_boolean();
+  if (type == "null")
+    return v.is_null();
+  if (type == "number")
+    return is_number(v);
   if (type == "integer") {
     if (v.is_number_integer() || v.is_number_unsigned())
       return true;
@@ -44,7 +52,8 @@ bool is_type(const json& v, const std::string& type) {
 // jsonschema._utils.equal: bools never equal numbers, 1 == 1.0.
 bool js_equal(const json& a, const json& b) {
   if (a.is_string() || b.is_string())
-    return a.is_string() && b.is_string() && a.get_ref<const std::string&>() == b.get_ref<const std::string&>();
+    return a.is_string() && b.is_string() &&
+           a.get_ref<const std::string&>() == b.get_ref<const std::string&>();
   if (a.is_array() && b.is_array()) {
     if (a.size() != b.size())
       return false;
@@ -190,8 +199,7 @@ struct validator {
         for (auto& e : errs)
           all.push_back(std::move(e));
       }
-      add(py_repr(inst) + " is not valid under any of the given schemas", k, schema, inst,
-          std::move(all));
+      add(py_repr(inst) + " is not valid under any of the given schemas", k, schema, inst, std::move(all));
     } else if (k == "oneOf") {
       one_of(v, inst, schema);
     } else if (k == "not") {
@@ -204,8 +212,7 @@ struct validator {
     if (!inst.is_object())
       return;
     const json* props = schema.contains("properties") ? &schema["properties"] : nullptr;
-    const json* patterns =
-        schema.contains("patternProperties") ? &schema["patternProperties"] : nullptr;
+    const json* patterns = schema.contains("patternProperties") ? &schema["patternProperties"] : nullptr;
     std::vector<std::string> extras;
     for (auto it = inst.begin(); it != inst.end(); ++it) {
       if (props && props->contains(it.key()))
@@ -232,8 +239,7 @@ struct validator {
           joined += (joined.empty() ? "" : ", ") + py_repr(json(x));
         for (const auto& x : pats)
           pj += (pj.empty() ? "" : ", ") + py_repr(json(x));
-        add(joined + (extras.size() == 1 ? " does" : " do") +
-                " not match any of the regexes: " + pj,
+        add(joined + (extras.size() == 1 ? " does" : " do") + " not match any of the regexes: " + pj,
             "additionalProperties", schema, inst);
       } else {
         // Python lists a set here (hash order, different in every process);
@@ -243,8 +249,8 @@ struct validator {
         std::string joined;
         for (const auto& x : sorted_extras)
           joined += (joined.empty() ? "" : ", ") + py_repr(json(x));
-        add("Additional properties are not allowed (" + joined +
-                (extras.size() == 1 ? " was" : " were") + " unexpected)",
+        add("Additional properties are not allowed (" + joined + (extras.size() == 1 ? " was" : " were") +
+              " unexpected)",
             "additionalProperties", schema, inst);
       }
     }

@@ -14,11 +14,11 @@ namespace mistral::dsl {
 
 /// One jsonschema ValidationError.
 struct schema_error {
-  std::string message;             ///< e.g. "'delay' is a required property"
-  std::string keyword;             ///< the failing keyword ("required", "oneOf", ...)
-  std::vector<std::string> path;   ///< instance path relative to the parent error
-  const json* schema = nullptr;    ///< the (sub)schema holding the keyword
-  const json* instance = nullptr;  ///< the value that failed
+  std::string message;               ///< e.g. "'delay' is a required property"
+  std::string keyword;               ///< the failing keyword ("required", "oneOf", ...)
+  std::vector<std::string> path;     ///< instance path relative to the parent error
+  const json* schema = nullptr;      ///< the (sub)schema holding the keyword
+  const json* instance = nullptr;    ///< the value that failed
   std::vector<schema_error> context; ///< sub-errors of anyOf / oneOf
 };
 

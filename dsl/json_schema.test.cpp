@@ -7,7 +7,8 @@ using mistral::json;
 using namespace mistral::dsl;
 
 TEST_CASE("the shallowest error wins as in jsonschema's best_match") {
-  json task = {{"action", "x"}, {"timeout", -1}, {"bogus", 1}, {"type", "direct"}, {"name", "t"}, {"version", "2.0"}};
+  json task = {{"action", "x"},    {"timeout", -1}, {"bogus", 1},
+               {"type", "direct"}, {"name", "t"},   {"version", "2.0"}};
   std::vector<std::string> path;
   auto msg = validate_json_schema(task, schemas::direct_task(), &path);
   REQUIRE(msg);

@@ -37,9 +37,10 @@ const task_spec* workflow_spec::find_task(std::string_view n) const noexcept {
 
 namespace {
 
-
 // Python truth of loaded data: a date is truthy.
-bool py_truthy(const json& v) { return is_timestamp(v) || expr::py_truthy(v); }
+bool py_truthy(const json& v) {
+  return is_timestamp(v) || expr::py_truthy(v);
+}
 using path_t = std::vector<std::string>;
 
 constexpr std::size_t max_task_name = 255;
@@ -184,8 +185,8 @@ public:
     if (doc_) {
       yaml_mark m = doc_->find_mark(pointer);
       if (m.line > 0)
-        message += "\n  at line " + std::to_string(m.line) + ", column " +
-                   std::to_string(m.column) + (dotted.empty() ? "" : ": " + dotted);
+        message += "\n  at line " + std::to_string(m.line) + ", column " + std::to_string(m.column) +
+                   (dotted.empty() ? "" : ": " + dotted);
     }
     return error{errc::invalid_input, std::move(message), kind};
   }
@@ -236,8 +237,7 @@ public:
       return std::move(s).err();
     publish_spec out{get(p, "branch"), get(p, "global"), get(p, "atomic")};
     if (!py_truthy(out.branch) && !py_truthy(out.global) && !py_truthy(out.atomic))
-      return fail("Either 'branch', 'global' or 'atomic' must be specified: ", path,
-                  "InvalidModelException");
+      return fail("Either 'branch', 'global' or 'atomic' must be specified: ", path, "InvalidModelException");
     for (const char* k : {"branch", "global", "atomic"})
       if (auto s = validate_expr_key(p, k, path); !s)
         return std::move(s).err();
@@ -366,8 +366,7 @@ public:
   }
 
   status build_clauses(const json& data, const path_t& path, std::optional<on_clause_spec>& complete,
-                       std::optional<on_clause_spec>& success,
-                       std::optional<on_clause_spec>& err) const {
+                       std::optional<on_clause_spec>& success, std::optional<on_clause_spec>& err) const {
     struct slot {
       const char* key;
       std::optional<on_clause_spec>* out;
@@ -418,13 +417,12 @@ public:
       raw = json::array({raw});
     for (const auto& item : raw) {
       if (!item.is_string())
-        return fail("'with-items' elements should be strings: " + py_repr(t), path,
-                    "InvalidModelException");
+        return fail("'with-items' elements should be strings: " + py_repr(t), path, "InvalidModelException");
       auto m = match_with_items(item.get<std::string>());
       if (!m)
         return fail("Wrong format of 'with-items' property. Please use format 'var in {[some, "
                     "list] | <% $.array %> }: " +
-                        py_repr(t),
+                      py_repr(t),
                     path, "InvalidModelException");
       if (auto s = check_expression(json(m->collection), path); !s)
         return std::move(s).err();
@@ -433,7 +431,7 @@ public:
         auto parsed = py_json_loads(m->collection);
         if (!parsed)
           return fail("Invalid array in 'with-items' clause: " + m->collection +
-                          ", error: " + parsed.err().message,
+                        ", error: " + parsed.err().message,
                       path, "InvalidModelException");
         w.collection = std::move(*parsed);
       }
@@ -458,7 +456,7 @@ public:
     out.type = type;
     if (out.name.size() > max_task_name)
       return fail("The length of a '" + out.name + "' task name must not exceed " +
-                      std::to_string(max_task_name) + " symbols",
+                    std::to_string(max_task_name) + " symbols",
                   path, "InvalidModelException");
     const json& action = get(t, "action");
     const json& wf = get(t, "workflow");
@@ -518,7 +516,7 @@ public:
         return std::move(s).err();
       if (py_truthy(out.join) && out.name.size() > max_join_task_name)
         return fail("The length of a '" + out.name + "' join task name must not exceed " +
-                        std::to_string(max_join_task_name) + " symbols",
+                      std::to_string(max_join_task_name) + " symbols",
                     path, "InvalidModelException");
     } else {
       out.requires_ = string_list(get(t, "requires"));
@@ -532,20 +530,19 @@ public:
     if (!v.is_object())
       return fail("A specification with polymorphic key must be backed by a dictionary "
                   "[spec_cls=<class 'mistral.lang.v2.workflows.WorkflowSpec'>, data=" +
-                      py_str(v) + "]",
+                    py_str(v) + "]",
                   path, "InvalidModelException");
     json type_value = v.contains("type") ? v["type"] : json("direct");
     if (type_value != json("direct") && type_value != json("reverse"))
       return fail("Failed to find a specification class to instantiate "
                   "[spec_cls=<class 'mistral.lang.v2.workflows.WorkflowSpec'>, data=" +
-                      py_repr(v) + "]",
+                    py_repr(v) + "]",
                   path + "type", "DSLParsingException");
     workflow_type type = type_value == json("direct") ? workflow_type::direct : workflow_type::reverse;
     if (auto s = check_schema(v, schemas::workflow(), path); !s)
       return std::move(s).err();
     if (!py_truthy(get(v, "tasks")))
-      return fail("Workflow doesn't have any tasks [data=" + py_repr(v) + "]", path,
-                  "InvalidModelException");
+      return fail("Workflow doesn't have any tasks [data=" + py_repr(v) + "]", path, "InvalidModelException");
     for (const char* k : {"output", "vars"})
       if (auto s = validate_expr_key(v, k, path); !s)
         return std::move(s).err();
@@ -576,7 +573,7 @@ public:
       if (!it->is_object())
         return fail("A specification with polymorphic key must be backed by a dictionary "
                     "[spec_cls=<class 'mistral.lang.v2.tasks.TaskSpec'>, data=" +
-                        py_str(*it) + "]",
+                      py_str(*it) + "]",
                     tpath, "InvalidModelException");
       (*it)["name"] = it.key();
       (*it)["version"] = "2.0";
@@ -677,7 +674,7 @@ public:
     if (!has_start)
       return fail("Failed to find start tasks in direct workflow. There must be at least one task "
                   "without inbound transition.[workflow_name=" +
-                      wf.name + "]",
+                    wf.name + "]",
                   path, "DSLParsingException");
     for (std::size_t i = 0; i < wf.tasks.size(); ++i)
       for (const auto& target : outbound[i])
@@ -940,8 +937,8 @@ result<workflow_spec> workflow_from_raw(const json& raw) {
   builder b(nullptr);
   json data = raw;
   std::string name = raw.is_object() && raw.contains("name") && raw["name"].is_string()
-                         ? raw["name"].get<std::string>()
-                         : std::string();
+                       ? raw["name"].get<std::string>()
+                       : std::string();
   return b.build_workflow(data, {name});
 }
 

@@ -1,5 +1,5 @@
-#include "dsl/inline_params.hpp"
 #include "dsl/parser.hpp"
+#include "dsl/inline_params.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,7 +8,9 @@ using namespace mistral::dsl;
 
 namespace {
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
 
 workflow_spec one_workflow(const std::string& text) {
   auto r = validate_workflows(text);
@@ -46,7 +48,7 @@ TEST_CASE("inline parameters are parsed with Mistral's quirks") {
   CHECK(call->command == "std.echo");
   CHECK(call->params["output"] == "x y");
   CHECK(call->params["n"] == 5);
-  CHECK(call->params["f"] == 1);         // 1.5 becomes 1
+  CHECK(call->params["f"] == 1);              // 1.5 becomes 1
   CHECK_FALSE(call->params.contains("neg"));  // negative numbers are dropped
   CHECK_FALSE(call->params.contains("word")); // bare words are dropped
   CHECK_FALSE(call->params.contains("url"));
@@ -74,12 +76,11 @@ TEST_CASE("a workflow task has the WORKFLOW type and its own inline input") {
 }
 
 TEST_CASE("on-clauses accept a string, a list with conditions and the publish-next form") {
-  auto wf = one_workflow(head +
-                         "    t1:\n      on-success: t2\n"
-                         "      on-error:\n        - t3: <% $.x > 1 %>\n        - fail msg='boom'\n"
-                         "      on-complete:\n        publish:\n          branch: {a: 1}\n"
-                         "          global: {g: 2}\n        next: [t2]\n"
-                         "    t2: {action: std.noop}\n    t3: {action: std.noop}\n");
+  auto wf = one_workflow(head + "    t1:\n      on-success: t2\n"
+                                "      on-error:\n        - t3: <% $.x > 1 %>\n        - fail msg='boom'\n"
+                                "      on-complete:\n        publish:\n          branch: {a: 1}\n"
+                                "          global: {g: 2}\n        next: [t2]\n"
+                                "    t2: {action: std.noop}\n    t3: {action: std.noop}\n");
   const auto& t1 = wf.tasks[0];
   REQUIRE(t1.on_success);
   CHECK(t1.on_success->next.size() == 1);
@@ -105,8 +106,8 @@ TEST_CASE("a one-key dict as next keeps the task and drops the condition as Mist
 }
 
 TEST_CASE("the func form of an engine command matches two patterns and is rejected") {
-  CHECK(first_line(wf_error(head + "    t1:\n      on-success: fail(msg=\"x\")\n")).rfind(
-            "Invalid DSL: 'fail(msg=\"x\")' is valid under each of ", 0) == 0);
+  CHECK(first_line(wf_error(head + "    t1:\n      on-success: fail(msg=\"x\")\n"))
+          .rfind("Invalid DSL: 'fail(msg=\"x\")' is valid under each of ", 0) == 0);
 }
 
 TEST_CASE("retry accepts the dict form and the one-line string form") {
@@ -157,7 +158,8 @@ TEST_CASE("a malformed with-items gives Mistral's message with the task data") {
 }
 
 TEST_CASE("input entries are required names or names with defaults") {
-  auto wf = one_workflow("version: '2.0'\nwf:\n  input:\n    - a\n    - b: 1\n  tasks:\n    t1: {action: std.noop}\n");
+  auto wf = one_workflow(
+    "version: '2.0'\nwf:\n  input:\n    - a\n    - b: 1\n  tasks:\n    t1: {action: std.noop}\n");
   REQUIRE(wf.input.size() == 2);
   CHECK(wf.input[0].name == "a");
   CHECK_FALSE(wf.input[0].default_value);
@@ -185,11 +187,13 @@ TEST_CASE("semantic errors give Mistral's messages") {
         "No inbound tasks for task with 'join: all' [task_name=t1]");
   CHECK(first_line(wf_error(head + "    t1:\n      on-success: t2\n    t2:\n      join: 2\n")) ==
         "Not enough inbound tasks for task with 'join' [task_name=t2, join=2, inbound_tasks=1]");
-  CHECK(first_line(wf_error("version: '2.0'\n00000000-0000-0000-0000-000000000000:\n  tasks:\n    t1: {action: x}\n")) ==
+  CHECK(first_line(wf_error(
+          "version: '2.0'\n00000000-0000-0000-0000-000000000000:\n  tasks:\n    t1: {action: x}\n")) ==
         "Workflow name cannot be in the format of UUID.");
   CHECK(first_line(wf_error("version: '2.0'\n")) ==
         "At least one item must be in the list [data={'version': '2.0'}].");
-  CHECK(first_line(wf_error("wf:\n  tasks:\n    t1: {}\n")) == "Invalid DSL: 'version' is a required property");
+  CHECK(first_line(wf_error("wf:\n  tasks:\n    t1: {}\n")) ==
+        "Invalid DSL: 'version' is a required property");
 }
 
 TEST_CASE("engine commands are valid targets") {
@@ -203,17 +207,19 @@ TEST_CASE("reverse workflows check requires against tasks and reject engine comm
   REQUIRE(r.ok());
   CHECK(r->workflows[0].type == workflow_type::reverse);
   CHECK(r->workflows[0].tasks[1].requires_ == std::vector<std::string>{"a"});
-  CHECK(first_line(wf_error("version: '2.0'\nwf:\n  type: reverse\n  tasks:\n    a:\n      requires: [fail]\n")) ==
+  CHECK(first_line(
+          wf_error("version: '2.0'\nwf:\n  type: reverse\n  tasks:\n    a:\n      requires: [fail]\n")) ==
         "Task 'fail' not found.");
-  CHECK(first_line(wf_error("version: '2.0'\nwf:\n  type: reverse\n  tasks:\n    a:\n      on-success: b\n")) ==
-        "Invalid DSL: Additional properties are not allowed ('on-success' was unexpected)");
+  CHECK(
+    first_line(wf_error("version: '2.0'\nwf:\n  type: reverse\n  tasks:\n    a:\n      on-success: b\n")) ==
+    "Invalid DSL: Additional properties are not allowed ('on-success' was unexpected)");
 }
 
 TEST_CASE("an unknown workflow type has no specification class") {
   CHECK(first_line(wf_error("version: '2.0'\nwf:\n  type: parallel\n  tasks:\n    t1: {}\n"))
-            .rfind("Failed to find a specification class to instantiate [spec_cls=<class "
-                   "'mistral.lang.v2.workflows.WorkflowSpec'>, data={",
-                   0) == 0);
+          .rfind("Failed to find a specification class to instantiate [spec_cls=<class "
+                 "'mistral.lang.v2.workflows.WorkflowSpec'>, data={",
+                 0) == 0);
 }
 
 TEST_CASE("workbooks validate their actions and workflows and check the version") {
@@ -259,7 +265,8 @@ TEST_CASE("a stored spec dict parses back into the same typed workflow") {
 }
 
 TEST_CASE("workflow input is checked and completed as the engine does at start") {
-  auto wf = one_workflow("version: '2.0'\nwf:\n  input:\n    - a\n    - b: 1\n  tasks:\n    t1: {action: std.noop}\n");
+  auto wf = one_workflow(
+    "version: '2.0'\nwf:\n  input:\n    - a\n    - b: 1\n  tasks:\n    t1: {action: std.noop}\n");
   CHECK_FALSE(check_workflow_input(wf, json{{"a", 5}}));
   auto e = check_workflow_input(wf, json{{"x", 1}});
   REQUIRE(e);

@@ -34,12 +34,30 @@ struct parser {
       return object();
     if (c == '[')
       return array();
-    if (s.substr(i, 4) == "null") { i += 4; return nullptr; }
-    if (s.substr(i, 4) == "true") { i += 4; return true; }
-    if (s.substr(i, 5) == "false") { i += 5; return false; }
-    if (s.substr(i, 3) == "NaN") { i += 3; return std::numeric_limits<double>::quiet_NaN(); }
-    if (s.substr(i, 8) == "Infinity") { i += 8; return std::numeric_limits<double>::infinity(); }
-    if (s.substr(i, 9) == "-Infinity") { i += 9; return -std::numeric_limits<double>::infinity(); }
+    if (s.substr(i, 4) == "null") {
+      i += 4;
+      return nullptr;
+    }
+    if (s.substr(i, 4) == "true") {
+      i += 4;
+      return true;
+    }
+    if (s.substr(i, 5) == "false") {
+      i += 5;
+      return false;
+    }
+    if (s.substr(i, 3) == "NaN") {
+      i += 3;
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    if (s.substr(i, 8) == "Infinity") {
+      i += 8;
+      return std::numeric_limits<double>::infinity();
+    }
+    if (s.substr(i, 9) == "-Infinity") {
+      i += 9;
+      return -std::numeric_limits<double>::infinity();
+    }
     if (c == '-' || (c >= '0' && c <= '9'))
       return number();
     fail("Expecting value", i);
@@ -106,30 +124,30 @@ struct parser {
         fail("Unterminated string starting at", start);
       char e = s[i + 1];
       switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        if (i + 6 > s.size())
-          fail("Invalid \\uXXXX escape", i + 1);
-        unsigned cp = 0;
-        for (std::size_t k = i + 2; k < i + 6; ++k) {
-          if (!std::isxdigit(static_cast<unsigned char>(s[k])))
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          if (i + 6 > s.size())
             fail("Invalid \\uXXXX escape", i + 1);
-          cp = cp * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(s[k]))
+          unsigned cp = 0;
+          for (std::size_t k = i + 2; k < i + 6; ++k) {
+            if (!std::isxdigit(static_cast<unsigned char>(s[k])))
+              fail("Invalid \\uXXXX escape", i + 1);
+            cp = cp * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(s[k]))
                                                    ? s[k] - '0'
                                                    : std::tolower(s[k]) - 'a' + 10);
+          }
+          append_utf8(out, cp);
+          i += 6;
+          continue;
         }
-        append_utf8(out, cp);
-        i += 6;
-        continue;
-      }
-      default: fail("Invalid \\escape", i);
+        default: fail("Invalid \\escape", i);
       }
       i += 2;
     }
@@ -223,8 +241,8 @@ result<json> py_json_loads(std::string_view text) {
       }
     std::size_t col = last_nl == std::string_view::npos ? f.pos + 1 : f.pos - last_nl;
     return error{errc::invalid_input,
-                 f.what + ": line " + std::to_string(line) + " column " + std::to_string(col) +
-                     " (char " + std::to_string(f.pos) + ")",
+                 f.what + ": line " + std::to_string(line) + " column " + std::to_string(col) + " (char " +
+                   std::to_string(f.pos) + ")",
                  "JSONDecodeError"};
   }
 }

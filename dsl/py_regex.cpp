@@ -46,9 +46,13 @@ const std::regex& compiled(std::string_view pattern) {
 
 } // namespace
 
-bool is_whole_yaql(std::string_view text) noexcept { return whole(text, "<%", "%>"); }
+bool is_whole_yaql(std::string_view text) noexcept {
+  return whole(text, "<%", "%>");
+}
 
-bool is_whole_jinja(std::string_view text) noexcept { return whole(text, "{{", "}}"); }
+bool is_whole_jinja(std::string_view text) noexcept {
+  return whole(text, "{{", "}}");
+}
 
 std::string to_ecmascript(std::string_view p) {
   std::string out;
@@ -74,17 +78,20 @@ std::string to_ecmascript(std::string_view p) {
       continue;
     }
     switch (c) {
-    case '[': in_class = true; out += c; break;
-    case '$': out += "(?=\\n?$)"; break;            // Python: end, or before a final newline
-    case '.': out += "[^\\n]"; break;                // Python: anything but a newline
-    case '{':
-    case '}':
-      // A literal brace (Mistral's `{{ }}` patterns); quantifier braces are
-      // not used by any DSL pattern.
-      out += '\\';
-      out += c;
-      break;
-    default: out += c;
+      case '[':
+        in_class = true;
+        out += c;
+        break;
+      case '$': out += "(?=\\n?$)"; break; // Python: end, or before a final newline
+      case '.': out += "[^\\n]"; break;    // Python: anything but a newline
+      case '{':
+      case '}':
+        // A literal brace (Mistral's `{{ }}` patterns); quantifier braces are
+        // not used by any DSL pattern.
+        out += '\\';
+        out += c;
+        break;
+      default: out += c;
     }
   }
   return out;

@@ -23,8 +23,7 @@ json make_timestamp(std::string_view repr, std::string_view text) {
 }
 
 bool is_timestamp(const json& v) noexcept {
-  return v.is_binary() && v.get_binary().has_subtype() &&
-         v.get_binary().subtype() == timestamp_subtype;
+  return v.is_binary() && v.get_binary().has_subtype() && v.get_binary().subtype() == timestamp_subtype;
 }
 
 std::string py_repr(const json& v) {

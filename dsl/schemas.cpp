@@ -75,7 +75,9 @@ const json& named() {
   return n;
 }
 
-const json& get(const char* name) { return named()[name]; }
+const json& get(const char* name) {
+  return named()[name];
+}
 
 json task(const char* type_value, const json& extra_properties) {
   json props = json::object();
@@ -125,7 +127,9 @@ const json& workflow_list() {
   return s;
 }
 
-const json& action_list() { return workflow_list(); }
+const json& action_list() {
+  return workflow_list();
+}
 
 const json& workbook() {
   static const json s = [] {
@@ -186,8 +190,8 @@ const json& workflow() {
 const json& direct_task() {
   static const json s = [] {
     json extra = json::object();
-    extra["join"] = json{{"oneOf", json::array({json{{"enum", json::array({"all", "one"})}},
-                                                get("POSITIVE_INTEGER")})}};
+    extra["join"] =
+      json{{"oneOf", json::array({json{{"enum", json::array({"all", "one"})}}, get("POSITIVE_INTEGER")})}};
     extra["on-complete"] = get("ON_CLAUSE");
     extra["on-success"] = get("ON_CLAUSE");
     extra["on-error"] = get("ON_CLAUSE");
@@ -205,10 +209,20 @@ const json& reverse_task() {
   return s;
 }
 
-const json& task_defaults() { return get("TASK_DEFAULTS"); }
-const json& policies() { return get("POLICIES"); }
-const json& retry() { return get("RETRY"); }
-const json& on_clause() { return get("ON_CLAUSE"); }
-const json& publish() { return get("PUBLISH"); }
+const json& task_defaults() {
+  return get("TASK_DEFAULTS");
+}
+const json& policies() {
+  return get("POLICIES");
+}
+const json& retry() {
+  return get("RETRY");
+}
+const json& on_clause() {
+  return get("ON_CLAUSE");
+}
+const json& publish() {
+  return get("PUBLISH");
+}
 
 } // namespace mistral::dsl::schemas

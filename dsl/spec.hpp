@@ -34,16 +34,16 @@ struct input_param {
 /// One transition target of an on-* clause, as Mistral's prepare_next_clause
 /// gives it: (task or engine command, condition, inline params).
 struct transition {
-  std::string target;             ///< task name or engine command ("fail", ...)
-  std::string condition;          ///< "" when unconditional, else an expression
-  json params = json::object();   ///< inline params, e.g. {"msg": "boom"} for fail
+  std::string target;           ///< task name or engine command ("fail", ...)
+  std::string condition;        ///< "" when unconditional, else an expression
+  json params = json::object(); ///< inline params, e.g. {"msg": "boom"} for fail
 };
 
 /// `publish:` inside an advanced on-* clause (PublishSpec).
 struct publish_spec {
-  json branch;  ///< object or null
-  json global;  ///< object or null
-  json atomic;  ///< object or null (parsed, never applied by Mistral)
+  json branch; ///< object or null
+  json global; ///< object or null
+  json atomic; ///< object or null (parsed, never applied by Mistral)
 };
 
 /// One on-success / on-error / on-complete clause (OnClauseSpec).
@@ -54,10 +54,10 @@ struct on_clause_spec {
 
 /// The retry policy, after the one-line form "count=3 delay=5" is expanded.
 struct retry_spec {
-  json count;        ///< integer >= 0 or expression
-  json delay;        ///< integer >= 0 or expression
-  json break_on;     ///< null or expression
-  json continue_on;  ///< null or expression
+  json count;       ///< integer >= 0 or expression
+  json delay;       ///< integer >= 0 or expression
+  json break_on;    ///< null or expression
+  json continue_on; ///< null or expression
 };
 
 /// Task policies (PoliciesSpec). `given` holds the keys that were set (a task
@@ -96,18 +96,18 @@ struct task_spec {
   std::string description;
   workflow_type type = workflow_type::direct;
   std::vector<std::string> tags;
-  std::string action;   ///< command part of `action:`; "std.noop" when neither is given
-  std::string workflow; ///< command part of `workflow:`; "" for action tasks
+  std::string action;          ///< command part of `action:`; "std.noop" when neither is given
+  std::string workflow;        ///< command part of `workflow:`; "" for action tasks
   json input = json::object(); ///< dict (merged with inline params) or expression string
   std::vector<with_items_spec> with_items;
   json publish = json::object();
   json publish_on_error = json::object();
   policies_spec policies;
-  json target;               ///< null when not given
+  json target; ///< null when not given
   json keep_result = true;
-  json safe_rerun;           ///< null when not given (task-defaults, then false)
+  json safe_rerun; ///< null when not given (task-defaults, then false)
   // direct workflows
-  json join;                 ///< null, "all", "one" or an integer
+  json join; ///< null, "all", "one" or an integer
   std::optional<on_clause_spec> on_complete;
   std::optional<on_clause_spec> on_success;
   std::optional<on_clause_spec> on_error;
@@ -141,10 +141,10 @@ struct action_spec {
   std::string name;
   std::string description;
   std::vector<std::string> tags;
-  std::string base;               ///< command part of `base:`
+  std::string base;                 ///< command part of `base:`
   json base_input = json::object(); ///< merged with the inline params of `base:`
   std::vector<input_param> input;
-  json output;                    ///< null when not given
+  json output; ///< null when not given
   json raw;
 };
 

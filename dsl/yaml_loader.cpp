@@ -87,9 +87,8 @@ std::string mark_text(std::string_view text, const py_mark& m) {
 }
 
 /// PyYAML's MarkedYAMLError.__str__, wrapped as Mistral's parse_yaml does.
-error yaml_error(std::string_view text, const std::string& context,
-                 std::optional<py_mark> context_mark, const std::string& problem,
-                 std::optional<py_mark> problem_mark) {
+error yaml_error(std::string_view text, const std::string& context, std::optional<py_mark> context_mark,
+                 const std::string& problem, std::optional<py_mark> problem_mark) {
   std::string msg;
   auto add = [&](const std::string& line) {
     if (!msg.empty())
@@ -98,24 +97,22 @@ error yaml_error(std::string_view text, const std::string& context,
   };
   if (!context.empty())
     add(context);
-  if (context_mark &&
-      (!problem_mark || context_mark->line != problem_mark->line ||
-       context_mark->column != problem_mark->column))
+  if (context_mark && (!problem_mark || context_mark->line != problem_mark->line ||
+                       context_mark->column != problem_mark->column))
     add(mark_text(text, *context_mark));
   if (!problem.empty())
     add(problem);
   if (problem_mark)
     add(mark_text(text, *problem_mark));
-  return error{errc::invalid_input, "Definition could not be parsed: " + msg + "\n",
-               "DSLParsingException"};
+  return error{errc::invalid_input, "Definition could not be parsed: " + msg + "\n", "DSLParsingException"};
 }
 
 std::string char_repr(char c) {
   switch (c) {
-  case '\t': return "'\\t'";
-  case '\'': return "\"'\"";
-  case '\\': return "'\\\\'";
-  default: return std::string("'") + c + "'";
+    case '\t': return "'\\t'";
+    case '\'': return "\"'\"";
+    case '\\': return "'\\\\'";
+    default: return std::string("'") + c + "'";
   }
 }
 
@@ -124,14 +121,14 @@ std::string char_repr(char c) {
 // block scalar content and comments), and a quoted scalar left open at the
 // end of the stream.
 struct prescan_result {
-  std::optional<std::size_t> tab;        ///< offset of the first offending tab
-  std::optional<std::size_t> open_quote; ///< offset of an unterminated quote
+  std::optional<std::size_t> tab;            ///< offset of the first offending tab
+  std::optional<std::size_t> open_quote;     ///< offset of an unterminated quote
   std::vector<std::size_t> plain_indicators; ///< '&' / '*' where a node starts
 };
 
 prescan_result prescan(std::string_view text) {
   prescan_result out;
-  char quote = 0;        // inside a quoted scalar (which may span lines)
+  char quote = 0; // inside a quoted scalar (which may span lines)
   std::size_t quote_at = 0;
   int flow_depth = 0;    // open flow collections ('[' / '{' that started a node)
   int block_parent = -1; // indentation of the line that opened a block scalar
@@ -209,8 +206,7 @@ prescan_result prescan(std::string_view text) {
       }
       if (node_start && (c == '|' || c == '>')) {
         std::size_t j = i + 1;
-        while (j < line.size() && (line[j] == '-' || line[j] == '+' ||
-                                   (line[j] >= '0' && line[j] <= '9')))
+        while (j < line.size() && (line[j] == '-' || line[j] == '+' || (line[j] >= '0' && line[j] <= '9')))
           ++j;
         while (j < line.size() && line[j] == ' ')
           ++j;
@@ -275,7 +271,8 @@ bool has_value_indicator(std::string_view body) {
 error map_value_error(std::string_view text, const py_mark& m) {
   auto lines = split_lines(text);
   if (m.line < static_cast<int>(lines.size())) {
-    std::string_view cur = lines[m.line].body.substr(0, std::min<std::size_t>(m.column, lines[m.line].body.size()));
+    std::string_view cur =
+      lines[m.line].body.substr(0, std::min<std::size_t>(m.column, lines[m.line].body.size()));
     if (!has_value_indicator(cur)) {
       int p = m.line - 1;
       while (p >= 0 && lines[p].blank)
@@ -306,8 +303,7 @@ error end_of_block_error(std::string_view text, const py_mark& m) {
       return yaml_error(text, "while parsing a block collection",
                         mark_at(text, lines[p].begin + lines[p].indent),
                         "expected <block end>, but found '?'", m);
-    return yaml_error(text, "while parsing a block mapping",
-                      mark_at(text, lines[p].begin + lines[p].indent),
+    return yaml_error(text, "while parsing a block mapping", mark_at(text, lines[p].begin + lines[p].indent),
                       "expected <block end>, but found '<block mapping start>'", m);
   }
   return yaml_error(text, "while parsing a block mapping", {},
@@ -319,10 +315,10 @@ error end_of_block_error(std::string_view text, const py_mark& m) {
 std::optional<std::size_t> second_explicit_document(std::string_view text) {
   bool started = false;
   for (const auto& l : split_lines(text)) {
-    bool marker = l.body.rfind("---", 0) == 0 &&
-                  (l.body.size() == 3 || l.body[3] == ' ' || l.body[3] == '\r');
-    bool end_marker = l.body.rfind("...", 0) == 0 &&
-                      (l.body.size() == 3 || l.body[3] == ' ' || l.body[3] == '\r');
+    bool marker =
+      l.body.rfind("---", 0) == 0 && (l.body.size() == 3 || l.body[3] == ' ' || l.body[3] == '\r');
+    bool end_marker =
+      l.body.rfind("...", 0) == 0 && (l.body.size() == 3 || l.body[3] == ' ' || l.body[3] == '\r');
     if (marker) {
       if (started)
         return l.begin;
@@ -359,8 +355,7 @@ error flow_error(std::string_view text, const py_mark& m, char open) {
   std::string got = "<stream end>";
   if (m.pointer < text.size()) {
     char c = text[m.pointer];
-    got = std::string_view(":{}[],?-").find(c) != std::string_view::npos ? std::string(1, c)
-                                                                          : "<scalar>";
+    got = std::string_view(":{}[],?-").find(c) != std::string_view::npos ? std::string(1, c) : "<scalar>";
   }
   return yaml_error(text, open == '[' ? "while parsing a flow sequence" : "while parsing a flow mapping",
                     opened, std::string("expected ',' or '") + close + "', but got '" + got + "'", m);
@@ -384,19 +379,16 @@ error translate(std::string_view text, const YAML::Exception& e) {
   if (starts(YAML::ErrorMsg::END_OF_MAP))
     return end_of_block_error(text, m);
   if (starts(YAML::ErrorMsg::END_OF_SEQ))
-    return yaml_error(text, "while parsing a block collection", {},
-                      "expected <block end>, but found '?'", m);
+    return yaml_error(text, "while parsing a block collection", {}, "expected <block end>, but found '?'", m);
   if (starts(YAML::ErrorMsg::UNKNOWN_TOKEN) || starts("illegal tab")) {
     char c = m.pointer < text.size() ? text[m.pointer] : '\0';
     return yaml_error(text, "while scanning for the next token", {},
                       "found character " + char_repr(c) + " that cannot start any token", m);
   }
   if (starts(YAML::ErrorMsg::EOF_IN_SCALAR))
-    return yaml_error(text, "while scanning a quoted scalar", {},
-                      "found unexpected end of stream", m);
+    return yaml_error(text, "while scanning a quoted scalar", {}, "found unexpected end of stream", m);
   if (starts(YAML::ErrorMsg::INVALID_ESCAPE))
-    return yaml_error(text, "while scanning a double-quoted scalar", {},
-                      "found unknown escape character", m);
+    return yaml_error(text, "while scanning a double-quoted scalar", {}, "found unknown escape character", m);
   if (starts(YAML::ErrorMsg::UNKNOWN_ANCHOR))
     return yaml_error(text, "found undefined alias", {}, "", m);
   return yaml_error(text, "while parsing a block node", {}, msg, m);
@@ -410,12 +402,11 @@ const std::regex& bool_re() {
   return re;
 }
 const std::regex& float_re() {
-  static const std::regex re(
-      "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?"
-      "|\\.[0-9_]+(?:[eE][-+][0-9]+)?"
-      "|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*"
-      "|[-+]?\\.(?:inf|Inf|INF)"
-      "|\\.(?:nan|NaN|NAN)");
+  static const std::regex re("[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?"
+                             "|\\.[0-9_]+(?:[eE][-+][0-9]+)?"
+                             "|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*"
+                             "|[-+]?\\.(?:inf|Inf|INF)"
+                             "|\\.(?:nan|NaN|NAN)");
   return re;
 }
 const std::regex& int_re() {
@@ -425,10 +416,9 @@ const std::regex& int_re() {
 }
 
 const std::regex& timestamp_re() {
-  static const std::regex re(
-      "([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)"
-      "(?:(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?"
-      "(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?");
+  static const std::regex re("([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)"
+                             "(?:(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?"
+                             "(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?");
   return re;
 }
 
@@ -458,8 +448,8 @@ std::string timestamp_repr(const std::smatch& m) {
       int secs = minutes * 60;
       int days = secs < 0 ? -1 : 0;
       secs -= days * 86400;
-      std::string delta = days ? "days=-1, seconds=" + std::to_string(secs)
-                               : "seconds=" + std::to_string(secs);
+      std::string delta =
+        days ? "days=-1, seconds=" + std::to_string(secs) : "seconds=" + std::to_string(secs);
       out += secs == 0 && days == 0 ? ", tzinfo=datetime.timezone.utc"
                                     : ", tzinfo=datetime.timezone(datetime.timedelta(" + delta + "))";
     }
@@ -486,8 +476,8 @@ json make_int(const std::string& raw) {
   } else if (v.rfind("0x", 0) == 0) {
     for (char c : v.substr(2))
       acc = acc * 16 + (std::isdigit(static_cast<unsigned char>(c))
-                            ? c - '0'
-                            : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+                          ? c - '0'
+                          : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
   } else if (v[0] == '0') {
     for (char c : v.substr(1))
       acc = acc * 8 + (c - '0');
@@ -545,7 +535,7 @@ json make_float(const std::string& raw) {
     }
     acc = acc * 60 + part;
     if (dot != std::string::npos && dot + 1 < v.size())
-      acc += std::stod("0" + v.substr(dot)) ;
+      acc += std::stod("0" + v.substr(dot));
     return json(sign * acc);
   }
   return json(sign * std::stod(v));
@@ -558,8 +548,7 @@ json resolve_plain(const std::string& s) {
   if (s.size() > 64)
     return json(s); // no YAML 1.1 number or bool is that long
   char c = s[0];
-  if (std::string_view("yYnNtTfFoO").find(c) != std::string_view::npos &&
-      std::regex_match(s, bool_re())) {
+  if (std::string_view("yYnNtTfFoO").find(c) != std::string_view::npos && std::regex_match(s, bool_re())) {
     char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return json(l == 'y' || l == 't' || (l == 'o' && s.size() == 2));
   }
@@ -588,8 +577,8 @@ struct converter {
     if (!substituted_at || s.find("\xEE\x80") == std::string::npos)
       return s;
     std::string out = s;
-    for (auto [from, to] : {std::pair{at_placeholder, "@"}, std::pair{amp_placeholder, "&"},
-                            std::pair{star_placeholder, "*"}})
+    for (auto [from, to] :
+         {std::pair{at_placeholder, "@"}, std::pair{amp_placeholder, "&"}, std::pair{star_placeholder, "*"}})
       for (std::size_t p; (p = out.find(from)) != std::string::npos;)
         out.replace(p, std::string_view(from).size(), to);
     return out;
@@ -609,7 +598,7 @@ struct converter {
         return yaml_error(text, "", {},
                           std::string("could not determine a constructor for the tag "
                                       "'tag:yaml.org,2002:") +
-                              (s == "=" ? "value'" : "merge'"),
+                            (s == "=" ? "value'" : "merge'"),
                           mark_of(text, node.Mark()));
       json v = resolve_plain(restore(s));
       timestamps = timestamps || is_timestamp(v);
@@ -626,8 +615,7 @@ struct converter {
       return resolve_plain(s);
     if (tag == "tag:yaml.org,2002:null")
       return json(nullptr);
-    return yaml_error(text, "", {},
-                      "could not determine a constructor for the tag '" + tag + "'",
+    return yaml_error(text, "", {}, "could not determine a constructor for the tag '" + tag + "'",
                       mark_of(text, node.Mark()));
   }
 
@@ -679,8 +667,7 @@ struct converter {
   // yaml-cpp reads a lone plain scalar line inside a block mapping as a key
   // with a null value; PyYAML requires the ':' ("could not find expected ':'").
   std::optional<error> bare_key(const YAML::Node& map_node, const YAML::Node& k) const {
-    if (map_node.Style() == YAML::EmitterStyle::Flow || !k.IsScalar() || k.Tag() != "?" ||
-        k.Mark().pos < 0)
+    if (map_node.Style() == YAML::EmitterStyle::Flow || !k.IsScalar() || k.Tag() != "?" || k.Mark().pos < 0)
       return std::nullopt;
     std::size_t pos = static_cast<std::size_t>(k.Mark().pos);
     const std::string& key = k.Scalar();
@@ -709,8 +696,8 @@ struct converter {
       std::size_t eol = text.find('\n', i);
       next = eol == std::string_view::npos ? text.size() : eol + 1;
     }
-    return yaml_error(text, "while scanning a simple key", mark_at(text, pos),
-                      "could not find expected ':'", mark_at(text, next));
+    return yaml_error(text, "while scanning a simple key", mark_at(text, pos), "could not find expected ':'",
+                      mark_at(text, next));
   }
 
   result<json> map(const YAML::Node& node, const std::string& path) {
@@ -823,8 +810,7 @@ result<loaded_yaml> load_yaml(std::string_view text) {
       std::size_t at = e.mark.pos >= 0 ? static_cast<std::size_t>(e.mark.pos) : source.size();
       bool plain_at = std::string_view(e.msg).rfind(YAML::ErrorMsg::UNKNOWN_TOKEN, 0) == 0 &&
                       at < source.size() && source[at] == '@' &&
-                      (substituted || text.find("\xEE\x80") == std::string_view::npos) &&
-                      attempt < 1000;
+                      (substituted || text.find("\xEE\x80") == std::string_view::npos) && attempt < 1000;
       if (plain_at) {
         source.replace(at, 1, at_placeholder);
         substituted = true;

@@ -1,5 +1,5 @@
-#include "dsl/py_repr.hpp"
 #include "dsl/yaml_loader.hpp"
+#include "dsl/py_repr.hpp"
 
 #include <doctest/doctest.h>
 
@@ -20,7 +20,9 @@ std::string load_error(const std::string& text) {
   return r.err().message;
 }
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
 
 } // namespace
 
@@ -105,8 +107,8 @@ TEST_CASE("anchors and aliases are plain text as in Mistral's loader") {
   CHECK(v["b"] == "*x");
   CHECK(v["c"] == json::array({"&y", "*z"}));
   CHECK(v["d"] == "a & b");
-  CHECK(load_error("a:\n  <<: *x\n").find("expected a mapping or list of mappings for merging, but found scalar") !=
-        std::string::npos);
+  CHECK(load_error("a:\n  <<: *x\n")
+          .find("expected a mapping or list of mappings for merging, but found scalar") != std::string::npos);
 }
 
 TEST_CASE("a plain at sign starts a scalar as Mistral's loader allows") {

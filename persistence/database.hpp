@@ -40,8 +40,8 @@ struct write_op {
   enum class kind { upsert, remove };
   kind what = kind::upsert;
   const table_def* table = nullptr;
-  record row;                 ///< for upsert: every column to write (must hold "id")
-  std::vector<filter> where;  ///< for remove
+  record row;                ///< for upsert: every column to write (must hold "id")
+  std::vector<filter> where; ///< for remove
 };
 
 /// A database: a pool of sessions, numbered migrations and generic row

@@ -7,7 +7,8 @@ PURE="common dsl actors/workflow actors/task"
 dirs=""
 for d in $PURE; do [ -d "$d" ] && dirs="$dirs $d"; done
 if [ -z "$dirs" ]; then echo "boundaries: nothing to check"; exit 0; fi
-if grep -rnE '#include *[<"](caf|soci|cpprest|pplx)/' $dirs; then
+# The actor shells (*_actor.*) beside the pure machines are the edge: they may.
+if grep -rnE --exclude='*_actor.*' '#include *[<"](caf|soci|cpprest|pplx)/' $dirs; then
   echo "boundaries: FAIL: the pure modules above include CAF, SOCI or cpprest headers" >&2
   exit 1
 fi

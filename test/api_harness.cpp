@@ -25,7 +25,8 @@ api_harness::api_harness() {
   if (auto m = (*db)->migrate(); !m.ok())
     throw std::runtime_error(m.err().message);
   auto cfg = std::make_shared<config::config>();
-  ctx_ = std::make_shared<api::api_context>(api::api_context{*db, cfg, std::make_shared<system_clock>(), nullptr});
+  ctx_ =
+    std::make_shared<api::api_context>(api::api_context{*db, cfg, std::make_shared<system_clock>(), nullptr});
   api::add_root_routes(routes_);
   api::add_environment_routes(routes_, ctx_);
   api::add_workflow_routes(routes_, ctx_);

@@ -73,6 +73,8 @@ caf::behavior executor(caf::event_based_actor* self) {
 
 } // namespace
 
-caf::actor spawn_executor(caf::actor_system& sys) { return sys.spawn(executor); }
+caf::actor spawn_executor(caf::actor_system& sys) {
+  return sys.spawn(executor);
+}
 
 } // namespace mistral::actors

@@ -89,8 +89,8 @@ engine::execution new_execution(const start_execution& req) {
 
 /// Finds a workflow definition as Mistral resolves it from a task:
 /// `<wb>.<name>` first, then the name; the namespace, then the default one.
-std::optional<persistence::record> find_workflow(self_ptr self, const std::string& name, const std::string& ns,
-                                                 const std::string& wb) {
+std::optional<persistence::record> find_workflow(self_ptr self, const std::string& name,
+                                                 const std::string& ns, const std::string& wb) {
   persistence::workflow_definition_store store(self->state.db);
   std::vector<std::string> names;
   if (!wb.empty())
@@ -107,7 +107,8 @@ std::optional<persistence::record> find_workflow(self_ptr self, const std::strin
   return std::nullopt;
 }
 
-void fail_link(self_ptr self, const std::string& parent_id, const std::string& link_id, const std::string& msg) {
+void fail_link(self_ptr self, const std::string& parent_id, const std::string& link_id,
+               const std::string& msg) {
   action_result_msg m;
   m.execution_id = parent_id;
   m.action_id = link_id;
@@ -118,9 +119,9 @@ void fail_link(self_ptr self, const std::string& parent_id, const std::string& l
     self->send(owner, std::move(m));
 }
 
-void start_sub(self_ptr self, const std::string& sub_id, const std::string& parent_id, const std::string& task_id,
-               const std::string& wf_name, const std::string& ns, const std::string& input_json,
-               const std::string& params_json, const std::string& wb) {
+void start_sub(self_ptr self, const std::string& sub_id, const std::string& parent_id,
+               const std::string& task_id, const std::string& wf_name, const std::string& ns,
+               const std::string& input_json, const std::string& params_json, const std::string& wb) {
   auto def = find_workflow(self, wf_name, ns, wb);
   if (!def) {
     fail_link(self, parent_id, sub_id,
@@ -195,8 +196,9 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
       track(self, req.execution_id, a);
       return rp;
     },
-    [self](start_atom, std::string& sub_id, std::string& parent_id, std::string& task_id, std::string& wf_name,
-           std::string& ns, std::string& input_json, std::string& params_json, std::string& wb) {
+    [self](start_atom, std::string& sub_id, std::string& parent_id, std::string& task_id,
+           std::string& wf_name, std::string& ns, std::string& input_json, std::string& params_json,
+           std::string& wb) {
       start_sub(self, sub_id, parent_id, task_id, wf_name, ns, input_json, params_json, wb);
     },
     [self](action_result_msg& m) {
@@ -220,7 +222,8 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
     [self](control_msg& m) -> caf::result<std::string> {
       auto owner = owner_of(self, m.execution_id);
       if (!owner)
-        return caf::make_error(caf::sec::invalid_argument, "Workflow execution not found [id=" + m.execution_id + "]");
+        return caf::make_error(caf::sec::invalid_argument,
+                               "Workflow execution not found [id=" + m.execution_id + "]");
       auto rp = self->make_response_promise<std::string>();
       self->request(owner, std::chrono::seconds(30), std::move(m))
         .then([rp](std::string& row) mutable { rp.deliver(std::move(row)); },
@@ -232,7 +235,8 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
 
 } // namespace
 
-caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db, caf::actor executor) {
+caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db,
+                        caf::actor executor) {
   return sys.spawn(engine, std::move(db), std::move(executor));
 }
 

@@ -19,6 +19,7 @@ namespace mistral::actors {
 /// - action_result_msg: an action finished (execution id may be empty)
 /// - (finished_atom, action_result_msg): an execution finished; forwarded to its parent
 /// - control_msg → the execution's row (JSON text) after the change
-caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db, caf::actor executor);
+caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db,
+                        caf::actor executor);
 
 } // namespace mistral::actors

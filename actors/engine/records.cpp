@@ -7,8 +7,12 @@ namespace mistral::engine {
 
 namespace {
 
-json opt(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
-json opt_time(const std::optional<timestamp>& t) { return t ? json(*t) : json(nullptr); }
+json opt(const std::optional<std::string>& s) {
+  return s ? json(*s) : json(nullptr);
+}
+json opt_time(const std::optional<timestamp>& t) {
+  return t ? json(*t) : json(nullptr);
+}
 
 std::optional<std::string> opt_string(const json& v) {
   return v.is_string() ? std::optional<std::string>(v.get<std::string>()) : std::nullopt;
@@ -69,7 +73,8 @@ persistence::record to_record(const task_execution& t, const workflow_execution&
           {"finished_at", opt_time(t.finished_at)}};
 }
 
-persistence::record to_record(const action_execution& a, const task_execution* t, const workflow_execution& wf) {
+persistence::record to_record(const action_execution& a, const task_execution* t,
+                              const workflow_execution& wf) {
   return {{"id", a.id},
           {"name", a.name},
           {"workflow_name", wf.workflow_name},
@@ -97,17 +102,22 @@ std::vector<persistence::write_op> writes_for(const execution& ex, const decisio
   using persistence::write_op;
   std::vector<write_op> ops;
   if (d.wf_dirty)
-    ops.push_back({write_op::kind::upsert, &persistence::workflow_executions_table(),
-                   to_record(ex.wf, ex.spec ? ex.spec->raw : json(nullptr)), {}});
+    ops.push_back({write_op::kind::upsert,
+                   &persistence::workflow_executions_table(),
+                   to_record(ex.wf, ex.spec ? ex.spec->raw : json(nullptr)),
+                   {}});
   for (const auto& id : d.dirty_tasks)
     if (const auto* t = ex.find_task(id))
-      ops.push_back({write_op::kind::upsert, &persistence::task_executions_table(), to_record(*t, ex.wf), {}});
+      ops.push_back(
+        {write_op::kind::upsert, &persistence::task_executions_table(), to_record(*t, ex.wf), {}});
   for (const auto& id : d.dirty_actions) {
     auto it = ex.actions.find(id);
     if (it == ex.actions.end())
       continue; // links to sub-workflows are stored too (is_workflow), hidden from the API
-    ops.push_back({write_op::kind::upsert, &persistence::action_executions_table(),
-                   to_record(it->second, ex.find_task(it->second.task_id), ex.wf), {}});
+    ops.push_back({write_op::kind::upsert,
+                   &persistence::action_executions_table(),
+                   to_record(it->second, ex.find_task(it->second.task_id), ex.wf),
+                   {}});
   }
   return ops;
 }

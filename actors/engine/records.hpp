@@ -9,7 +9,8 @@ namespace mistral::engine {
 
 persistence::record to_record(const workflow_execution& wf, const json& spec_raw);
 persistence::record to_record(const task_execution& t, const workflow_execution& wf);
-persistence::record to_record(const action_execution& a, const task_execution* t, const workflow_execution& wf);
+persistence::record to_record(const action_execution& a, const task_execution* t,
+                              const workflow_execution& wf);
 
 /// The writes that persist what `d` changed in `ex`.
 std::vector<persistence::write_op> writes_for(const execution& ex, const decision& d);

@@ -61,7 +61,8 @@ public:
   }
   std::string new_id() override { return make_uuid(); }
 
-  std::optional<dsl::action_spec> find_adhoc_action(const std::string& name, const std::string& ns) const override {
+  std::optional<dsl::action_spec> find_adhoc_action(const std::string& name,
+                                                    const std::string& ns) const override {
     if (name.rfind("std.", 0) == 0 && action::is_std_action(name))
       return std::nullopt;
     persistence::action_definition_store store(db_);
@@ -116,7 +117,7 @@ using self_ptr = caf::stateful_actor<execution_state>*;
 
 action::action_result to_result(const action_result_msg& m) {
   action::action_result r;
-  r.outcome = m.kind == 0 ? action::action_result::kind::success
+  r.outcome = m.kind == 0   ? action::action_result::kind::success
               : m.kind == 1 ? action::action_result::kind::error
                             : action::action_result::kind::cancelled;
   r.data = json::parse(m.data_json, nullptr, false);
@@ -245,7 +246,9 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
       starter.deliver(caf::make_error(caf::sec::runtime_error, "cannot commit the new execution"));
   }
   return {
-    [self](action_result_msg& m) { apply_event(self, ev_action_done{m.action_id, to_result(m)}); },
+    [self](action_result_msg& m) {
+      apply_event(self, ev_action_done{m.action_id, to_result(m)});
+    },
     [self](timer_msg& m) {
       (void)self->state.deps.db->remove(
         persistence::delayed_calls_table(),

@@ -6,7 +6,9 @@ namespace mistral::engine {
 
 namespace {
 
-std::string iso_time(timestamp t) { return format_time(t); }
+std::string iso_time(timestamp t) {
+  return format_time(t);
+}
 
 json task_spec_raw(const engine::execution& ex, const std::string& name) {
   if (!ex.spec || !ex.spec->raw.is_object())

@@ -126,7 +126,7 @@ private:
     }
     const json* first = item ? &merged : ctx ? ctx : &t.in_context;
     std::vector<const json*> layers{&scope.task_dict, &scope.env_layer, first,
-                                    &t.in_context, &ex_.wf.context, &ex_.wf.input};
+                                    &t.in_context,    &ex_.wf.context,  &ex_.wf.input};
     return evaluate_over(value, std::move(layers), &t);
   }
 
@@ -206,11 +206,13 @@ private:
         if (t->st != state::delayed)
           return;
         auto& rc = t->runtime_context;
-        state end = state_from_string(rc["wait_after_policy"].value("end_state", "SUCCESS")).value_or(state::success);
+        state end =
+          state_from_string(rc["wait_after_policy"].value("end_state", "SUCCESS")).value_or(state::success);
         json info = rc["wait_after_policy"].value("end_state_info", json(nullptr));
         rc["wait_after_policy"]["skip"] = true;
         t->st = state::running; // let complete() set the saved final state
-        complete_task(*t, end, info.is_string() ? std::optional<std::string>(info.get<std::string>()) : std::nullopt);
+        complete_task(*t, end,
+                      info.is_string() ? std::optional<std::string>(info.get<std::string>()) : std::nullopt);
         break;
       }
       case timer_kind::timeout:
@@ -379,8 +381,8 @@ private:
     if (!spec().output.empty()) {
       auto evaluated = eval(spec().output, nullptr, ctx);
       if (!evaluated.ok()) {
-        fail_workflow("Failed to check and complete [wf_ex_id=" + ex_.wf.id + ", wf_name=" + ex_.wf.workflow_name +
-                      "]: " + evaluated.err().message);
+        fail_workflow("Failed to check and complete [wf_ex_id=" + ex_.wf.id +
+                      ", wf_name=" + ex_.wf.workflow_name + "]: " + evaluated.err().message);
         return;
       }
       output = expr::py_truthy(*evaluated) ? *evaluated : ctx;
@@ -481,7 +483,8 @@ private:
       names += (names.empty() ? "" : ", ") + t->name;
     std::string msg = "Failure caused by error in tasks: " + names + "\n";
     for (const auto* t : failed) {
-      msg += "\n  " + t->name + " [task_ex_id=" + t->id + "] -> " + (t->state_info ? *t->state_info : "None") + "\n";
+      msg += "\n  " + t->name + " [task_ex_id=" + t->id + "] -> " +
+             (t->state_info ? *t->state_info : "None") + "\n";
       int i = 0;
       for (const auto& id : t->executions) {
         auto it = ex_.actions.find(id);
@@ -489,7 +492,8 @@ private:
           continue;
         const auto& a = it->second;
         if (a.st == state::error) {
-          json out = a.output.is_object() && a.output.contains("result") ? a.output["result"] : json("Unknown");
+          json out =
+            a.output.is_object() && a.output.contains("result") ? a.output["result"] : json("Unknown");
           msg += std::string("    [") + (a.is_workflow ? "wf_ex_id=" : "action_ex_id=") + a.id +
                  ", idx=" + std::to_string(i) + "]: " + expr::py_str(out) + "\n";
         }
@@ -519,8 +523,9 @@ private:
     touch_wf();
     std::vector<next_command> cmds;
     for (const auto& c : backlog)
-      cmds.push_back(next_command{c.value("name", ""), c.value("ctx", json::object()), c.value("params", json::object()),
-                                  c.value("triggered_by", json::array()), c.value("handles_error", false)});
+      cmds.push_back(next_command{c.value("name", ""), c.value("ctx", json::object()),
+                                  c.value("params", json::object()), c.value("triggered_by", json::array()),
+                                  c.value("handles_error", false)});
     dispatch(std::move(cmds));
   }
 
@@ -699,7 +704,8 @@ private:
       force_fail(*t, pause_before.err().message);
       return;
     }
-    if (*pause_before && !t->runtime_context.value("pause_before_policy", json::object()).value("skip", false)) {
+    if (*pause_before &&
+        !t->runtime_context.value("pause_before_policy", json::object()).value("skip", false)) {
       set_task_state(*t, state::idle, std::string("Set by 'pause-before' policy"));
       set_wf_state(state::paused, std::nullopt);
       return;
@@ -710,8 +716,8 @@ private:
   void start_task_body(task_execution& t, const dsl::task_spec& ts) {
     auto wait_before = policy_number(ts, "wait-before", t);
     if (!wait_before.ok()) {
-      force_fail(t, "Failed to run task [error=" + wait_before.err().message + ", wf=" + ex_.wf.workflow_name +
-                      ", task=" + ts.name + "]:\n");
+      force_fail(t, "Failed to run task [error=" + wait_before.err().message +
+                      ", wf=" + ex_.wf.workflow_name + ", task=" + ts.name + "]:\n");
       return;
     }
     for (const char* key : {"wait-after", "timeout", "concurrency"}) {
@@ -723,7 +729,8 @@ private:
       }
     }
     if (*wait_before > 0) {
-      set_task_state(t, state::delayed, "Delayed by 'wait-before' policy [delay=" + number_text(*wait_before) + "]");
+      set_task_state(t, state::delayed,
+                     "Delayed by 'wait-before' policy [delay=" + number_text(*wait_before) + "]");
       d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::wait_before, *wait_before});
       return;
     }
@@ -990,7 +997,8 @@ private:
   }
 
   /// Evaluates with-items into {var: list}; all lists the same length.
-  result<std::vector<std::pair<std::string, json>>> with_items_values(task_execution& t, const dsl::task_spec& ts) {
+  result<std::vector<std::pair<std::string, json>>> with_items_values(task_execution& t,
+                                                                      const dsl::task_spec& ts) {
     std::vector<std::pair<std::string, json>> out;
     json as_dict = json::object();
     std::size_t len = 0;
@@ -1014,14 +1022,15 @@ private:
           chars.push_back(std::string(1, c));
         items = chars;
       } else if (!items.is_array()) {
-        return error(errc::invalid_input, "Wrong input format for: {}. Iterable type is expected for each value.");
+        return error(errc::invalid_input,
+                     "Wrong input format for: {}. Iterable type is expected for each value.");
       }
       as_dict[wi.var] = items;
       if (first)
         len = items.size();
       else if (items.size() != len)
-        return error(errc::invalid_input,
-                     "Wrong input format for: " + expr::py_str(as_dict) + ". All arrays must have the same length.");
+        return error(errc::invalid_input, "Wrong input format for: " + expr::py_str(as_dict) +
+                                            ". All arrays must have the same length.");
       first = false;
       out.emplace_back(wi.var, items);
     }
@@ -1057,8 +1066,8 @@ private:
     if (!adhoc) {
       if (env_.is_std_action(name))
         return resolved_action{name, std::move(input), {}};
-      return error(errc::invalid_input,
-                   "Failed to find action [action_name=" + name + ", namespace=" + ex_.wf.workflow_namespace + "]");
+      return error(errc::invalid_input, "Failed to find action [action_name=" + name +
+                                          ", namespace=" + ex_.wf.workflow_namespace + "]");
     }
     // Input defaults first, then base-input evaluated over the ad-hoc input.
     std::vector<std::string> missing, unexpected;
@@ -1087,8 +1096,10 @@ private:
     // base-input sees the action's input over the workflow's context (ContextView(input, wf_ctx)).
     json env_layer = env_dict();
     expression_host host(ex_, nullptr);
-    expr::eval_env e{expr::data_view(std::vector<const json*>{&input, &env_layer, &ex_.wf.context, &ex_.wf.input}),
-                     &host, {}};
+    expr::eval_env e{
+      expr::data_view(std::vector<const json*>{&input, &env_layer, &ex_.wf.context, &ex_.wf.input}),
+      &host,
+      {}};
     json base_input = adhoc->base_input;
     auto evaluated = expr::evaluate_recursively(base_input, e);
     if (!evaluated.ok())
@@ -1140,8 +1151,8 @@ private:
       return;
     }
     if (auto bad = env_.check_action_input(resolved->base, resolved->input)) {
-      force_fail(t, "Failed to run task [error=" + *bad + ", wf=" + ex_.wf.workflow_name + ", task=" + ts.name +
-                      "]:\n");
+      force_fail(t, "Failed to run task [error=" + *bad + ", wf=" + ex_.wf.workflow_name +
+                      ", task=" + ts.name + "]:\n");
       return;
     }
     a.is_sync = !action::is_async_action(resolved->base);
@@ -1177,9 +1188,11 @@ private:
         if (v.ok() && v->is_string())
           wanted = *v;
       }
-      if (!env_.workflow_exists(wanted, ex_.wf.workflow_namespace, ex_.wf.runtime_context.value("wb_name", ""))) {
-        force_fail(t, "Failed to run task [error=Failed to find workflow [name=" + wanted + "] [namespace=" +
-                        ex_.wf.workflow_namespace + "], wf=" + ex_.wf.workflow_name + ", task=" + ts.name + "]:\n");
+      if (!env_.workflow_exists(wanted, ex_.wf.workflow_namespace,
+                                ex_.wf.runtime_context.value("wb_name", ""))) {
+        force_fail(t, "Failed to run task [error=Failed to find workflow [name=" + wanted +
+                        "] [namespace=" + ex_.wf.workflow_namespace + "], wf=" + ex_.wf.workflow_name +
+                        ", task=" + ts.name + "]:\n");
         return;
       }
     }
@@ -1211,7 +1224,8 @@ private:
       if (v.ok() && v->is_string())
         name = *v;
     }
-    d_.commands.push_back(cmd_start_subworkflow{id, t.id, name, ex_.wf.workflow_namespace, std::move(input), params});
+    d_.commands.push_back(
+      cmd_start_subworkflow{id, t.id, name, ex_.wf.workflow_namespace, std::move(input), params});
   }
 
   void schedule_with_items(task_execution& t, const dsl::task_spec& ts) {
@@ -1422,7 +1436,9 @@ private:
       spec = publish_parts{ts.publish, nullptr};
     else if (st == state::error && ts.publish_on_error.is_object() && !ts.publish_on_error.empty())
       spec = publish_parts{ts.publish_on_error, nullptr};
-    auto parts_of = [](const dsl::on_clause_spec& c) { return publish_parts{c.publish->branch, c.publish->global}; };
+    auto parts_of = [](const dsl::on_clause_spec& c) {
+      return publish_parts{c.publish->branch, c.publish->global};
+    };
     if (ts.on_complete && ts.on_complete->publish) {
       if (spec)
         spec->merge(parts_of(*ts.on_complete));
@@ -1443,7 +1459,8 @@ private:
     return spec;
   }
 
-  std::optional<dsl::on_clause_spec> effective_clause(const dsl::task_spec& ts, const std::string& kind) const {
+  std::optional<dsl::on_clause_spec> effective_clause(const dsl::task_spec& ts,
+                                                      const std::string& kind) const {
     const std::optional<dsl::on_clause_spec>* own = kind == "on-success" ? &ts.on_success
                                                     : kind == "on-error" ? &ts.on_error
                                                                          : &ts.on_complete;
@@ -1459,8 +1476,9 @@ private:
       return std::nullopt;
     dsl::on_clause_spec c = **def;
     // A default transition to the task itself is dropped.
-    c.next.erase(std::remove_if(c.next.begin(), c.next.end(), [&](const auto& tr) { return tr.target == ts.name; }),
-                 c.next.end());
+    c.next.erase(
+      std::remove_if(c.next.begin(), c.next.end(), [&](const auto& tr) { return tr.target == ts.name; }),
+      c.next.end());
     return c;
   }
 
@@ -1532,8 +1550,9 @@ private:
     if (!skip_wait_after) {
       auto wait_after = policy_number(ts, "wait-after", t);
       if (wait_after.ok() && *wait_after > 0 && t.st != state::cancelled) {
-        rc["wait_after_policy"] = json{{"end_state", to_string(t.st)},
-                                       {"end_state_info", t.state_info ? json(*t.state_info) : json(nullptr)}};
+        rc["wait_after_policy"] =
+          json{{"end_state", to_string(t.st)},
+               {"end_state_info", t.state_info ? json(*t.state_info) : json(nullptr)}};
         t.st = state::delayed;
         t.state_info = "Delayed by 'wait-after' policy [delay=" + number_text(*wait_after) + "]";
         t.finished_at.reset();
@@ -1722,7 +1741,8 @@ private:
     if (!completing_action_.empty())
       return "Failed to handle action completion [error=" + what + ", wf=" + ex_.wf.workflow_name +
              ", task=" + t.name + ", action=" + completing_action_ + "]:\n";
-    return "Failed to complete task [error=" + what + ", wf=" + ex_.wf.workflow_name + ", task=" + t.name + "]:\n";
+    return "Failed to complete task [error=" + what + ", wf=" + ex_.wf.workflow_name + ", task=" + t.name +
+           "]:\n";
   }
 
   execution& ex_;
@@ -1753,8 +1773,8 @@ std::optional<std::string> check_workflow_input(const dsl::workflow_spec& spec, 
     }
   if (missing.empty() && unexpected.empty())
     return std::nullopt;
-  std::string msg = "Invalid input [name=" + spec.name +
-                    ", class=" + (spec.type == dsl::workflow_type::reverse ? reverse_spec_class : direct_spec_class);
+  std::string msg = "Invalid input [name=" + spec.name + ", class=" +
+                    (spec.type == dsl::workflow_type::reverse ? reverse_spec_class : direct_spec_class);
   if (!missing.empty())
     msg += ", missing=" + py_list_of_names(missing);
   if (!unexpected.empty())
@@ -1780,7 +1800,8 @@ json task_result(const execution& ex, const task_execution& t) {
   std::stable_sort(execs.begin(), execs.end(), [](auto* a, auto* b) { return a->index < b->index; });
   json results = json::array();
   for (const auto* a : execs)
-    results.push_back(a->output.is_object() && a->output.contains("result") ? a->output["result"] : json(nullptr));
+    results.push_back(a->output.is_object() && a->output.contains("result") ? a->output["result"]
+                                                                            : json(nullptr));
   bool with_items = false;
   if (ex.spec)
     if (const auto* ts = ex.spec->find_task(t.name))

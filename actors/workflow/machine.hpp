@@ -18,8 +18,8 @@ namespace mistral::engine {
 
 /// An ad-hoc action resolved to the std action it finally runs.
 struct resolved_action {
-  std::string base;                   ///< the std action that runs
-  json input = json::object();        ///< the base's input
+  std::string base;                    ///< the std action that runs
+  json input = json::object();         ///< the base's input
   std::vector<json> output_transforms; ///< ad-hoc `output` clauses, innermost first
 };
 
@@ -30,7 +30,8 @@ public:
   virtual timestamp now() const = 0;
   virtual std::string new_id() = 0;
   /// The ad-hoc action `name` (workbook-qualified names are tried by the caller), or nullopt.
-  virtual std::optional<dsl::action_spec> find_adhoc_action(const std::string& name, const std::string& ns) const = 0;
+  virtual std::optional<dsl::action_spec> find_adhoc_action(const std::string& name,
+                                                            const std::string& ns) const = 0;
   /// True for a std action the executor can run.
   virtual bool is_std_action(const std::string& name) const = 0;
   /// True when a workflow `name` can be found (as Mistral resolves it from a
@@ -85,9 +86,9 @@ using event = std::variant<ev_start, ev_action_done, ev_timer, ev_pause, ev_resu
 struct cmd_run_action {
   std::string action_id;
   std::string task_id;
-  std::string action;      ///< the std action to run
+  std::string action; ///< the std action to run
   json input;
-  json target;             ///< null: any executor
+  json target; ///< null: any executor
   bool safe_rerun = false;
   std::int64_t timeout = 0; ///< seconds, 0 = none
 };
@@ -115,8 +116,8 @@ struct cmd_completed {
   json output;
   std::optional<std::string> state_info;
 };
-using command = std::variant<cmd_run_action, cmd_start_subworkflow, cmd_schedule_timer, cmd_control_subworkflows,
-                             cmd_completed>;
+using command = std::variant<cmd_run_action, cmd_start_subworkflow, cmd_schedule_timer,
+                             cmd_control_subworkflows, cmd_completed>;
 
 /// What one decide() call changed and wants done.
 struct decision {

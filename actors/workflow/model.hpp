@@ -82,7 +82,7 @@ struct workflow_execution {
 struct execution {
   workflow_execution wf;
   std::shared_ptr<const dsl::workflow_spec> spec;
-  std::vector<task_execution> tasks;             ///< in creation order
+  std::vector<task_execution> tasks;               ///< in creation order
   std::map<std::string, action_execution> actions; ///< by id
 
   task_execution* find_task(const std::string& id);

@@ -26,13 +26,21 @@ std::optional<state> state_from_string(std::string_view t) noexcept {
   return std::nullopt;
 }
 
-bool is_completed(state s) noexcept { return s == state::success || s == state::error || s == state::cancelled; }
+bool is_completed(state s) noexcept {
+  return s == state::success || s == state::error || s == state::cancelled;
+}
 
-bool is_incomplete(state s) noexcept { return !is_completed(s); }
+bool is_incomplete(state s) noexcept {
+  return !is_completed(s);
+}
 
-bool is_running(state s) noexcept { return s == state::running || s == state::delayed; }
+bool is_running(state s) noexcept {
+  return s == state::running || s == state::delayed;
+}
 
-bool is_paused_or_completed(state s) noexcept { return s == state::paused || is_completed(s); }
+bool is_paused_or_completed(state s) noexcept {
+  return s == state::paused || is_completed(s);
+}
 
 bool is_valid_transition(state from, state to) noexcept {
   if (from == to)

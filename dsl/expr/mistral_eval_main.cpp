@@ -30,7 +30,7 @@ std::string answer(const std::string& line) {
     if (!err)
       return json{{"value", nullptr}}.dump();
     return json{{"error", err->kind}, {"message", err->message}}.dump(-1, ' ', false,
-                                                                   json::error_handler_t::replace);
+                                                                      json::error_handler_t::replace);
   }
   json context = req.contains("context") ? req["context"] : json::object();
   mistral::expr::eval_env env{mistral::expr::data_view(context), nullptr, {}};

@@ -312,7 +312,8 @@ value evaluator::call_function(const std::string& name, const scope_ptr& sc, con
   (void)at;
   if (!any_kind)
     fail(std::string(receiver ? "No method \"" : "No function \"") + name + "\" for the given arguments");
-  fail(std::string("No ") + (receiver ? "method" : "function") + " \"" + name + "\" matches supplied arguments");
+  fail(std::string("No ") + (receiver ? "method" : "function") + " \"" + name +
+       "\" matches supplied arguments");
 }
 
 // ---- operators ------------------------------------------------------------------
