@@ -1,5 +1,7 @@
 #include "dsl/expr/py_value.hpp"
 
+#include "common/py_json.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -162,51 +164,7 @@ bool numbers_equal(const json& a, const json& b) {
 } // namespace
 
 std::string py_float_repr(double v) {
-  if (std::isnan(v))
-    return "nan";
-  if (std::isinf(v))
-    return v < 0 ? "-inf" : "inf";
-  char buf[64];
-  // Shortest round-trip digits, then Python's layout rule: exponent form when
-  // the decimal point position is <= -4 or > 16.
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string_view sci(buf, res.ptr - buf);
-  bool neg = !sci.empty() && sci[0] == '-';
-  if (neg)
-    sci.remove_prefix(1);
-  auto epos = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, epos))
-    if (c != '.')
-      digits += c;
-  int exp10 = std::stoi(std::string(sci.substr(epos + 1)));
-  while (digits.size() > 1 && digits.back() == '0')
-    digits.pop_back();
-  int decpt = exp10 + 1;
-  std::string out = neg ? "-" : "";
-  if (decpt <= -4 || decpt > 16) {
-    out += digits[0];
-    if (digits.size() > 1) {
-      out += '.';
-      out += digits.substr(1);
-    }
-    char ebuf[16];
-    std::snprintf(ebuf, sizeof ebuf, "e%c%02d", exp10 < 0 ? '-' : '+', std::abs(exp10));
-    out += ebuf;
-  } else if (decpt <= 0) {
-    out += "0.";
-    out += std::string(static_cast<std::size_t>(-decpt), '0');
-    out += digits;
-  } else if (static_cast<std::size_t>(decpt) >= digits.size()) {
-    out += digits;
-    out += std::string(decpt - digits.size(), '0');
-    out += ".0";
-  } else {
-    out += digits.substr(0, decpt);
-    out += '.';
-    out += digits.substr(decpt);
-  }
-  return out;
+  return python_float_repr(v); // one implementation of Python's float repr
 }
 
 std::string py_repr(const json& v) {
