@@ -3,9 +3,9 @@
 #include "api/definitions_common.hpp"
 #include "api/listing.hpp"
 #include "api/rest.hpp"
-#include "api/yaml_dump.hpp"
 #include "common/py_json.hpp"
 #include "common/uuid.hpp"
+#include "dsl/definition_text.hpp"
 #include "dsl/parser.hpp"
 #include "dsl/yaml_loader.hpp"
 #include "persistence/definition_stores.hpp"
@@ -100,7 +100,7 @@ result<std::vector<parsed_workflow>> parse_document(const std::string& text) {
     json doc = json::object();
     doc["version"] = loaded->value.value("version", json("2.0"));
     doc[wf.name] = loaded->value.contains(wf.name) ? loaded->value[wf.name] : wf.raw;
-    out.push_back({wf, py_yaml_dump(doc)});
+    out.push_back({wf, dsl::dump_yaml(doc)});
   }
   return out;
 }
