@@ -1,5 +1,7 @@
 #include "api/executions_controller.hpp"
 
+#include "actors/action/catalog.hpp"
+#include "actors/action/std_actions.hpp"
 #include "actors/engine/records.hpp"
 #include "actors/protocol.hpp"
 #include "actors/workflow/machine.hpp"
@@ -11,6 +13,8 @@
 #include "dsl/parser.hpp"
 #include "persistence/definition_stores.hpp"
 #include "persistence/execution_tables.hpp"
+
+#include <thread>
 
 namespace mistral::api {
 
@@ -579,6 +583,55 @@ void update_action(api_context& ctx, const http_request& req, const std::string&
   respond(get_action(ctx, id));
 }
 
+/// POST /v2/action_executions for a synchronous, unsaved run of a std
+/// action: it runs on its own thread and answers Mistral's unsaved shape.
+void run_action(const http_request& req, responder respond) {
+  auto body = parse_json_body(req.body);
+  if (!body.ok())
+    return respond(wsme_fault(body.err()));
+  std::string name = body->value("name", "");
+  if (name.empty())
+    return respond(wsme_fault(400, "Please provide at least action name to run action."));
+  auto input = json_type_field(body->value("input", json::object()), "input");
+  auto params = json_type_field(body->value("params", json::object()), "params");
+  if (!input.ok())
+    return respond(wsme_fault(input.err()));
+  if (!params.ok())
+    return respond(wsme_fault(params.err()));
+  const action::std_action* std_action = action::find_std_action(name);
+  if (!std_action)
+    return respond(wsme_fault(400, "Failed to find action [action_name=" + name + ", namespace=" +
+                                     body->value("workflow_namespace", std::string()) + "]"));
+  json in = input->is_object() ? *input : json::object();
+  if (auto bad = action::check_input(*std_action, in))
+    return respond(wsme_fault(500, "ActionException: " + *bad));
+  bool save = params->is_object() && expr::py_truthy(params->value("save_result", json(false)));
+  if (save || !std_action->is_sync)
+    return respond(
+      wsme_fault(501, "Saved and asynchronous action runs are not implemented by this server yet"));
+  std::thread([name, in, respond] {
+    action::action_run run = action::run_std_action(name, in, action::action_context{});
+    bool ok = run.result.outcome == action::action_result::kind::success;
+    json out = json::object();
+    for (const char* k : {"id", "workflow_name"})
+      out[k] = nullptr;
+    out["workflow_namespace"] = "";
+    out["task_execution_id"] = nullptr;
+    out["state"] = ok ? "SUCCESS" : "ERROR";
+    out["state_info"] = nullptr;
+    out["tags"] = nullptr;
+    out["name"] = name;
+    out["description"] = nullptr;
+    out["project_id"] = nullptr;
+    out["accepted"] = nullptr;
+    out["input"] = python_json_dumps(in);
+    out["output"] = python_json_dumps(json{{"result", ok ? run.result.data : run.result.error}});
+    out["created_at"] = nullptr;
+    out["updated_at"] = nullptr;
+    respond(json_response(201, out));
+  }).detach();
+}
+
 template <class F>
 handler sync(std::shared_ptr<api_context> ctx, F f) {
   return
@@ -629,6 +682,9 @@ void add_execution_routes(router& r, std::shared_ptr<api_context> ctx) {
   r.add(
     "GET", "/v2/action_executions",
     sync(ctx, [](api_context& c, const http_request& q, const route_params&) { return list_actions(c, q); }));
+  r.add("POST", "/v2/action_executions", [](const http_request& q, const route_params&, responder respond) {
+    run_action(q, std::move(respond));
+  });
   r.add("GET", "/v2/action_executions/{id}",
         sync(ctx, [](api_context& c, const http_request&, const route_params& p) {
           return get_action(c, p.at("id"));
