@@ -3,15 +3,13 @@
 #include "actors/workflow/expression_host.hpp"
 #include "dsl/expr/expression.hpp"
 #include "dsl/expr/py_value.hpp"
+#include "dsl/parser.hpp"
 
 #include <algorithm>
 
 namespace mistral::engine {
 
 namespace {
-
-constexpr const char* direct_spec_class = "DirectWorkflowSpec";
-constexpr const char* reverse_spec_class = "ReverseWorkflowSpec";
 
 // Python's merge_dicts(left, right): right's keys recursively into left.
 void merge_into(json& left, const json& right) {
@@ -1758,36 +1756,15 @@ decision decide(execution& ex, const event& ev, machine_env& env) {
   return m.run(ev);
 }
 
+// The input checks live in dsl/ (one implementation); these keep the
+// engine's string-typed signatures.
 std::optional<std::string> check_workflow_input(const dsl::workflow_spec& spec, const json& input) {
-  std::vector<std::string> missing, unexpected;
-  for (const auto& p : spec.input)
-    if (!p.default_value && !(input.is_object() && input.contains(p.name)))
-      missing.push_back(p.name);
-  if (input.is_object())
-    for (auto it = input.begin(); it != input.end(); ++it) {
-      bool known = false;
-      for (const auto& p : spec.input)
-        known = known || p.name == it.key();
-      if (!known)
-        unexpected.push_back(it.key());
-    }
-  if (missing.empty() && unexpected.empty())
-    return std::nullopt;
-  std::string msg = "Invalid input [name=" + spec.name + ", class=" +
-                    (spec.type == dsl::workflow_type::reverse ? reverse_spec_class : direct_spec_class);
-  if (!missing.empty())
-    msg += ", missing=" + py_list_of_names(missing);
-  if (!unexpected.empty())
-    msg += ", unexpected=" + py_list_of_names(unexpected);
-  return msg + "]";
+  auto bad = dsl::check_workflow_input(spec, input);
+  return bad ? std::optional<std::string>(bad->message) : std::nullopt;
 }
 
 json complete_workflow_input(const dsl::workflow_spec& spec, const json& input) {
-  json out = input.is_object() ? input : json::object();
-  for (const auto& p : spec.input)
-    if (!out.contains(p.name) && p.default_value)
-      out[p.name] = *p.default_value;
-  return out;
+  return dsl::input_with_defaults(spec, input);
 }
 
 json task_result(const execution& ex, const task_execution& t) {
