@@ -113,6 +113,7 @@ CAF_ADD_ATOM(mistral, mistral::actors, ping_atom, "ping")
 CAF_ADD_ATOM(mistral, mistral::actors, start_atom, "start")
 CAF_ADD_ATOM(mistral, mistral::actors, started_atom, "started")
 CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
+CAF_ADD_ATOM(mistral, mistral::actors, committed_atom, "committed")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

@@ -126,7 +126,8 @@ open_store(const mistral::config::config& cfg) {
   auto migrated = (*db)->migrate();
   if (!migrated.ok())
     return std::move(migrated).err();
-  return db;
+  auto window = std::chrono::milliseconds(cfg.get_int("database", "group_commit_window_ms", 2));
+  return mistral::persistence::with_group_commit(std::move(*db), window);
 }
 
 // --server wins over [DEFAULT] server.

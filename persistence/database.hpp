@@ -4,6 +4,7 @@
 #include "persistence/query.hpp"
 #include "persistence/table.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -69,6 +70,16 @@ public:
   virtual result<std::int64_t> remove(const table_def& t, const std::vector<filter>& where) = 0;
   /// Applies every write in one transaction: all or nothing.
   virtual status write_batch(const std::vector<write_op>& ops) = 0;
+  /// Applies each group all or nothing, all groups in one transaction when
+  /// the back-end can isolate them (savepoints); one status per group.
+  /// By default, one transaction per group.
+  virtual std::vector<status> write_groups(const std::vector<std::vector<write_op>>& groups);
+  /// Called once the writes are committed (or refused), on some other thread.
+  using commit_callback = std::function<void(status)>;
+  /// Applies `ops` all or nothing, maybe in a transaction shared with other
+  /// callers' writes (group commit), then calls `done`. By default it
+  /// writes at once and calls `done` before returning.
+  virtual void write_batch_async(std::vector<write_op> ops, commit_callback done);
   /// Rows in the order and page `q` asks for.
   virtual result<std::vector<record>> list(const table_def& t, const list_query& q) = 0;
   /// The first row matching `where`, if any.
@@ -77,6 +88,15 @@ public:
 
 /// Opens (and creates when missing) the database of `info`, ready for use.
 result<std::shared_ptr<database>> open_database(const connection_info& info);
+
+/// Wraps `inner` so that the writes of many callers share transactions:
+/// one writer thread takes every batch queued while the previous commit
+/// was in flight and commits them together (each still all or nothing).
+/// Under concurrent load it also waits up to `window` to gather more.
+/// Every write of the wrapper goes through that thread; reads go straight
+/// to `inner`.
+std::shared_ptr<database> with_group_commit(std::shared_ptr<database> inner,
+                                            std::chrono::microseconds window);
 
 /// The numbered migrations compiled into the binary for `kind`, in order.
 struct migration_script {

@@ -11,6 +11,7 @@
 #include "persistence/execution_tables.hpp"
 
 #include <chrono>
+#include <functional>
 
 namespace mistral::actors {
 
@@ -111,6 +112,7 @@ struct execution_state {
   engine::execution ex;
   execution_deps deps;
   std::unique_ptr<actor_env> env;
+  caf::response_promise starter; ///< who waits for a new execution's first commit
 };
 
 using self_ptr = caf::stateful_actor<execution_state>*;
@@ -135,22 +137,49 @@ std::string row_json(const engine::execution& ex) {
 
 void carry_out(self_ptr self, decision& d);
 
-/// Applies one event: decide, commit, then act. A failed commit stops the
-/// actor without acting, so nothing happens that the store does not know.
-bool apply_event(self_ptr self, const event& ev) {
-  auto& st = self->state;
-  decision d = decide(st.ex, ev, *st.env);
-  auto writes = writes_for(st.ex, d);
-  if (!writes.empty()) {
-    auto committed = st.deps.db->write_batch(writes);
-    if (!committed.ok()) {
-      log::error("engine", "commit failed for execution " + st.ex.wf.id + ": " + committed.err().message);
+/// What to do once an event's writes are committed: `committed` is false
+/// when the store refused them (the actor is stopping then).
+using after_commit = std::function<void(self_ptr, bool committed)>;
+
+/// Waits for the commit of the event being applied: every other message
+/// stays in the mailbox until it arrives, so events apply one at a time in
+/// the order they came, each committed before its commands are carried out.
+void await_commit(self_ptr self, std::shared_ptr<decision> d, after_commit then) {
+  self->set_default_handler(caf::skip);
+  self->become(caf::keep_behavior, [self, d, then](committed_atom, bool ok, const std::string& why) {
+    self->unbecome();
+    self->set_default_handler(caf::print_and_drop);
+    if (!ok) {
+      log::error("engine", "commit failed for execution " + self->state.ex.wf.id + ": " + why);
+      if (then)
+        then(self, false);
       self->quit(caf::exit_reason::unhandled_exception);
-      return false;
+      return;
     }
+    carry_out(self, *d);
+    if (then)
+      then(self, true);
+  });
+}
+
+/// Applies one event: decide, commit (group-committed with other
+/// executions' writes), then act. A failed commit stops the actor without
+/// acting, so nothing happens that the store does not know.
+void apply_event(self_ptr self, const event& ev, after_commit then = {}) {
+  auto& st = self->state;
+  auto d = std::make_shared<decision>(decide(st.ex, ev, *st.env));
+  auto writes = writes_for(st.ex, *d);
+  if (writes.empty()) {
+    carry_out(self, *d);
+    if (then)
+      then(self, true);
+    return;
   }
-  carry_out(self, d);
-  return true;
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.deps.db->write_batch_async(std::move(writes), [me](status s) {
+    caf::anon_send(me, committed_atom_v, s.ok(), s.ok() ? std::string() : s.err().message);
+  });
+  await_commit(self, std::move(d), std::move(then));
 }
 
 void schedule_timer(self_ptr self, const cmd_schedule_timer& t) {
@@ -240,12 +269,18 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
   self->state.deps = std::move(deps);
   self->state.ex = std::move(ex);
   if (start) {
-    if (apply_event(self, ev_start{}))
-      starter.deliver(row_json(self->state.ex));
-    else
-      starter.deliver(caf::make_error(caf::sec::runtime_error, "cannot commit the new execution"));
+    self->state.starter = std::move(starter);
+    self->send(self, start_atom_v);
   }
   return {
+    [self](start_atom) {
+      apply_event(self, ev_start{}, [starter = self->state.starter](self_ptr me, bool committed) mutable {
+        if (committed)
+          starter.deliver(row_json(me->state.ex));
+        else
+          starter.deliver(caf::make_error(caf::sec::runtime_error, "cannot commit the new execution"));
+      });
+    },
     [self](action_result_msg& m) {
       apply_event(self, ev_action_done{m.action_id, to_result(m)});
     },
@@ -255,9 +290,11 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
         {persistence::filter{"id", persistence::filter_op::eq, {m.task_id + ":" + std::to_string(m.kind)}}});
       apply_event(self, ev_timer{m.task_id, static_cast<timer_kind>(m.kind)});
     },
-    [self](control_msg& m) -> std::string {
-      apply_event(self, to_event(m));
-      return row_json(self->state.ex);
+    [self](control_msg& m) {
+      auto reply = self->make_response_promise();
+      apply_event(self, to_event(m),
+                  [reply](self_ptr me, bool) mutable { reply.deliver(row_json(me->state.ex)); });
+      return reply;
     },
   };
 }
