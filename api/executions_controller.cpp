@@ -294,9 +294,10 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
   auto def = find_definition(ctx, *body, ns);
   if (!def.ok())
     return respond(wsme_fault(def.err()));
-  auto spec = dsl::workflow_from_raw((*def)["spec"]);
-  if (!spec.ok())
-    return respond(wsme_fault(400, spec.err().message));
+  auto shared_spec = dsl::shared_workflow_from_raw((*def)["spec"]);
+  if (!shared_spec.ok())
+    return respond(wsme_fault(400, shared_spec.err().message));
+  const auto& spec = *shared_spec;
   if (auto bad = engine::check_workflow_input(*spec, in))
     return respond(wsme_fault(400, *bad));
   if (spec->type == dsl::workflow_type::reverse) {

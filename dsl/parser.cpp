@@ -1,5 +1,8 @@
 #include "dsl/parser.hpp"
 
+#include <mutex>
+#include <unordered_map>
+
 #include "dsl/expr/expression.hpp"
 #include "dsl/expr/py_value.hpp"
 #include "dsl/inline_params.hpp"
@@ -13,7 +16,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 namespace mistral::dsl {
 
@@ -940,6 +945,27 @@ result<workflow_spec> workflow_from_raw(const json& raw) {
                        ? raw["name"].get<std::string>()
                        : std::string();
   return b.build_workflow(data, {name});
+}
+
+result<std::shared_ptr<const workflow_spec>> shared_workflow_from_raw(const json& raw) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<const workflow_spec>> specs;
+  constexpr std::size_t max_specs = 512;
+  std::string key = raw.dump();
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = specs.find(key); it != specs.end())
+      return it->second;
+  }
+  auto built = workflow_from_raw(raw);
+  if (!built.ok())
+    return std::move(built).err();
+  auto spec = std::make_shared<const workflow_spec>(std::move(*built));
+  std::lock_guard lock(mutex);
+  if (specs.size() >= max_specs)
+    specs.clear();
+  specs.emplace(std::move(key), spec);
+  return spec;
 }
 
 } // namespace mistral::dsl

@@ -45,4 +45,8 @@ json input_with_defaults(const workflow_spec& spec, const json& actual);
 /// database) back into a typed spec, without validation.
 result<workflow_spec> workflow_from_raw(const json& raw);
 
+/// workflow_from_raw, shared: specs are kept by their text, so every
+/// execution of one definition reuses one parsed spec. Thread-safe.
+result<std::shared_ptr<const workflow_spec>> shared_workflow_from_raw(const json& raw);
+
 } // namespace mistral::dsl

@@ -264,6 +264,21 @@ TEST_CASE("a stored spec dict parses back into the same typed workflow") {
   CHECK(again->tasks[0].on_success->next[0].target == "t2");
 }
 
+TEST_CASE("a stored spec dict is parsed once and shared by every execution of it") {
+  auto wf = one_workflow(head + "    t1: {action: std.noop}\n");
+  auto first = shared_workflow_from_raw(wf.raw);
+  auto second = shared_workflow_from_raw(wf.raw);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->get() == second->get());
+  CHECK((*first)->tasks.size() == 1);
+  auto other = one_workflow(head + "    t2: {action: std.noop}\n");
+  auto third = shared_workflow_from_raw(other.raw);
+  REQUIRE(third.ok());
+  CHECK(third->get() != first->get());
+  CHECK((*third)->tasks[0].name == "t2");
+}
+
 TEST_CASE("workflow input is checked and completed as the engine does at start") {
   auto wf = one_workflow(
     "version: '2.0'\nwf:\n  input:\n    - a\n    - b: 1\n  tasks:\n    t1: {action: std.noop}\n");

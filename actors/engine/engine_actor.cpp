@@ -81,9 +81,9 @@ engine::execution new_execution(const start_execution& req) {
     wf.root_execution_id = req.root_execution_id;
   wf.created_at = system_clock{}.now();
   auto spec_raw = json::parse(req.spec_json, nullptr, false);
-  auto spec = dsl::workflow_from_raw(spec_raw);
+  auto spec = dsl::shared_workflow_from_raw(spec_raw);
   if (spec.ok())
-    ex.spec = std::make_shared<dsl::workflow_spec>(std::move(*spec));
+    ex.spec = *spec;
   return ex;
 }
 
@@ -128,7 +128,7 @@ void start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
               "Workflow not found [workflow_identifier=" + wf_name + ", namespace=" + ns + "]");
     return;
   }
-  auto spec = dsl::workflow_from_raw((*def)["spec"]);
+  auto spec = dsl::shared_workflow_from_raw((*def)["spec"]);
   if (!spec.ok()) {
     fail_link(self, parent_id, sub_id, spec.err().message);
     return;
@@ -139,14 +139,14 @@ void start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
   json wf_input = json::object();
   for (auto it = input.begin(); input.is_object() && it != input.end(); ++it) {
     bool declared = false;
-    for (const auto& p : spec->input)
+    for (const auto& p : (*spec)->input)
       declared = declared || p.name == it.key();
     if (declared)
       wf_input[it.key()] = it.value();
     else
       params[it.key()] = it.value();
   }
-  if (auto bad = engine::check_workflow_input(*spec, wf_input)) {
+  if (auto bad = engine::check_workflow_input(**spec, wf_input)) {
     fail_link(self, parent_id, sub_id, *bad);
     return;
   }
@@ -156,7 +156,7 @@ void start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
   req.workflow_name = (*def).value("name", "");
   req.workflow_namespace = (*def).value("namespace", "");
   req.spec_json = (*def)["spec"].dump();
-  req.input_json = engine::complete_workflow_input(*spec, wf_input).dump();
+  req.input_json = engine::complete_workflow_input(**spec, wf_input).dump();
   req.params_json = params.dump();
   req.tags_json = (*def)["tags"].dump();
   req.parent_execution_id = parent_id;

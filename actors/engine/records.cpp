@@ -150,10 +150,10 @@ result<execution> load_execution(persistence::database& db, const std::string& i
   wf.root_execution_id = opt_string(r["root_execution_id"]);
   wf.created_at = r.value("created_at", timestamp{0});
   wf.updated_at = r["updated_at"].is_number() ? r["updated_at"].get<timestamp>() : 0;
-  auto spec = dsl::workflow_from_raw(r["spec"]);
+  auto spec = dsl::shared_workflow_from_raw(r["spec"]);
   if (!spec.ok())
     return std::move(spec).err();
-  ex.spec = std::make_shared<dsl::workflow_spec>(std::move(*spec));
+  ex.spec = *spec;
 
   persistence::list_query tq;
   tq.filters = {filter{"workflow_execution_id", filter_op::eq, {id}}};
