@@ -42,12 +42,8 @@ void run_detached(caf::actor_system& sys, run_action_msg req, caf::actor reply_t
 // Actions that return at once run in the executor itself: a thread per
 // std.noop would cost more than the action.
 bool runs_inline(const run_action_msg& req) {
-  if (req.action == "std.noop" || req.action == "std.fail" || req.action == "std.test_dict")
-    return true;
-  if (req.action != "std.echo")
-    return false;
   json input = json::parse(req.input_json, nullptr, false);
-  return input.is_object() && (!input.contains("delay") || input["delay"] == 0);
+  return action::is_instant_action(req.action, input);
 }
 
 caf::behavior executor(caf::event_based_actor* self) {

@@ -47,6 +47,11 @@ bool is_std_action(const std::string& name);
 /// True for actions that do not complete on return (std.async_noop, std.mistral_http).
 bool is_async_action(const std::string& name);
 
+/// True for actions that return at once with no effect outside their
+/// result (std.noop, std.fail, std.test_dict, std.echo without delay):
+/// running one costs less than a message to another thread.
+bool is_instant_action(const std::string& name, const json& input);
+
 /// Runs std action `name` with its (already checked) input. Exceptions and
 /// failures become error results with Mistral's texts, e.g.
 /// "The action raised an exception [action=..., action_ex_id=..., msg='...']"

@@ -162,12 +162,58 @@ void await_commit(self_ptr self, std::shared_ptr<decision> d, after_commit then)
   });
 }
 
+/// How many rounds of instant actions one event may run before the rest
+/// go through the executor (a loop of std.noop tasks must still yield).
+constexpr int max_instant_rounds = 1000;
+
+bool is_instant(const cmd_run_action& r) {
+  return (r.target.is_null() || r.target == "") && action::is_instant_action(r.action, r.input);
+}
+
+/// Decides `ev`, then feeds the results of the instant actions it asked
+/// for (std.noop, std.echo, ...) straight back into the machine, round
+/// after round: they complete inside the same commit, as if an executor
+/// had answered at once. Their action executions are stored as usual.
+decision decide_with_instant_actions(self_ptr self, const event& ev) {
+  auto& st = self->state;
+  decision total = decide(st.ex, ev, *st.env);
+  for (int round = 0; round < max_instant_rounds; ++round) {
+    std::vector<event> results;
+    std::vector<command> rest;
+    for (auto& c : total.commands) {
+      auto* r = std::get_if<cmd_run_action>(&c);
+      if (r && is_instant(*r)) {
+        action::action_context ctx;
+        ctx.workflow_execution_id = st.ex.wf.id;
+        ctx.task_execution_id = r->task_id;
+        ctx.action_execution_id = r->action_id;
+        results.push_back(
+          ev_action_done{r->action_id, action::run_std_action(r->action, r->input, ctx).result});
+      } else {
+        rest.push_back(std::move(c));
+      }
+    }
+    total.commands = std::move(rest);
+    if (results.empty())
+      break;
+    for (const auto& result : results) {
+      decision d = decide(st.ex, result, *st.env);
+      total.dirty_tasks.merge(d.dirty_tasks);
+      total.dirty_actions.merge(d.dirty_actions);
+      total.wf_dirty = total.wf_dirty || d.wf_dirty;
+      for (auto& c : d.commands)
+        total.commands.push_back(std::move(c));
+    }
+  }
+  return total;
+}
+
 /// Applies one event: decide, commit (group-committed with other
 /// executions' writes), then act. A failed commit stops the actor without
 /// acting, so nothing happens that the store does not know.
 void apply_event(self_ptr self, const event& ev, after_commit then = {}) {
   auto& st = self->state;
-  auto d = std::make_shared<decision>(decide(st.ex, ev, *st.env));
+  auto d = std::make_shared<decision>(decide_with_instant_actions(self, ev));
   auto writes = writes_for(st.ex, *d);
   if (writes.empty()) {
     carry_out(self, *d);
