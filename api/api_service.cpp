@@ -19,6 +19,15 @@ struct api_service::impl {
   std::unique_ptr<http_server> server;
 };
 
+void add_v2_routes(router& routes, const std::shared_ptr<api_context>& ctx) {
+  add_root_routes(routes);
+  add_environment_routes(routes, ctx);
+  add_execution_routes(routes, ctx);
+  add_workflow_routes(routes, ctx);
+  add_workbook_routes(routes, ctx);
+  add_action_routes(routes, ctx);
+}
+
 api_service::api_service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 api_service::~api_service() {
@@ -34,12 +43,7 @@ result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
                                               engine ? make_caf_engine_client(sys, engine) : nullptr});
   const config::config& cfg = *config;
   auto routes = std::make_shared<router>();
-  add_root_routes(*routes);
-  add_environment_routes(*routes, ctx);
-  add_execution_routes(*routes, ctx);
-  add_workflow_routes(*routes, ctx);
-  add_workbook_routes(*routes, ctx);
-  add_action_routes(*routes, ctx);
+  add_v2_routes(*routes, ctx);
 
   auto state = std::make_unique<impl>();
   state->http = spawn_http_actor(sys, routes);

@@ -11,6 +11,12 @@
 
 namespace mistral::api {
 
+class router;
+struct api_context;
+
+/// Registers every v2 endpoint over `ctx` on `routes`.
+void add_v2_routes(router& routes, const std::shared_ptr<api_context>& ctx);
+
 /// The api role of a node: the HTTP actor plus the transport bound to
 /// [api] host and port.
 class api_service {
