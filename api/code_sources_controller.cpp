@@ -387,6 +387,13 @@ void add_code_source_routes(router& r, std::shared_ptr<api_context> ctx) {
         bind(ctx, [](api_context& c, Q q, P) { return create_code_source(c, q); }));
   r.add("GET", "/v2/code_sources/{id}",
         bind(ctx, [](api_context& c, Q q, P p) { return get_code_source(c, q, p.at("id")); }));
+  // python-mistralclient sends the identifier as a query argument.
+  r.add("PUT", "/v2/code_sources", bind(ctx, [](api_context& c, Q q, P) {
+          auto id = q.query_value("identifier");
+          if (!id)
+            return is_admin(q) ? empty_500() : pecan_fault(403, forbidden_text);
+          return update_code_source(c, q, *id);
+        }));
   r.add("PUT", "/v2/code_sources/{id}",
         bind(ctx, [](api_context& c, Q q, P p) { return update_code_source(c, q, p.at("id")); }));
   r.add("DELETE", "/v2/code_sources/{id}",

@@ -51,13 +51,17 @@ TEST_CASE("a code source is versioned by its updates and namespaced") {
   REQUIRE(updated.status == 200);
   CHECK(api_harness::body_of(updated)["version"] == 2);
   CHECK(api_harness::body_of(updated)["updated_at"].is_string());
+  auto by_query =
+    h.call("PUT", "/v2/code_sources?identifier=cs&scope=private&namespace=", "x = 3\n", "text/plain");
+  REQUIRE(by_query.status == 200);
+  CHECK(api_harness::body_of(by_query)["version"] == 3);
   auto missing = h.call("PUT", "/v2/code_sources/nope", "z", "text/plain");
   CHECK(missing.status == 404);
   CHECK(missing.body == "{\"faultstring\": \"Code Source not found [name=nope,namespace=]\"}");
   REQUIRE(h.call("POST", "/v2/code_sources?name=cs&namespace=ns1", "n", "text/plain").status == 201);
   CHECK(api_harness::body_of(h.call("GET", "/v2/code_sources/cs?namespace=ns1"))["content"] == "n");
   auto got = api_harness::body_of(h.call("GET", "/v2/code_sources/cs"));
-  CHECK(got["content"] == "x = 2\n");
+  CHECK(got["content"] == "x = 3\n");
   CHECK_FALSE(got.contains("actions"));
   auto listed = api_harness::body_of(h.call("GET", "/v2/code_sources?namespace=ns1"));
   REQUIRE(listed["code_sources"].size() == 1);
