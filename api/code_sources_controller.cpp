@@ -368,6 +368,46 @@ http_response delete_dynamic_action(api_context& ctx, const http_request& req,
   return no_content();
 }
 
+} // namespace
+
+std::vector<bound_dynamic_action> bound_dynamic_actions(persistence::database& db,
+                                                        const std::optional<std::string>& name,
+                                                        const std::string& ns) {
+  persistence::list_query q;
+  if (name) {
+    q.filters.push_back(filter{"name", filter_op::eq, {*name}});
+    q.filters.push_back(filter{"namespace", filter_op::eq, {ns}});
+  }
+  q.sort.push_back({"created_at", false});
+  std::vector<bound_dynamic_action> out;
+  auto rows = db.list(persistence::dynamic_actions_table(), q);
+  if (!rows.ok())
+    return out;
+  for (auto& r : *rows)
+    if (const auto* a = bound_class(r.value("class_name", "")))
+      out.push_back({std::move(r), a});
+  return out;
+}
+
+json dynamic_action_listing_resource(const bound_dynamic_action& a) {
+  json out = json::object();
+  out["id"] = a.row["name"];
+  out["name"] = a.row["name"];
+  out["is_system"] = false;
+  out["input"] = a.bound->input;
+  out["description"] = a.bound->description;
+  out["tags"] = nullptr;
+  out["definition"] = "";
+  out["scope"] = a.row["scope"];
+  out["project_id"] = a.row["project_id"].is_null() ? json(default_project) : a.row["project_id"];
+  out["created_at"] = "";
+  out["updated_at"] = "";
+  out["namespace"] = a.row["namespace"];
+  return out;
+}
+
+namespace {
+
 template <class F>
 handler bind(std::shared_ptr<api_context> ctx, F f) {
   return

@@ -80,6 +80,16 @@ TEST_CASE("a dynamic action binds to a std action class of a code source") {
   CHECK(b["namespace"] == "");
   CHECK(b["code_source_name"] == "cs");
   CHECK_FALSE(b.contains("updated_at"));
+  // It is listed among the actions as Mistral lists Python actions.
+  auto as_action = api_harness::body_of(h.call("GET", "/v2/actions/dyn"));
+  CHECK(as_action["id"] == "dyn");
+  CHECK(as_action["input"] == "output, delay=0");
+  CHECK(as_action["scope"] == "private");
+  CHECK(as_action["project_id"] == "<default-project>");
+  CHECK(as_action["created_at"] == "");
+  auto listed = api_harness::body_of(h.call("GET", "/v2/actions?name=dyn"));
+  REQUIRE(listed["actions"].size() == 1);
+  CHECK(listed["actions"][0] == as_action);
   auto dup = h.call("POST", "/v2/dynamic_actions",
                     R"({"name": "dyn", "class_name": "EchoAction", "code_source_name": "cs"})");
   CHECK(dup.status == 409);
