@@ -2,13 +2,19 @@
 # A cron trigger really starts executions through mistral-server: a trigger
 # firing every second with remaining_executions 2 starts exactly two
 # executions of its workflow, with its input, params and Mistral's
-# description, and is deleted after its last slot.
+# description, and is deleted after its last slot. With a second engine
+# process on the same store, a trigger still starts one execution per slot.
 # usage: cron_fire.sh BIN_DIR
 set -eu
 BIN="$1/mistral-server"
 WORK=$(mktemp -d)
 PID=""
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"; }
+PID2=""
+cleanup() {
+  [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+  [ -n "$PID2" ] && kill -9 "$PID2" 2>/dev/null
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$WORK/server.log" ] && tail -20 "$WORK/server.log" >&2; exit 1; }
 
@@ -58,3 +64,24 @@ for ex in executions:
                  "triggered_by": {"type": "cron_trigger", "id": trigger["id"], "name": "every_second"}}, d
 PY
 echo "ok: two executions started by the trigger, then it was deleted"
+
+# A second process with the engine role shares the store: both schedulers
+# see every slot, each slot is claimed once.
+"$BIN" --server engine,executor --config-file "$WORK/mistral.conf" > "$WORK/server2.log" 2>&1 &
+PID2=$!
+sleep 1
+kill -0 "$PID2" 2>/dev/null || fail "second engine process exited early"
+code=$(curl -sS -o "$WORK/trigger2.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+  -d '{"name": "shared", "workflow_name": "cron_wf", "workflow_input": {"name": "two"}, "pattern": "* * * * * *", "remaining_executions": 4}' \
+  "$URL/cron_triggers")
+[ "$code" = "201" ] || fail "second cron trigger create gave $code: $(cat "$WORK/trigger2.json")"
+count_two() { curl -sS "$URL/executions?workflow_name=cron_wf&input=has:two" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["executions"]))'; }
+i=0
+until [ "$(curl -sS -o /dev/null -w '%{http_code}' "$URL/cron_triggers/shared")" = "404" ]; do
+  i=$((i + 1)); [ $i -gt 150 ] && fail "the shared trigger was not used up within 30 s (executions: $(count_two))"
+  sleep 0.2
+done
+sleep 2
+[ "$(count_two)" = "4" ] || fail "two engines started $(count_two) executions for 4 slots"
+echo "ok: two engine processes started one execution per slot (4 of 4)"
+echo "   slots claimed: api+engine process $(grep -c "by cron trigger 'shared'" "$WORK/server.log" || true), engine-only process $(grep -c "by cron trigger 'shared'" "$WORK/server2.log" || true)"
