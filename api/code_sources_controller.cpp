@@ -238,7 +238,7 @@ result<dynamic_body> read_dynamic_body(const http_request& req) {
   if (!body.ok())
     return std::move(body).err();
   if (!body->is_object())
-    return error(errc::invalid_input, "Invalid input for field/attribute dyn_action.");
+    return body_not_a_dict(*body);
   if (auto bad = check_body_attributes(*body, dynamic_actions_listing().fields, "dyn_action"))
     return *bad;
   auto scope = scope_field(req, *body);

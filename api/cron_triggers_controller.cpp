@@ -104,7 +104,7 @@ http_response create(api_context& ctx, const http_request& req) {
   if (!body.ok())
     return wsme_fault(body.err());
   if (!body->is_object())
-    return wsme_fault(400, "Invalid input for field/attribute cron_trigger.");
+    return wsme_fault(body_not_a_dict(*body));
   if (auto bad = check_body_attributes(*body, cron_triggers_listing().fields, "cron_trigger"))
     return wsme_fault(*bad);
   auto count = positive_int_field(*body, "remaining_executions", "cron_trigger");

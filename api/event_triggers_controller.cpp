@@ -120,7 +120,7 @@ http_response create(api_context& ctx, const http_request& req) {
   if (!body.ok())
     return wsme_fault(body.err());
   if (!body->is_object())
-    return wsme_fault(400, "Invalid input for field/attribute event_trigger.");
+    return wsme_fault(body_not_a_dict(*body));
   record given = json::object();
   if (auto bad = read_body(req, *body, given))
     return wsme_fault(*bad);
@@ -175,7 +175,7 @@ http_response update(api_context& ctx, const http_request& req, const std::strin
   if (!body.ok())
     return wsme_fault(body.err());
   if (!body->is_object())
-    return wsme_fault(400, "Invalid input for field/attribute event_trigger.");
+    return wsme_fault(body_not_a_dict(*body));
   record changes = json::object();
   if (auto bad = read_body(req, *body, changes))
     return wsme_fault(*bad);

@@ -70,6 +70,16 @@ result<std::string> scope_field(const http_request&, const json& body) {
   return s.get<std::string>();
 }
 
+error body_not_a_dict(const json& body) {
+  std::string type = body.is_array()            ? "list"
+                     : body.is_string()         ? "str"
+                     : body.is_boolean()        ? "bool"
+                     : body.is_number_integer() ? "int"
+                     : body.is_number()         ? "float"
+                                                : "NoneType";
+  return error(errc::internal, "'" + type + "' object has no attribute 'keys'");
+}
+
 bool flag_set(const http_request& req, const std::string& name) {
   auto v = req.query_value(name);
   return v && (*v == "true" || *v == "True" || *v == "1");

@@ -30,6 +30,10 @@ result<std::optional<std::int64_t>> positive_int_field(const json& body, const s
 /// another value.
 result<std::string> scope_field(const http_request& req, const json& body);
 
+/// WSME's answer to a JSON body that is not an object: 500 "'list' object
+/// has no attribute 'keys'" (the Python type name of the value).
+error body_not_a_dict(const json& body);
+
 /// True when the query flag `name` is true ("true", "True", "1").
 bool flag_set(const http_request& req, const std::string& name);
 

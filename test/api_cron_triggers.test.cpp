@@ -109,6 +109,7 @@ TEST_CASE("bad cron trigger requests get Mistral's status codes and texts") {
      "Invalid input [name=hello_wf, class=DirectWorkflowSpec, missing=['name']]"},
     {trigger_body("c", "0 0 30 2 *"), 500, "failed to find next date"},
     {R"({"workflow_name": "hello_wf", "pattern": "* * * * *"})", 500, "'name'"},
+    {"[1]", 500, "'list' object has no attribute 'keys'"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.body);
