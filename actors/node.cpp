@@ -1,6 +1,7 @@
 #include "actors/node.hpp"
 
 #include "actors/action/executor_actor.hpp"
+#include "actors/cron/cron_actor.hpp"
 #include "actors/engine/engine_actor.hpp"
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
@@ -34,6 +35,7 @@ struct node::impl {
   std::vector<role_actor> supervisors;
   caf::actor executor;
   caf::actor engine;
+  caf::actor cron;
 };
 
 namespace {
@@ -67,7 +69,13 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   if (roles.executor)
     state->executor = spawn_executor(state->system);
   if (roles.engine)
-    state->engine = spawn_engine(state->system, std::move(db), state->executor);
+    state->engine = spawn_engine(state->system, db, state->executor);
+  if (roles.engine && cfg.get_bool("cron_trigger", "enabled", true)) {
+    auto interval =
+      std::chrono::seconds(std::max<std::int64_t>(1, cfg.get_int("cron_trigger", "execution_interval", 1)));
+    state->cron =
+      spawn_cron_scheduler(state->system, db, state->engine, std::make_shared<system_clock>(), interval);
+  }
   return std::unique_ptr<node>(new node(std::move(state)));
 }
 
@@ -89,7 +97,7 @@ void node::stop() {
   for (auto& sup : impl_->supervisors)
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   impl_->supervisors.clear();
-  for (auto* a : {&impl_->engine, &impl_->executor})
+  for (auto* a : {&impl_->cron, &impl_->engine, &impl_->executor})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
 }

@@ -1,6 +1,7 @@
 #include "api/actions_controller.hpp"
 
 #include "actors/action/catalog.hpp"
+#include "api/code_sources_controller.hpp"
 #include "api/definitions_common.hpp"
 #include "api/rest.hpp"
 #include "common/clock.hpp"
@@ -192,6 +193,8 @@ http_response get(api_context& ctx, const http_request& req, const std::string& 
   // The system provider asks the Python actions first, then ad-hoc ones by name.
   if (const auto* a = action::find_std_action(identifier))
     return json_response(200, std_resource(*a));
+  if (auto dynamic = bound_dynamic_actions(*ctx.db, identifier, ns); !dynamic.empty())
+    return json_response(200, dynamic_action_listing_resource(dynamic.front()));
   persistence::action_definition_store store(ctx.db);
   auto row = store.get_by_name(identifier, ns);
   if (!row.ok())
@@ -235,6 +238,16 @@ listed_action listed_std(const action::std_action& a) {
              {"namespace", ""},
              {"project_id", nullptr},
              {"scope", nullptr}};
+  return l;
+}
+
+listed_action listed_dynamic(const bound_dynamic_action& a) {
+  listed_action l{dynamic_action_listing_resource(a)};
+  l.attrs = {{"name", a.row["name"]},
+             {"description", a.bound->description},
+             {"namespace", a.row["namespace"]},
+             {"project_id", l.resource["project_id"]},
+             {"scope", a.row["scope"]}};
   return l;
 }
 
@@ -490,6 +503,8 @@ http_response list(api_context& ctx, const http_request& req) {
     return wsme_fault(rows.err());
   for (const auto& r : *rows)
     all.push_back(listed_adhoc(r));
+  for (const auto& d : bound_dynamic_actions(*ctx.db))
+    all.push_back(listed_dynamic(d));
   std::vector<listed_action> kept;
   for (auto& a : all)
     if (std::all_of(q->filters.begin(), q->filters.end(),

@@ -6,6 +6,8 @@
 #include "persistence/database.hpp"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace mistral::api {
 
@@ -15,6 +17,7 @@ struct api_context {
   std::shared_ptr<const config::config> cfg;
   std::shared_ptr<const mistral::clock> clock;
   std::shared_ptr<engine_client> engine; ///< null when this node runs no engine
+  std::vector<std::string> node_roles;   ///< the roles this node runs ("api", "engine", ...)
 };
 
 } // namespace mistral::api

@@ -3,11 +3,15 @@
 #include "api/actions_controller.hpp"
 #include "api/api_context.hpp"
 #include "api/caf_engine_client.hpp"
+#include "api/code_sources_controller.hpp"
+#include "api/cron_triggers_controller.hpp"
 #include "api/environments_controller.hpp"
+#include "api/event_triggers_controller.hpp"
 #include "api/executions_controller.hpp"
 #include "api/http_actor.hpp"
 #include "api/http_server.hpp"
 #include "api/root_controller.hpp"
+#include "api/services_controller.hpp"
 #include "api/workbooks_controller.hpp"
 #include "api/workflows_controller.hpp"
 
@@ -26,6 +30,11 @@ void add_v2_routes(router& routes, const std::shared_ptr<api_context>& ctx) {
   add_workflow_routes(routes, ctx);
   add_workbook_routes(routes, ctx);
   add_action_routes(routes, ctx);
+  add_cron_trigger_routes(routes, ctx);
+  add_event_trigger_routes(routes, ctx);
+  add_code_source_routes(routes, ctx);
+  add_service_routes(routes, ctx);
+  add_member_routes(routes, ctx);
 }
 
 api_service::api_service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -37,10 +46,11 @@ api_service::~api_service() {
 result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
                                                         std::shared_ptr<const config::config> config,
                                                         std::shared_ptr<persistence::database> db,
-                                                        caf::actor engine) {
-  auto ctx =
-    std::make_shared<api_context>(api_context{std::move(db), config, std::make_shared<system_clock>(),
-                                              engine ? make_caf_engine_client(sys, engine) : nullptr});
+                                                        caf::actor engine,
+                                                        std::vector<std::string> node_roles) {
+  auto ctx = std::make_shared<api_context>(
+    api_context{std::move(db), config, std::make_shared<system_clock>(),
+                engine ? make_caf_engine_client(sys, engine) : nullptr, std::move(node_roles)});
   const config::config& cfg = *config;
   auto routes = std::make_shared<router>();
   add_v2_routes(*routes, ctx);

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mistral::api {
 
@@ -25,7 +26,8 @@ public:
   static result<std::unique_ptr<api_service>> start(caf::actor_system& sys,
                                                     std::shared_ptr<const config::config> cfg,
                                                     std::shared_ptr<persistence::database> db,
-                                                    caf::actor engine);
+                                                    caf::actor engine,
+                                                    std::vector<std::string> node_roles = {});
 
   /// "http://host:port" the service listens on.
   const std::string& base_url() const;

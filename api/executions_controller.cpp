@@ -3,6 +3,7 @@
 #include "actors/action/catalog.hpp"
 #include "actors/action/std_actions.hpp"
 #include "actors/engine/records.hpp"
+#include "actors/engine/start_request.hpp"
 #include "actors/protocol.hpp"
 #include "actors/workflow/machine.hpp"
 #include "api/listing.hpp"
@@ -222,52 +223,6 @@ http_response list_executions(api_context& ctx, const http_request& req, std::ve
   return json_response(200, collection_body(executions_listing(), *l, std::move(items), req.host_url()));
 }
 
-/// Finds the workflow definition a create request names.
-result<record> find_definition(api_context& ctx, const json& body, const std::string& ns) {
-  persistence::workflow_definition_store store(ctx.db);
-  std::string identifier;
-  if (body.contains("workflow_id") && body["workflow_id"].is_string()) {
-    identifier = body["workflow_id"];
-    auto row = store.get_by_id(identifier);
-    if (row.ok() && row->has_value())
-      return **row;
-  } else {
-    identifier = body.value("workflow_name", "");
-    for (const std::string& space : {ns, std::string()}) {
-      auto row = store.get_by_name(identifier, space);
-      if (row.ok() && row->has_value())
-        return **row;
-      if (space.empty())
-        break;
-    }
-  }
-  return error(errc::not_found,
-               "Workflow not found [workflow_identifier=" + identifier + ", namespace=" + ns + "]");
-}
-
-/// params.env may name a stored environment: Mistral stores its variables.
-status resolve_env(api_context& ctx, json& params) {
-  if (!params.contains("env"))
-    return ok_v;
-  json& env = params["env"];
-  if (!env.is_string() && !env.is_object() && !env.is_null() && expr::py_truthy(env)) {
-    std::string type = env.is_boolean()          ? "bool"
-                       : env.is_number_integer() ? "int"
-                       : env.is_number()         ? "float"
-                                                 : "list";
-    return error(errc::invalid_input, "Unexpected value type for environment [env=" + expr::py_str(env) +
-                                        ", type=<class '" + type + "'>]");
-  }
-  if (env.is_string() && !env.get<std::string>().empty()) {
-    persistence::environment_store store(ctx.db);
-    auto row = store.get_by_name(env.get<std::string>());
-    if (!row.ok() || !row->has_value())
-      return error(errc::invalid_input, "Environment is not found: " + env.get<std::string>());
-    env = (**row)["variables"];
-  }
-  return ok_v;
-}
-
 void create_execution(api_context& ctx, const http_request& req, responder respond) {
   auto body = parse_json_body(req.body);
   if (!body.ok())
@@ -288,42 +243,25 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
     return respond(wsme_fault(input.err()));
   if (!params.ok())
     return respond(wsme_fault(params.err()));
-  json in = input->is_object() ? *input : json::object();
-  json pa = params->is_object() ? *params : json::object();
-  std::string ns = body->value("workflow_namespace", pa.value("namespace", std::string()));
-  auto def = find_definition(ctx, *body, ns);
-  if (!def.ok())
-    return respond(wsme_fault(def.err()));
-  auto shared_spec = dsl::shared_workflow_from_raw((*def)["spec"]);
-  if (!shared_spec.ok())
-    return respond(wsme_fault(400, shared_spec.err().message));
-  const auto& spec = *shared_spec;
-  if (auto bad = engine::check_workflow_input(*spec, in))
-    return respond(wsme_fault(400, *bad));
-  if (spec->type == dsl::workflow_type::reverse) {
-    std::string target = pa.value("task_name", "");
-    if (!spec->find_task(target))
-      return respond(
-        wsme_fault(400, "Invalid task name [wf_spec=" + spec->name + ", task_name=" + target + "]"));
-  }
-  if (auto env = resolve_env(ctx, pa); !env.ok())
-    return respond(wsme_fault(env.err()));
-  pa["namespace"] = (*def).value("namespace", "");
+  engine::start_request request;
+  request.input = input->is_object() ? *input : json::object();
+  request.params = params->is_object() ? *params : json::object();
+  request.workflow_namespace =
+    body->value("workflow_namespace", request.params.value("namespace", std::string()));
+  if (body->contains("workflow_id") && (*body)["workflow_id"].is_string())
+    request.workflow_id = (*body)["workflow_id"];
+  else
+    request.workflow_name = body->value("workflow_name", "");
+  if (body->contains("id") && (*body)["id"].is_string())
+    request.execution_id = (*body)["id"];
+  request.description =
+    body->value("description", json("")).is_string() ? body->value("description", "") : "";
+  auto start = engine::build_start_execution(ctx.db, request);
+  if (!start.ok())
+    return respond(wsme_fault(start.err()));
   if (!ctx.engine)
     return respond(wsme_fault(500, "The engine is not available on this node"));
-  actors::start_execution start;
-  start.execution_id =
-    body->contains("id") && (*body)["id"].is_string() ? (*body)["id"].get<std::string>() : make_uuid();
-  start.workflow_id = (*def).value("id", "");
-  start.workflow_name = (*def).value("name", "");
-  start.workflow_namespace = (*def).value("namespace", "");
-  start.spec_json = (*def)["spec"].dump();
-  start.input_json = engine::complete_workflow_input(*spec, in).dump();
-  start.params_json = pa.dump();
-  start.description = body->value("description", json("")).is_string() ? body->value("description", "") : "";
-  start.tags_json = (*def)["tags"].dump();
-  start.wb_name = (*def)["workbook_name"].is_string() ? (*def)["workbook_name"].get<std::string>() : "";
-  ctx.engine->start(start, [respond](result<std::string> row) {
+  ctx.engine->start(*start, [respond](result<std::string> row) {
     if (!row.ok())
       return respond(wsme_fault(500, row.err().message));
     auto rec = json::parse(*row, nullptr, false);

@@ -1,5 +1,6 @@
 #include "api/workflows_controller.hpp"
 
+#include "api/cron_triggers_controller.hpp"
 #include "api/definitions_common.hpp"
 #include "api/listing.hpp"
 #include "api/rest.hpp"
@@ -215,10 +216,8 @@ http_response remove(api_context& ctx, const http_request& req, const std::strin
     return wsme_fault(row.err());
   if (!row->has_value())
     return wsme_fault(not_found(identifier, ns));
-  // TODO(cron triggers): refuse with "Can't delete workflow that has cron
-  // triggers associated. [workflow_identifier=.., namespace=..],
-  // [cron_trigger_id(s)=..]" (400) once cron triggers exist; the same for
-  // event triggers.
+  if (auto blocked = workflow_delete_blocked(*ctx.db, (**row)["id"], identifier, ns))
+    return wsme_fault(*blocked);
   auto done = store.remove((**row)["id"]);
   if (!done.ok())
     return wsme_fault(done.err());

@@ -1,9 +1,13 @@
 #include "test/api_harness.hpp"
 
 #include "api/actions_controller.hpp"
+#include "api/code_sources_controller.hpp"
+#include "api/cron_triggers_controller.hpp"
 #include "api/environments_controller.hpp"
+#include "api/event_triggers_controller.hpp"
 #include "api/http_server.hpp"
 #include "api/root_controller.hpp"
+#include "api/services_controller.hpp"
 #include "api/workbooks_controller.hpp"
 #include "api/workflows_controller.hpp"
 #include "persistence/database.hpp"
@@ -25,13 +29,18 @@ api_harness::api_harness() {
   if (auto m = (*db)->migrate(); !m.ok())
     throw std::runtime_error(m.err().message);
   auto cfg = std::make_shared<config::config>();
-  ctx_ =
-    std::make_shared<api::api_context>(api::api_context{*db, cfg, std::make_shared<system_clock>(), nullptr});
+  ctx_ = std::make_shared<api::api_context>(
+    api::api_context{*db, cfg, std::make_shared<system_clock>(), nullptr, {"api", "engine", "executor"}});
   api::add_root_routes(routes_);
   api::add_environment_routes(routes_, ctx_);
   api::add_workflow_routes(routes_, ctx_);
   api::add_workbook_routes(routes_, ctx_);
   api::add_action_routes(routes_, ctx_);
+  api::add_cron_trigger_routes(routes_, ctx_);
+  api::add_event_trigger_routes(routes_, ctx_);
+  api::add_code_source_routes(routes_, ctx_);
+  api::add_service_routes(routes_, ctx_);
+  api::add_member_routes(routes_, ctx_);
 }
 
 api_harness::~api_harness() {
@@ -50,6 +59,8 @@ api::http_response api_harness::call(const std::string& method, const std::strin
     req.query = api::parse_query(path.substr(q + 1));
   req.headers["host"] = "127.0.0.1:8989";
   req.headers["content-type"] = content_type;
+  for (const auto& [name, value] : headers_)
+    req.headers[name] = value;
   req.body = body;
   api::http_response out;
   out.status = -1;

@@ -9,6 +9,7 @@
 #include "common/json.hpp"
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,8 @@ public:
   /// Sends one request; `path` may carry a query string.
   api::http_response call(const std::string& method, const std::string& path, const std::string& body = "",
                           const std::string& content_type = "application/json");
+  /// Sends `value` as header `name` (lower case) with every later request.
+  void set_header(const std::string& name, const std::string& value) { headers_[name] = value; }
   /// The body of a response parsed as JSON (null when it is not JSON).
   static json body_of(const api::http_response& r);
 
@@ -32,6 +35,7 @@ private:
   std::filesystem::path dir_;
   std::shared_ptr<api::api_context> ctx_;
   api::router routes_;
+  std::map<std::string, std::string> headers_;
 };
 
 } // namespace mistral::test
