@@ -2,12 +2,15 @@
 
 #include "api/actions_controller.hpp"
 #include "api/environments_controller.hpp"
+#include "api/executions_controller.hpp"
 #include "api/http_server.hpp"
 #include "api/root_controller.hpp"
 #include "api/workbooks_controller.hpp"
 #include "api/workflows_controller.hpp"
 #include "persistence/database.hpp"
 
+#include <chrono>
+#include <future>
 #include <random>
 #include <stdexcept>
 
@@ -32,6 +35,7 @@ api_harness::api_harness() {
   api::add_workflow_routes(routes_, ctx_);
   api::add_workbook_routes(routes_, ctx_);
   api::add_action_routes(routes_, ctx_);
+  api::add_execution_routes(routes_, ctx_);
 }
 
 api_harness::~api_harness() {
@@ -51,10 +55,16 @@ api::http_response api_harness::call(const std::string& method, const std::strin
   req.headers["host"] = "127.0.0.1:8989";
   req.headers["content-type"] = content_type;
   req.body = body;
-  api::http_response out;
-  out.status = -1;
-  routes_.dispatch(req, [&](api::http_response r) { out = std::move(r); });
-  return out;
+  // Some handlers answer from another thread (action runs): wait for it.
+  auto answer = std::make_shared<std::promise<api::http_response>>();
+  auto reply = answer->get_future();
+  routes_.dispatch(req, [answer](api::http_response r) { answer->set_value(std::move(r)); });
+  if (reply.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    api::http_response none;
+    none.status = -1;
+    return none;
+  }
+  return reply.get();
 }
 
 json api_harness::body_of(const api::http_response& r) {
