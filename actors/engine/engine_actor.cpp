@@ -215,7 +215,8 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
       if (it == self->state.parent_of.end())
         return;
       m.execution_id = it->second;
-      self->state.parent_of.erase(it);
+      if (m.kind != action_result_msg::paused && m.kind != action_result_msg::resumed)
+        self->state.parent_of.erase(it);
       if (auto owner = owner_of(self, m.execution_id))
         self->send(owner, std::move(m));
     },

@@ -265,6 +265,38 @@ private:
     check_and_complete();
   }
 
+  /// Mistral's _on_action_update for a sub-workflow: the task follows its
+  /// child (RUNNING only when no child is paused), a paused child pauses the
+  /// workflow, and the last resumed child resumes it.
+  void handle(const ev_action_update& ev) {
+    auto it = ex_.actions.find(ev.action_id);
+    if (it == ex_.actions.end() || is_completed(it->second.st) || is_completed(ex_.wf.st))
+      return;
+    it->second.st = ev.st;
+    touch(it->second);
+    task_execution* t = ex_.find_task(it->second.task_id);
+    if (t && !is_completed(t->st) && is_valid_transition(t->st, ev.st) &&
+        !(ev.st == state::running && has_paused_child(*t)))
+      set_task_state(*t, ev.st, t->state_info);
+    if (ev.st == state::paused) {
+      handle(ev_pause{});
+      return;
+    }
+    for (const auto& task : ex_.tasks)
+      if (task.st == state::paused)
+        return;
+    handle(ev_resume{});
+  }
+
+  bool has_paused_child(const task_execution& t) const {
+    for (const auto& id : t.executions) {
+      auto it = ex_.actions.find(id);
+      if (it != ex_.actions.end() && it->second.st == state::paused)
+        return true;
+    }
+    return false;
+  }
+
   void handle(const ev_stop& ev) {
     if (is_completed(ex_.wf.st))
       return;
@@ -329,6 +361,12 @@ private:
   }
 
   void set_wf_state(state s, std::optional<std::string> info) {
+    // A sub-workflow's pause and resume reach its parent task (Mistral's
+    // schedule_on_action_update in Workflow.pause/resume).
+    bool paused = s == state::paused && ex_.wf.st != state::paused;
+    bool resumed = s == state::running && ex_.wf.st == state::paused;
+    if (ex_.wf.task_execution_id && (paused || resumed))
+      d_.commands.push_back(cmd_notify_parent{s});
     ex_.wf.st = s;
     ex_.wf.state_info = std::move(info);
     touch_wf();

@@ -317,3 +317,99 @@ TEST_CASE("start input is checked with Mistral's message") {
         std::optional<std::string>("Invalid input [name=wf, class=DirectWorkflowSpec, unexpected=['z']]"));
   CHECK(engine::complete_workflow_input(spec, json{{"a", 1}}) == json{{"a", 1}, {"b", 1}});
 }
+
+namespace {
+
+/// Starts `yaml`'s first workflow by hand: the caller feeds the events.
+execution started(const std::string& yaml, fake_env& env, decision& first) {
+  auto specs = dsl::validate_workflows(yaml);
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "wf-1";
+  ex.wf.workflow_name = ex.spec->name;
+  ex.wf.input = json::object();
+  ex.wf.params = json::object();
+  first = decide(ex, ev_start{}, env);
+  return ex;
+}
+
+template <class C>
+std::vector<C> commands_of(const decision& d) {
+  std::vector<C> out;
+  for (const auto& c : d.commands)
+    if (auto* x = std::get_if<C>(&c))
+      out.push_back(*x);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a sub-workflow that pauses itself tells its parent task") {
+  fake_env env;
+  decision d;
+  auto specs = dsl::validate_workflows(R"(version: '2.0'
+sub:
+  tasks:
+    hold:
+      pause-before: true
+      action: std.noop
+)");
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "sub-1";
+  ex.wf.task_execution_id = "parent-task";
+  d = decide(ex, ev_start{}, env);
+  CHECK(ex.wf.st == state::paused);
+  auto notes = commands_of<cmd_notify_parent>(d);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].st == state::paused);
+  d = decide(ex, ev_resume{}, env);
+  notes = commands_of<cmd_notify_parent>(d);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].st == state::running);
+}
+
+TEST_CASE("a paused sub-workflow pauses its task, its workflow and the sibling sub-workflows") {
+  fake_env env;
+  decision d;
+  execution ex = started(R"(version: '2.0'
+wf:
+  tasks:
+    a:
+      workflow: sub_a
+    b:
+      workflow: sub_b
+)",
+                         env, d);
+  auto subs = commands_of<cmd_start_subworkflow>(d);
+  REQUIRE(subs.size() == 2);
+  std::string a_id = subs[0].execution_id, b_id = subs[1].execution_id;
+
+  d = decide(ex, ev_action_update{a_id, state::paused}, env);
+  CHECK(ex.wf.st == state::paused);
+  CHECK(ex.find_task(subs[0].task_id)->st == state::paused);
+  auto forwarded = commands_of<cmd_control_subworkflows>(d);
+  REQUIRE(forwarded.size() == 1);
+  CHECK(std::holds_alternative<ev_pause>(forwarded[0].what));
+  CHECK(forwarded[0].execution_ids == std::vector<std::string>{a_id, b_id});
+
+  // The sibling reports its own pause: its task follows, nothing else moves.
+  d = decide(ex, ev_action_update{b_id, state::paused}, env);
+  CHECK(ex.find_task(subs[1].task_id)->st == state::paused);
+  CHECK(commands_of<cmd_control_subworkflows>(d).empty());
+
+  // One child back to RUNNING is not enough while the other is paused.
+  d = decide(ex, ev_action_update{a_id, state::running}, env);
+  CHECK(ex.find_task(subs[0].task_id)->st == state::running);
+  CHECK(ex.wf.st == state::paused);
+  d = decide(ex, ev_action_update{b_id, state::running}, env);
+  CHECK(ex.wf.st == state::running);
+  CHECK(ex.find_task(subs[1].task_id)->st == state::running);
+
+  // The children finish: the workflow completes as usual.
+  decide(ex, ev_action_done{a_id, action::action_result::ok(json::object())}, env);
+  decide(ex, ev_action_done{b_id, action::action_result::ok(json::object())}, env);
+  CHECK(ex.wf.st == state::success);
+}
