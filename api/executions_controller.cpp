@@ -618,8 +618,9 @@ std::optional<json> report_task(api_context& ctx, const record& task, const tree
     json e = json::object();
     e["accepted"] = a["accepted"];
     e["last_heartbeat"] = time_field(a["updated_at"].is_null() ? a["created_at"] : a["updated_at"]);
-    for (auto& [k, v] : report_entry(a, "name").items())
-      e[k] = v;
+    json base = report_entry(a, "name");
+    for (auto it = base.begin(); it != base.end(); ++it)
+      e[it.key()] = it.value();
     actions.push_back(std::move(e));
   }
   for (const auto& wf :
@@ -632,8 +633,9 @@ std::optional<json> report_task(api_context& ctx, const record& task, const tree
   const json& rc = task["runtime_context"];
   if (rc.is_object() && rc.contains("retry_task_policy") && rc["retry_task_policy"].is_object())
     entry["retry_count"] = rc["retry_task_policy"].value("retry_no", 0);
-  for (auto& [k, v] : report_entry(task, "name").items())
-    entry[k] = v;
+  json base = report_entry(task, "name");
+  for (auto it = base.begin(); it != base.end(); ++it)
+    entry[it.key()] = it.value();
   return entry;
 }
 
