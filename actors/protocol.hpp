@@ -55,8 +55,10 @@ struct run_action_msg {
 };
 
 /// Pause, resume, stop or rerun an execution. Reply: the execution row JSON.
+/// `forget` ends the execution's actor without a state change (the execution
+/// is being deleted); the reply comes once it has stopped writing.
 struct control_msg {
-  enum : std::int32_t { pause = 0, resume = 1, stop = 2, rerun = 3 };
+  enum : std::int32_t { pause = 0, resume = 1, stop = 2, rerun = 3, forget = 4 };
   std::string execution_id;
   std::int32_t what = pause;
   std::string target_state; ///< for stop: SUCCESS, ERROR or CANCELLED

@@ -242,6 +242,10 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
       apply_event(self, ev_timer{m.task_id, static_cast<timer_kind>(m.kind)});
     },
     [self](control_msg& m) -> std::string {
+      if (m.what == control_msg::forget) {
+        self->quit();
+        return "{}";
+      }
       apply_event(self, to_event(m));
       return row_json(self->state.ex);
     },

@@ -1224,10 +1224,10 @@ private:
         if (v.ok() && v->is_string())
           wanted = *v;
       }
-      if (!env_.workflow_exists(wanted, ex_.wf.workflow_namespace,
+      if (!env_.workflow_exists(wanted, subworkflow_namespace(),
                                 ex_.wf.runtime_context.value("wb_name", ""))) {
         force_fail(t, "Failed to run task [error=Failed to find workflow [name=" + wanted +
-                        "] [namespace=" + ex_.wf.workflow_namespace + "], wf=" + ex_.wf.workflow_name +
+                        "] [namespace=" + subworkflow_namespace() + "], wf=" + ex_.wf.workflow_name +
                         ", task=" + ts.name + "]:\n");
         return;
       }
@@ -1249,7 +1249,7 @@ private:
     params["task_execution_id"] = t.id;
     params["root_execution_id"] = ex_.wf.root_execution_id ? *ex_.wf.root_execution_id : ex_.wf.id;
     params["index"] = index;
-    params["namespace"] = ex_.wf.workflow_namespace;
+    params["namespace"] = subworkflow_namespace();
     if (ex_.wf.params.contains("env"))
       params["env"] = ex_.wf.params["env"];
     if (ex_.wf.params.contains("notify"))
@@ -1261,7 +1261,14 @@ private:
         name = *v;
     }
     d_.commands.push_back(
-      cmd_start_subworkflow{id, t.id, name, ex_.wf.workflow_namespace, std::move(input), params});
+      cmd_start_subworkflow{id, t.id, name, subworkflow_namespace(), std::move(input), params});
+  }
+
+  /// Sub-workflows are looked up in the namespace the root execution was
+  /// started in (params.namespace, passed down), not their parent's own.
+  std::string subworkflow_namespace() const {
+    const json& ns = ex_.wf.params.is_object() ? ex_.wf.params.value("namespace", json()) : json();
+    return ns.is_string() ? ns.get<std::string>() : ex_.wf.workflow_namespace;
   }
 
   void schedule_with_items(task_execution& t, const dsl::task_spec& ts) {

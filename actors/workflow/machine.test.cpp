@@ -413,3 +413,24 @@ wf:
   decide(ex, ev_action_done{b_id, action::action_result::ok(json::object())}, env);
   CHECK(ex.wf.st == state::success);
 }
+
+TEST_CASE("sub-workflows are looked up in the namespace the root execution was started in") {
+  fake_env env;
+  auto specs = dsl::validate_workflows(R"(version: '2.0'
+middle:
+  tasks:
+    call:
+      workflow: lowest
+)");
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "middle-1";
+  ex.wf.workflow_namespace = "";
+  ex.wf.params = json{{"namespace", "abc"}};
+  auto d = decide(ex, ev_start{}, env);
+  auto subs = commands_of<cmd_start_subworkflow>(d);
+  REQUIRE(subs.size() == 1);
+  CHECK(subs[0].workflow_namespace == "abc");
+  CHECK(subs[0].params["namespace"] == "abc");
+}
