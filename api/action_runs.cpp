@@ -144,6 +144,9 @@ void run_action(std::shared_ptr<api_context> ctx, const http_request& req, respo
     return respond(wsme_fault(body.err()));
   if (!body->is_object())
     return respond(wsme_fault(400, "Invalid input for field/attribute action_ex."));
+  for (const char* field : {"name", "workflow_namespace", "description"})
+    if (auto bad = text_field_error(*body, field))
+      return respond(wsme_fault(*bad));
   std::string name = body->value("name", json("")).is_string() ? body->value("name", "") : "";
   if (name.empty())
     return respond(wsme_fault(400, "Please provide at least action name to run action."));

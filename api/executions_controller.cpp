@@ -15,7 +15,7 @@
 #include "persistence/definition_stores.hpp"
 #include "persistence/execution_tables.hpp"
 
-#include <thread>
+#include <atomic>
 
 namespace mistral::api {
 
@@ -281,6 +281,9 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
     if (existing.ok() && existing->has_value())
       return respond(json_response(201, execution_resource(**existing, true, false)));
   }
+  for (const char* field : {"id", "workflow_id", "workflow_name", "workflow_namespace", "description"})
+    if (auto bad = text_field_error(*body, field))
+      return respond(wsme_fault(*bad));
   if (!(body->contains("workflow_id") || body->contains("workflow_name")))
     return respond(
       wsme_fault(400, "Workflow ID or workflow name must be provided. Workflow ID is recommended."));
@@ -292,7 +295,10 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
     return respond(wsme_fault(params.err()));
   json in = input->is_object() ? *input : json::object();
   json pa = params->is_object() ? *params : json::object();
-  std::string ns = body->value("workflow_namespace", pa.value("namespace", std::string()));
+  json ns_field = body->value("workflow_namespace", json(nullptr));
+  if (ns_field.is_null())
+    ns_field = pa.value("namespace", json(""));
+  std::string ns = ns_field.is_string() ? ns_field.get<std::string>() : expr::py_str(ns_field);
   auto def = find_definition(ctx, *body, ns);
   if (!def.ok())
     return respond(wsme_fault(def.err()));
@@ -410,39 +416,71 @@ void update_execution(api_context& ctx, const http_request& req, const std::stri
   });
 }
 
-http_response delete_execution(api_context& ctx, const http_request& req, const std::string& id) {
-  auto row = find_execution(ctx, id);
-  if (!row.ok())
-    return wsme_fault(row.err());
-  if (!row->has_value())
-    return execution_not_found(id);
-  std::string st = (**row).value("state", "");
-  if (!flag(req, "force") && st != "SUCCESS" && st != "ERROR" && st != "CANCELLED")
-    return wsme_fault(403,
-                      "Only completed executions can be deleted. Use --force to override this. Execution " +
-                        id + " is in " + st + " state");
+/// The execution and every sub-workflow execution below it (Mistral's delete cascades).
+std::vector<std::string> execution_tree_ids(api_context& ctx, const std::string& id) {
+  std::vector<std::string> ids{id};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    persistence::list_query tasks;
+    tasks.filters.push_back(filter{"workflow_execution_id", filter_op::eq, {ids[i]}});
+    auto task_rows = ctx.db->list(persistence::task_executions_table(), tasks);
+    if (!task_rows.ok())
+      continue;
+    for (const auto& t : *task_rows) {
+      persistence::list_query subs;
+      subs.filters.push_back(filter{"task_execution_id", filter_op::eq, {t["id"]}});
+      auto sub_rows = ctx.db->list(persistence::workflow_executions_table(), subs);
+      if (sub_rows.ok())
+        for (const auto& w : *sub_rows)
+          ids.push_back(w.value("id", ""));
+    }
+  }
+  return ids;
+}
+
+http_response delete_rows(api_context& ctx, const std::vector<std::string>& ids) {
+  std::vector<json> keys(ids.begin(), ids.end());
   std::vector<persistence::write_op> ops;
   using op = persistence::write_op;
-  ops.push_back({op::kind::remove,
-                 &persistence::action_executions_table(),
-                 {},
-                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
-  ops.push_back({op::kind::remove,
-                 &persistence::task_executions_table(),
-                 {},
-                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
-  ops.push_back({op::kind::remove,
-                 &persistence::delayed_calls_table(),
-                 {},
-                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
+  for (const auto* t : {&persistence::action_executions_table(), &persistence::task_executions_table(),
+                        &persistence::delayed_calls_table()})
+    ops.push_back({op::kind::remove, t, {}, {filter{"workflow_execution_id", filter_op::in, keys}}});
   ops.push_back(
-    {op::kind::remove, &persistence::workflow_executions_table(), {}, {filter{"id", filter_op::eq, {id}}}});
+    {op::kind::remove, &persistence::workflow_executions_table(), {}, {filter{"id", filter_op::in, keys}}});
   auto done = ctx.db->write_batch(ops);
   if (!done.ok())
     return wsme_fault(done.err());
   http_response r;
   r.status = 204;
   return r;
+}
+
+/// DELETE /v2/executions/{id}: live actors of the tree stop first, so none
+/// of them writes a deleted row back.
+void delete_execution(std::shared_ptr<api_context> ctx, const http_request& req, const std::string& id,
+                      responder respond) {
+  auto row = find_execution(*ctx, id);
+  if (!row.ok())
+    return respond(wsme_fault(row.err()));
+  if (!row->has_value())
+    return respond(execution_not_found(id));
+  std::string st = (**row).value("state", "");
+  if (!flag(req, "force") && st != "SUCCESS" && st != "ERROR" && st != "CANCELLED")
+    return respond(
+      wsme_fault(403, "Only completed executions can be deleted. Use --force to override this. Execution " +
+                        id + " is in " + st + " state"));
+  auto ids = execution_tree_ids(*ctx, id);
+  if (!ctx->engine)
+    return respond(delete_rows(*ctx, ids));
+  auto pending = std::make_shared<std::atomic<std::size_t>>(ids.size());
+  for (const auto& each : ids) {
+    actors::control_msg m;
+    m.execution_id = each;
+    m.what = actors::control_msg::forget;
+    ctx->engine->control(m, [ctx, ids, pending, respond](result<std::string>) {
+      if (--*pending == 0)
+        respond(delete_rows(*ctx, ids));
+    });
+  }
 }
 
 // ---- sub-executions and the execution report -----------------------------------
@@ -877,9 +915,9 @@ void add_execution_routes(router& r, std::shared_ptr<api_context> ctx) {
     update_execution(*ctx, q, p.at("id"), std::move(respond));
   });
   r.add("DELETE", "/v2/executions/{id}",
-        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
-          return delete_execution(c, q, p.at("id"));
-        }));
+        [ctx](const http_request& q, const route_params& p, responder respond) {
+          delete_execution(ctx, q, p.at("id"), std::move(respond));
+        });
   r.add("GET", "/v2/executions/{id}/tasks",
         sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
           return list_tasks(c, q, {filter{"workflow_execution_id", filter_op::eq, {p.at("id")}}});
