@@ -181,7 +181,13 @@ void carry_out(self_ptr self, decision& d) {
           m.has_message = stop->msg.has_value();
           m.message = stop->msg.value_or("");
         }
-        self->send(st.deps.engine, std::move(m));
+        // A request, so the row the engine answers with is expected here.
+        self->request(st.deps.engine, std::chrono::seconds(60), std::move(m))
+          .then([](std::string&) {},
+                [id](caf::error& e) {
+                  log::warning("engine", "control of sub-workflow " + id + " failed");
+                  (void)e;
+                });
       }
     } else if (auto* done = std::get_if<cmd_completed>(&c)) {
       // Tell the router; it forwards to the parent task when there is one.
