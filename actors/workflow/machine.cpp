@@ -173,8 +173,10 @@ private:
       return; // a duplicate delivery: completions apply once
     task_execution* t = ex_.find_task(a.task_id);
     complete_action(a, ev.result);
-    if (!t || is_completed(t->st) || is_completed(ex_.wf.st))
-      return; // results after a cancel or timeout are recorded and ignored
+    // Results after a cancel or a task timeout are recorded and ignored; after
+    // a fail or succeed command the task still completes (nothing follows it).
+    if (!t || is_completed(t->st) || ex_.wf.st == state::cancelled)
+      return;
     if (!a.accepted)
       return;
     on_action_complete(*t, a);
@@ -195,6 +197,10 @@ private:
         schedule_actions(*t, *ts);
         break;
       case timer_kind::retry:
+        if (t->st == state::waiting && !ts->join.is_null()) {
+          refresh_join(t->id);
+          break;
+        }
         if (t->st != state::delayed)
           return;
         set_task_state(*t, state::running, std::nullopt);
@@ -876,6 +882,15 @@ private:
       t->finished_at.reset();
       schedule_actions(*t, ts);
       return;
+    }
+    if (t && t->st == state::error && join_logical_state(ts).st != state::error) {
+      // A rerun upstream branch now reaches a join that had failed: it waits again.
+      t->processed = false;
+      t->error_handled = false;
+      t->next_tasks.clear();
+      t->has_next_tasks = false;
+      t->finished_at.reset();
+      set_task_state(*t, state::waiting, std::string("Task is waiting."));
     }
     if (t && t->st != state::waiting)
       return;
@@ -1684,6 +1699,14 @@ private:
     }
     double delay = eval_num(r->delay);
     t.finished_at.reset();
+    if (!is_reverse() && !ts.join.is_null()) {
+      // A join cannot run again as is: it waits and its state is refreshed.
+      t.st = state::waiting;
+      t.state_info = "Delayed by 'retry' policy [delay=" + number_text(delay) + "]";
+      touch(t);
+      d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::retry, delay});
+      return true;
+    }
     t.st = state::delayed;
     t.state_info = "Delayed by 'retry' policy [delay=" + number_text(delay) + "]";
     touch(t);

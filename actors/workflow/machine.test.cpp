@@ -53,7 +53,14 @@ struct run {
     ex.wf.workflow_name = ex.spec->name;
     ex.wf.input = complete_workflow_input(*ex.spec, input);
     ex.wf.params = params;
-    std::deque<event> events{ev_start{}};
+    answer_ = answer;
+    feed(ev_start{});
+  }
+
+  /// Applies `first` and everything it leads to.
+  void feed(event first) {
+    const script& answer = answer_;
+    std::deque<event> events{std::move(first)};
     int guard = 0;
     while (!events.empty() && ++guard < 10000) {
       event ev = events.front();
@@ -70,6 +77,8 @@ struct run {
       }
     }
   }
+
+  script answer_;
 
   const task_execution& task(const std::string& name) const {
     const auto* t = ex.last_task_named(name);
@@ -433,4 +442,74 @@ middle:
   REQUIRE(subs.size() == 1);
   CHECK(subs[0].workflow_namespace == "abc");
   CHECK(subs[0].params["namespace"] == "abc");
+}
+
+TEST_CASE("a task started before a fail command still completes after the workflow failed") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    task1:
+      action: std.echo output='1'
+      on-complete:
+        - task2
+        - fail
+    task2:
+      action: std.echo output='2'
+)");
+  CHECK(r.ex.wf.st == state::error);
+  CHECK(r.task("task2").st == state::success);
+  CHECK(task_result(r.ex, r.task("task2")) == "2");
+}
+
+TEST_CASE("a failed join under a retry policy waits, is refreshed and fails again without running") {
+  run r(R"(version: '2.0'
+wf:
+  task-defaults:
+    retry:
+      count: 1
+      delay: 0
+  tasks:
+    task1:
+      on-success: join_task
+    task2:
+      action: std.fail
+      on-success: join_task
+    join_task:
+      join: all
+)");
+  CHECK(r.ex.wf.st == state::error);
+  const auto& join = r.task("join_task");
+  CHECK(join.st == state::error);
+  CHECK(join.state_info == std::optional<std::string>("Failed by tasks: ['task2']"));
+  CHECK(join.executions.empty());
+  REQUIRE(r.ex.wf.state_info);
+  CHECK(r.ex.wf.state_info->rfind("Failure caused by error in tasks: join_task, task2", 0) == 0);
+}
+
+TEST_CASE("rerunning the failed branch of a join lets the join run") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    start:
+      action: std.noop
+      on-success: [a, b]
+    a:
+      action: std.noop
+      on-success: j
+    b:
+      action: std.echo output=<% env().v %>
+      fail-on: <% task().result = 0 %>
+      on-success: j
+    j:
+      join: all
+      action: std.echo output="joined"
+)",
+        json::object(), json{{"env", {{"v", 0}}}});
+  REQUIRE(r.ex.wf.st == state::error);
+  CHECK(r.task("j").st == state::error);
+  r.feed(ev_rerun{r.task("b").id, true, json{{"v", 1}}});
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("j").st == state::success);
+  CHECK(task_result(r.ex, r.task("j")) == "joined");
+  CHECK(r.count("j") == 1);
 }
