@@ -1337,6 +1337,20 @@ private:
       --capacity;
       batch.emplace_back(static_cast<int>(i), std::move(*input));
     }
+    if (batch.empty() && started.size() >= count) {
+      // A rerun without reset whose items all succeeded: nothing runs again,
+      // the task completes from the accepted results.
+      bool all_done = true;
+      for (const auto& id : t.executions) {
+        auto it = ex_.actions.find(id);
+        all_done =
+          all_done && (it == ex_.actions.end() || !it->second.accepted || is_completed(it->second.st));
+      }
+      if (all_done) {
+        on_with_items_action_complete(t, ts);
+        return;
+      }
+    }
     // Every input of the batch is evaluated before any action starts, as Mistral does.
     wi["capacity"] = capacity;
     for (auto& [index, input] : batch) {
@@ -1555,6 +1569,8 @@ private:
       if (!v.ok())
         return failed(v.err());
       t.published = *v;
+    } else {
+      t.published = nullptr; // Mistral evaluates the absent branch part to None
     }
     if (spec->global.is_object() && !spec->global.empty()) {
       auto v = eval(spec->global, &t, t.in_context);

@@ -513,3 +513,37 @@ wf:
   CHECK(task_result(r.ex, r.task("j")) == "joined");
   CHECK(r.count("j") == 1);
 }
+
+TEST_CASE("a with-items rerun without reset completes from the items that already succeeded") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    t1:
+      with-items: x in [1, 2, 3]
+      action: std.echo output=<% $.x %>
+      fail-on: <% env().fail %>
+)",
+        json::object(), json{{"env", {{"fail", true}}}});
+  REQUIRE(r.ex.wf.st == state::error);
+  r.feed(ev_rerun{r.task("t1").id, false, json{{"fail", false}}});
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("t1").st == state::success);
+  CHECK(r.task("t1").executions.size() == 3);
+  CHECK(task_result(r.ex, r.task("t1")) == json::array({1, 2, 3}));
+}
+
+TEST_CASE("a publish clause with only global variables leaves the task's published empty (None)") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    task1:
+      action: std.noop
+      on-success:
+        publish:
+          global:
+            g: 1
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("task1").published.is_null());
+  CHECK(r.ex.wf.context.value("g", 0) == 1);
+}
