@@ -219,6 +219,7 @@ private:
                       info.is_string() ? std::optional<std::string>(info.get<std::string>()) : std::nullopt);
         break;
       }
+      case timer_kind::join_refresh: refresh_join(t->id); break;
       case timer_kind::timeout:
         if (is_completed(t->st))
           return;
@@ -901,7 +902,11 @@ private:
       t = &created;
     }
     (void)triggered_by;
-    refresh_join(t->id);
+    schedule_join_refresh(*t);
+  }
+
+  void schedule_join_refresh(const task_execution& t) {
+    d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::join_refresh, 0});
   }
 
   void refresh_join(const std::string& task_id) {
@@ -939,7 +944,7 @@ private:
       if (t.st == state::waiting && !t.unique_key.empty())
         ids.push_back(t.id);
     for (const auto& id : ids)
-      refresh_join(id);
+      schedule_join_refresh(*ex_.find_task(id));
   }
 
   // ---- policies -------------------------------------------------------------

@@ -58,7 +58,9 @@ struct ev_action_done {
   std::string action_id;
   action::action_result result;
 };
-enum class timer_kind { wait_before, wait_after, retry, timeout };
+/// `join_refresh`: a join's state is checked after the events already queued,
+/// as Mistral's scheduled _refresh_task_state (so parallel arrivals are seen).
+enum class timer_kind { wait_before, wait_after, retry, timeout, join_refresh };
 struct ev_timer {
   std::string task_id;
   timer_kind kind = timer_kind::wait_before;

@@ -547,3 +547,26 @@ wf:
   CHECK(r.task("task1").published.is_null());
   CHECK(r.ex.wf.context.value("g", 0) == 1);
 }
+
+TEST_CASE("a join is refreshed after the events already queued, so parallel arrivals reach its context") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    task1:
+      action: std.noop
+      publish:
+        result1: 1
+      on-complete: [task3]
+    task2:
+      action: std.noop
+      publish:
+        result2: 2
+      on-complete: [task3]
+    task3:
+      join: one
+      action: std.echo output="<% $.result1 %>-<% $.result2 %>"
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(task_result(r.ex, r.task("task3")) == "1-2");
+  CHECK(r.count("task3") == 1);
+}
