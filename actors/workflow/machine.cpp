@@ -1237,6 +1237,7 @@ private:
   }
 
   void start_subworkflow(task_execution& t, const dsl::task_spec& ts, json input, int index) {
+    std::string full_name = ts.workflow;
     {
       std::string wanted = ts.workflow;
       if (expr::has_expression(wanted)) {
@@ -1251,11 +1252,16 @@ private:
                         ", task=" + ts.name + "]:\n");
         return;
       }
+      // Mistral names the sub-workflow after the definition it found: "<wb>.<name>" first.
+      std::string wb = ex_.wf.runtime_context.value("wb_name", "");
+      full_name = !wb.empty() && env_.workflow_exists(wb + "." + wanted, subworkflow_namespace(), "")
+                    ? wb + "." + wanted
+                    : wanted;
     }
     action_execution link;
     link.id = env_.new_id();
     link.task_id = t.id;
-    link.name = ts.workflow;
+    link.name = full_name;
     link.is_workflow = true;
     link.index = index;
     link.input = input;
@@ -1642,7 +1648,10 @@ private:
     }
     // fail-on
     if (t.st == state::success && !policy_raw(ts, "fail-on").is_null()) {
-      auto v = eval(policy_raw(ts, "fail-on"), &t, outbound_context(t));
+      // TaskPolicy.after_task_complete evaluates over get_expression_context():
+      // the task, env, an empty layer, the inbound context, the workflow's.
+      const json empty = json::object();
+      auto v = eval_for_task(policy_raw(ts, "fail-on"), t, nullptr, &empty);
       if (!v.ok()) {
         force_fail(t, completion_failure(v.err().message, t));
         return false;

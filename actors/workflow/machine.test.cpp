@@ -570,3 +570,35 @@ wf:
   CHECK(task_result(r.ex, r.task("task3")) == "1-2");
   CHECK(r.count("task3") == 1);
 }
+
+TEST_CASE("a sub-workflow of a workbook is named after the definition found, <wb>.<name>") {
+  fake_env env;
+  auto specs = dsl::validate_workflows(R"(version: '2.0'
+wf1:
+  tasks:
+    task1:
+      workflow: wf2
+)");
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "wf-1";
+  ex.wf.runtime_context = json{{"wb_name", "my_wb"}};
+  auto d = decide(ex, ev_start{}, env);
+  auto subs = commands_of<cmd_start_subworkflow>(d);
+  REQUIRE(subs.size() == 1);
+  CHECK(ex.actions.at(subs[0].execution_id).name == "my_wb.wf2");
+}
+
+TEST_CASE("fail-on sees the task's inbound context, not what the task published") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    t:
+      action: std.echo output=1
+      publish:
+        mine: 1
+      fail-on: <% $.get('mine') = 1 %>
+)");
+  CHECK(r.ex.wf.st == state::success);
+}
