@@ -29,11 +29,14 @@ struct start_execution {
   std::string wb_name;
 };
 
-/// An executor's (or the API's, for async actions) result of one action.
+/// An executor's (or the API's, for async actions) result of one action, or
+/// a sub-workflow's pause/resume on its way to the parent task (`paused`,
+/// `resumed`: Mistral's on_action_update; the action id is the sub-workflow's).
 struct action_result_msg {
+  enum : std::int32_t { success = 0, error = 1, cancelled = 2, paused = 3, resumed = 4 };
   std::string execution_id; ///< may be empty: the engine looks it up by action id
   std::string action_id;
-  std::int32_t kind = 0; ///< 0 success, 1 error, 2 cancelled
+  std::int32_t kind = 0; ///< success, error, cancelled, paused or resumed
   std::string data_json;
   std::string error_json;
 };
@@ -52,8 +55,10 @@ struct run_action_msg {
 };
 
 /// Pause, resume, stop or rerun an execution. Reply: the execution row JSON.
+/// `forget` ends the execution's actor without a state change (the execution
+/// is being deleted); the reply comes once it has stopped writing.
 struct control_msg {
-  enum : std::int32_t { pause = 0, resume = 1, stop = 2, rerun = 3 };
+  enum : std::int32_t { pause = 0, resume = 1, stop = 2, rerun = 3, forget = 4 };
   std::string execution_id;
   std::int32_t what = pause;
   std::string target_state; ///< for stop: SUCCESS, ERROR or CANCELLED

@@ -6,6 +6,7 @@
 #include "actors/engine/start_request.hpp"
 #include "actors/protocol.hpp"
 #include "actors/workflow/machine.hpp"
+#include "api/action_runs.hpp"
 #include "api/listing.hpp"
 #include "api/rest.hpp"
 #include "common/py_json.hpp"
@@ -15,7 +16,7 @@
 #include "persistence/definition_stores.hpp"
 #include "persistence/execution_tables.hpp"
 
-#include <thread>
+#include <atomic>
 
 namespace mistral::api {
 
@@ -105,7 +106,8 @@ json action_resource(const record& r, bool with_output) {
   out["state_info"] = r["state_info"];
   out["tags"] = nullptr;
   out["name"] = r["name"];
-  out["description"] = r["description"].is_null() ? json("") : r["description"];
+  bool in_task = r["task_execution_id"].is_string();
+  out["description"] = r["description"].is_null() && in_task ? json("") : r["description"];
   out["project_id"] = r["project_id"].is_null() ? json(default_project) : r["project_id"];
   out["accepted"] = r["accepted"];
   out["input"] = json_string(r["input"]);
@@ -234,6 +236,9 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
     if (existing.ok() && existing->has_value())
       return respond(json_response(201, execution_resource(**existing, true, false)));
   }
+  for (const char* field : {"id", "workflow_id", "workflow_name", "workflow_namespace", "description"})
+    if (auto bad = text_field_error(*body, field))
+      return respond(wsme_fault(*bad));
   if (!(body->contains("workflow_id") || body->contains("workflow_name")))
     return respond(
       wsme_fault(400, "Workflow ID or workflow name must be provided. Workflow ID is recommended."));
@@ -246,8 +251,10 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
   engine::start_request request;
   request.input = input->is_object() ? *input : json::object();
   request.params = params->is_object() ? *params : json::object();
-  request.workflow_namespace =
-    body->value("workflow_namespace", request.params.value("namespace", std::string()));
+  json ns_field = body->value("workflow_namespace", json(nullptr));
+  if (ns_field.is_null())
+    ns_field = request.params.value("namespace", json(""));
+  request.workflow_namespace = ns_field.is_string() ? ns_field.get<std::string>() : expr::py_str(ns_field);
   if (body->contains("workflow_id") && (*body)["workflow_id"].is_string())
     request.workflow_id = (*body)["workflow_id"];
   else
@@ -347,39 +354,314 @@ void update_execution(api_context& ctx, const http_request& req, const std::stri
   });
 }
 
-http_response delete_execution(api_context& ctx, const http_request& req, const std::string& id) {
-  auto row = find_execution(ctx, id);
-  if (!row.ok())
-    return wsme_fault(row.err());
-  if (!row->has_value())
-    return execution_not_found(id);
-  std::string st = (**row).value("state", "");
-  if (!flag(req, "force") && st != "SUCCESS" && st != "ERROR" && st != "CANCELLED")
-    return wsme_fault(403,
-                      "Only completed executions can be deleted. Use --force to override this. Execution " +
-                        id + " is in " + st + " state");
+/// The execution and every sub-workflow execution below it (Mistral's delete cascades).
+std::vector<std::string> execution_tree_ids(api_context& ctx, const std::string& id) {
+  std::vector<std::string> ids{id};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    persistence::list_query tasks;
+    tasks.filters.push_back(filter{"workflow_execution_id", filter_op::eq, {ids[i]}});
+    auto task_rows = ctx.db->list(persistence::task_executions_table(), tasks);
+    if (!task_rows.ok())
+      continue;
+    for (const auto& t : *task_rows) {
+      persistence::list_query subs;
+      subs.filters.push_back(filter{"task_execution_id", filter_op::eq, {t["id"]}});
+      auto sub_rows = ctx.db->list(persistence::workflow_executions_table(), subs);
+      if (sub_rows.ok())
+        for (const auto& w : *sub_rows)
+          ids.push_back(w.value("id", ""));
+    }
+  }
+  return ids;
+}
+
+http_response delete_rows(api_context& ctx, const std::vector<std::string>& ids) {
+  std::vector<json> keys(ids.begin(), ids.end());
   std::vector<persistence::write_op> ops;
   using op = persistence::write_op;
-  ops.push_back({op::kind::remove,
-                 &persistence::action_executions_table(),
-                 {},
-                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
-  ops.push_back({op::kind::remove,
-                 &persistence::task_executions_table(),
-                 {},
-                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
-  ops.push_back({op::kind::remove,
-                 &persistence::delayed_calls_table(),
-                 {},
-                 {filter{"workflow_execution_id", filter_op::eq, {id}}}});
+  for (const auto* t : {&persistence::action_executions_table(), &persistence::task_executions_table(),
+                        &persistence::delayed_calls_table()})
+    ops.push_back({op::kind::remove, t, {}, {filter{"workflow_execution_id", filter_op::in, keys}}});
   ops.push_back(
-    {op::kind::remove, &persistence::workflow_executions_table(), {}, {filter{"id", filter_op::eq, {id}}}});
+    {op::kind::remove, &persistence::workflow_executions_table(), {}, {filter{"id", filter_op::in, keys}}});
   auto done = ctx.db->write_batch(ops);
   if (!done.ok())
     return wsme_fault(done.err());
   http_response r;
   r.status = 204;
   return r;
+}
+
+/// DELETE /v2/executions/{id}: live actors of the tree stop first, so none
+/// of them writes a deleted row back.
+void delete_execution(std::shared_ptr<api_context> ctx, const http_request& req, const std::string& id,
+                      responder respond) {
+  auto row = find_execution(*ctx, id);
+  if (!row.ok())
+    return respond(wsme_fault(row.err()));
+  if (!row->has_value())
+    return respond(execution_not_found(id));
+  std::string st = (**row).value("state", "");
+  if (!flag(req, "force") && st != "SUCCESS" && st != "ERROR" && st != "CANCELLED")
+    return respond(
+      wsme_fault(403, "Only completed executions can be deleted. Use --force to override this. Execution " +
+                        id + " is in " + st + " state"));
+  auto ids = execution_tree_ids(*ctx, id);
+  if (!ctx->engine)
+    return respond(delete_rows(*ctx, ids));
+  auto pending = std::make_shared<std::atomic<std::size_t>>(ids.size());
+  for (const auto& each : ids) {
+    actors::control_msg m;
+    m.execution_id = each;
+    m.what = actors::control_msg::forget;
+    ctx->engine->control(m, [ctx, ids, pending, respond](result<std::string>) {
+      if (--*pending == 0)
+        respond(delete_rows(*ctx, ids));
+    });
+  }
+}
+
+// ---- sub-executions and the execution report -----------------------------------
+
+/// The query flags of the tree endpoints, parsed as WSME does (bool, int).
+struct tree_filters {
+  bool errors_only = false;
+  bool include_output = false;
+  bool statistics_only = false;
+  long long max_depth = -1;
+};
+
+result<bool> bool_param(const http_request& req, const std::string& name) {
+  auto v = req.query_value(name);
+  if (!v)
+    return false;
+  std::string low;
+  for (char c : *v)
+    low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (low == "true" || low == "1" || low == "yes" || low == "on" || low == "y" || low == "t")
+    return true;
+  if (low == "false" || low == "0" || low == "no" || low == "off" || low == "n" || low == "f")
+    return false;
+  return error(errc::invalid_input, "Invalid input for field/attribute " + name + ". Value: '" + *v +
+                                      "'. Wrong type. Expected '<class 'bool'>', got '<class 'str'>'");
+}
+
+result<tree_filters> parse_tree_filters(const http_request& req) {
+  tree_filters f;
+  for (auto [name, target] :
+       {std::pair{"errors_only", &f.errors_only}, std::pair{"include_output", &f.include_output},
+        std::pair{"statistics_only", &f.statistics_only}}) {
+    auto v = bool_param(req, name);
+    if (!v.ok())
+      return std::move(v).err();
+    *target = *v;
+  }
+  if (auto v = req.query_value("max_depth")) {
+    try {
+      std::size_t used = 0;
+      f.max_depth = std::stoll(*v, &used);
+      if (used != v->size())
+        throw std::invalid_argument(*v);
+    } catch (...) {
+      return error(errc::invalid_input,
+                   "Invalid input for field/attribute max_depth. Value: '" + *v +
+                     "'. unable to convert to int. Error: invalid literal for int() with "
+                     "base 10: '" +
+                     *v + "'");
+    }
+  }
+  return f;
+}
+
+std::optional<http_response> bad_uuid(const std::string& field, const std::string& id) {
+  if (looks_like_uuid(id))
+    return std::nullopt;
+  return wsme_fault(400, "Invalid input for field/attribute " + field + ". Value: '" + id +
+                           "'. unable to convert to uuid. Error: Expected a uuid but received " + id + ".");
+}
+
+std::vector<record> rows_where(api_context& ctx, const persistence::table_def& t, const std::string& column,
+                               const std::string& value) {
+  persistence::list_query q;
+  q.filters.push_back(filter{column, filter_op::eq, {value}});
+  q.sort.push_back({"created_at", false});
+  q.sort.push_back({"id", false});
+  auto rows = ctx.db->list(t, q);
+  return rows.ok() ? std::move(*rows) : std::vector<record>{};
+}
+
+void task_sub_executions(api_context& ctx, const record& task, const tree_filters& f, long long depth,
+                         json& out);
+
+/// Mistral's get_execution_sub_executions_list: the execution, then its
+/// tasks' sub-executions depth-first.
+void execution_sub_executions(api_context& ctx, const record& wf, const tree_filters& f, long long depth,
+                              json& out) {
+  if (f.max_depth >= 0 && depth > f.max_depth)
+    return;
+  out.push_back(execution_resource(wf, f.include_output, false));
+  for (const auto& task :
+       rows_where(ctx, persistence::task_executions_table(), "workflow_execution_id", wf["id"]))
+    task_sub_executions(ctx, task, f, depth + 1, out);
+}
+
+void task_sub_executions(api_context& ctx, const record& task, const tree_filters& f, long long depth,
+                         json& out) {
+  if (f.errors_only && task.value("state", "") != "ERROR")
+    return;
+  for (const auto& wf :
+       rows_where(ctx, persistence::workflow_executions_table(), "task_execution_id", task["id"]))
+    execution_sub_executions(ctx, wf, f, depth, out);
+}
+
+http_response sub_executions(api_context& ctx, const http_request& req, const std::string& id, bool of_task) {
+  if (auto bad = bad_uuid("id", id))
+    return *bad;
+  auto f = parse_tree_filters(req);
+  if (!f.ok())
+    return wsme_fault(f.err());
+  const auto& table =
+    of_task ? persistence::task_executions_table() : persistence::workflow_executions_table();
+  auto row = ctx.db->find_one(table, {filter{"id", filter_op::eq, {id}}});
+  if (!row.ok())
+    return wsme_fault(row.err());
+  if (!row->has_value())
+    return wsme_fault(404, (of_task ? "Task execution not found [id=" : "WorkflowExecution not found [id=") +
+                             id + "]");
+  json items = json::array();
+  if (of_task)
+    task_sub_executions(ctx, **row, *f, 0, items);
+  else
+    execution_sub_executions(ctx, **row, *f, 0, items);
+  return json_response(200, json{{"executions", std::move(items)}});
+}
+
+struct report_statistics {
+  int total = 0, running = 0, success = 0, error = 0, idle = 0, paused = 0;
+
+  void count(const std::string& st) {
+    int* slot = st == "RUNNING"   ? &running
+                : st == "SUCCESS" ? &success
+                : st == "ERROR"   ? &error
+                : st == "IDLE"    ? &idle
+                : st == "PAUSED"  ? &paused
+                                  : nullptr;
+    if (slot) {
+      ++*slot;
+      ++total;
+    }
+  }
+};
+
+json report_entry(const record& r, const std::string& name_field) {
+  json e = json::object();
+  e["id"] = r["id"];
+  e["name"] = r[name_field];
+  e["created_at"] = time_field(r["created_at"]);
+  e["updated_at"] = time_field(r["updated_at"]);
+  e["state"] = r["state"];
+  e["state_info"] = r["state_info"];
+  return e;
+}
+
+std::optional<json> report_task(api_context& ctx, const record& task, const tree_filters& f, long long depth,
+                                report_statistics& stat);
+
+/// Mistral's analyse_workflow_execution: tasks are left out below max_depth.
+json report_workflow(api_context& ctx, const record& wf, const tree_filters& f, long long depth,
+                     report_statistics& stat) {
+  json entry = report_entry(wf, "workflow_name");
+  if (f.max_depth >= 0 && depth > f.max_depth)
+    return entry;
+  json tasks = json::array();
+  for (const auto& task :
+       rows_where(ctx, persistence::task_executions_table(), "workflow_execution_id", wf["id"]))
+    if (auto t = report_task(ctx, task, f, depth + 1, stat))
+      tasks.push_back(std::move(*t));
+  entry["task_executions"] = std::move(tasks);
+  return entry;
+}
+
+std::optional<json> report_task(api_context& ctx, const record& task, const tree_filters& f, long long depth,
+                                report_statistics& stat) {
+  if (f.errors_only && task.value("state", "") != "ERROR")
+    return std::nullopt;
+  stat.count(task.value("state", ""));
+  json actions = json::array();
+  json workflows = json::array();
+  for (const auto& a :
+       rows_where(ctx, persistence::action_executions_table(), "task_execution_id", task["id"])) {
+    json e = json::object();
+    e["accepted"] = a["accepted"];
+    e["last_heartbeat"] = time_field(a["updated_at"].is_null() ? a["created_at"] : a["updated_at"]);
+    json base = report_entry(a, "name");
+    for (auto it = base.begin(); it != base.end(); ++it)
+      e[it.key()] = it.value();
+    actions.push_back(std::move(e));
+  }
+  for (const auto& wf :
+       rows_where(ctx, persistence::workflow_executions_table(), "task_execution_id", task["id"])) {
+    workflows.push_back(report_workflow(ctx, wf, f, depth, stat));
+  }
+  json entry = json::object();
+  entry["action_executions"] = std::move(actions);
+  entry["workflow_executions"] = std::move(workflows);
+  const json& rc = task["runtime_context"];
+  if (rc.is_object() && rc.contains("retry_task_policy") && rc["retry_task_policy"].is_object())
+    entry["retry_count"] = rc["retry_task_policy"].value("retry_no", 0);
+  json base = report_entry(task, "name");
+  for (auto it = base.begin(); it != base.end(); ++it)
+    entry[it.key()] = it.value();
+  return entry;
+}
+
+/// Mistral's estimate_time_for_execution: only a RUNNING execution gets an
+/// estimate, from the last successful runs of its workflow.
+long long estimated_time(api_context& ctx, const record& wf) {
+  if (wf.value("state", "") != "RUNNING")
+    return 0;
+  persistence::list_query q;
+  q.filters.push_back(filter{"workflow_id", filter_op::eq, {wf["workflow_id"]}});
+  q.filters.push_back(filter{"state", filter_op::eq, {"SUCCESS"}});
+  q.limit = 20;
+  auto prev = ctx.db->list(persistence::workflow_executions_table(), q);
+  if (!prev.ok() || prev->empty())
+    return -1;
+  auto seconds = [](const json& from, const json& to) {
+    return (to.get<long long>() - from.get<long long>()) / 1000000;
+  };
+  long long total = 0;
+  for (const auto& p : *prev)
+    if (p["created_at"].is_number() && p["updated_at"].is_number())
+      total += seconds(p["created_at"], p["updated_at"]);
+  double average = static_cast<double>(total) / static_cast<double>(prev->size());
+  long long elapsed = wf["created_at"].is_number() ? seconds(wf["created_at"], json(ctx.clock->now())) : 0;
+  double left = average - static_cast<double>(elapsed);
+  return left < 0 ? 1 : static_cast<long long>(left);
+}
+
+http_response execution_report(api_context& ctx, const http_request& req, const std::string& id) {
+  if (auto bad = bad_uuid("workflow_execution_id", id))
+    return *bad;
+  auto f = parse_tree_filters(req);
+  if (!f.ok())
+    return wsme_fault(f.err());
+  auto row = find_execution(ctx, id);
+  if (!row.ok())
+    return wsme_fault(row.err());
+  if (!row->has_value())
+    return wsme_fault(404, "WorkflowExecution not found [id=" + id + "]");
+  report_statistics stat;
+  long long estimate = estimated_time(ctx, **row);
+  json root = report_workflow(ctx, **row, *f, 0, stat);
+  json body = json::object();
+  body["statistics"] = json{{"total_tasks_count", stat.total},     {"running_tasks_count", stat.running},
+                            {"success_tasks_count", stat.success}, {"error_tasks_count", stat.error},
+                            {"idle_tasks_count", stat.idle},       {"paused_tasks_count", stat.paused},
+                            {"estimated_time", estimate}};
+  if (!f->statistics_only)
+    body["root_workflow_execution"] = std::move(root);
+  return json_response(200, body);
 }
 
 // ---- tasks -------------------------------------------------------------------
@@ -499,6 +781,9 @@ void update_action(api_context& ctx, const http_request& req, const std::string&
     if (!parsed.is_discarded())
       output = parsed;
   }
+  bool standalone = !(**row)["task_execution_id"].is_string();
+  if (standalone && (st == "SUCCESS" || st == "ERROR" || st == "CANCELLED"))
+    return respond(complete_standalone_action(ctx, **row, st, output));
   if (st == "SUCCESS" || st == "ERROR" || st == "CANCELLED") {
     actors::action_result_msg m;
     m.execution_id = (**row).value("workflow_execution_id", "");
@@ -522,53 +807,27 @@ void update_action(api_context& ctx, const http_request& req, const std::string&
   respond(get_action(ctx, id));
 }
 
-/// POST /v2/action_executions for a synchronous, unsaved run of a std
-/// action: it runs on its own thread and answers Mistral's unsaved shape.
-void run_action(const http_request& req, responder respond) {
-  auto body = parse_json_body(req.body);
-  if (!body.ok())
-    return respond(wsme_fault(body.err()));
-  std::string name = body->value("name", "");
-  if (name.empty())
-    return respond(wsme_fault(400, "Please provide at least action name to run action."));
-  auto input = json_type_field(body->value("input", json::object()), "input");
-  auto params = json_type_field(body->value("params", json::object()), "params");
-  if (!input.ok())
-    return respond(wsme_fault(input.err()));
-  if (!params.ok())
-    return respond(wsme_fault(params.err()));
-  const action::std_action* std_action = action::find_std_action(name);
-  if (!std_action)
-    return respond(wsme_fault(400, "Failed to find action [action_name=" + name + ", namespace=" +
-                                     body->value("workflow_namespace", std::string()) + "]"));
-  json in = input->is_object() ? *input : json::object();
-  if (auto bad = action::check_input(*std_action, in))
-    return respond(wsme_fault(500, "ActionException: " + *bad));
-  bool save = params->is_object() && expr::py_truthy(params->value("save_result", json(false)));
-  if (save || !std_action->is_sync)
-    return respond(
-      wsme_fault(501, "Saved and asynchronous action runs are not implemented by this server yet"));
-  std::thread([name, in, respond] {
-    action::action_run run = action::run_std_action(name, in, action::action_context{});
-    bool ok = run.result.outcome == action::action_result::kind::success;
-    json out = json::object();
-    for (const char* k : {"id", "workflow_name"})
-      out[k] = nullptr;
-    out["workflow_namespace"] = "";
-    out["task_execution_id"] = nullptr;
-    out["state"] = ok ? "SUCCESS" : "ERROR";
-    out["state_info"] = nullptr;
-    out["tags"] = nullptr;
-    out["name"] = name;
-    out["description"] = nullptr;
-    out["project_id"] = nullptr;
-    out["accepted"] = nullptr;
-    out["input"] = python_json_dumps(in);
-    out["output"] = python_json_dumps(json{{"result", ok ? run.result.data : run.result.error}});
-    out["created_at"] = nullptr;
-    out["updated_at"] = nullptr;
-    respond(json_response(201, out));
-  }).detach();
+/// DELETE /v2/action_executions/{id}: only when [api]
+/// allow_action_execution_deletion is set, and only completed ad-hoc runs.
+http_response delete_action(api_context& ctx, const std::string& id) {
+  if (!ctx.cfg || !ctx.cfg->get_bool("api", "allow_action_execution_deletion", false))
+    return wsme_fault(403, "Action execution deletion is not allowed.");
+  auto row = ctx.db->find_one(persistence::action_executions_table(), {filter{"id", filter_op::eq, {id}}});
+  if (!row.ok())
+    return wsme_fault(row.err());
+  if (!row->has_value())
+    return wsme_fault(404, "ActionExecution not found [id=" + id + "]");
+  if ((**row)["task_execution_id"].is_string())
+    return wsme_fault(403, "Only ad-hoc action execution can be deleted.");
+  std::string st = (**row).value("state", "");
+  if (st != "SUCCESS" && st != "ERROR" && st != "CANCELLED")
+    return wsme_fault(403, "Only completed action execution can be deleted.");
+  auto done = ctx.db->remove(persistence::action_executions_table(), {filter{"id", filter_op::eq, {id}}});
+  if (!done.ok())
+    return wsme_fault(done.err());
+  http_response r;
+  r.status = 204;
+  return r;
 }
 
 template <class F>
@@ -594,12 +853,24 @@ void add_execution_routes(router& r, std::shared_ptr<api_context> ctx) {
     update_execution(*ctx, q, p.at("id"), std::move(respond));
   });
   r.add("DELETE", "/v2/executions/{id}",
-        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
-          return delete_execution(c, q, p.at("id"));
-        }));
+        [ctx](const http_request& q, const route_params& p, responder respond) {
+          delete_execution(ctx, q, p.at("id"), std::move(respond));
+        });
   r.add("GET", "/v2/executions/{id}/tasks",
         sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
           return list_tasks(c, q, {filter{"workflow_execution_id", filter_op::eq, {p.at("id")}}});
+        }));
+  r.add("GET", "/v2/executions/{id}/executions",
+        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
+          return sub_executions(c, q, p.at("id"), false);
+        }));
+  r.add("GET", "/v2/executions/{id}/report",
+        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
+          return execution_report(c, q, p.at("id"));
+        }));
+  r.add("GET", "/v2/tasks/{id}/executions",
+        sync(ctx, [](api_context& c, const http_request& q, const route_params& p) {
+          return sub_executions(c, q, p.at("id"), true);
         }));
   r.add("GET", "/v2/tasks", sync(ctx, [](api_context& c, const http_request& q, const route_params&) {
           return list_tasks(c, q);
@@ -621,12 +892,17 @@ void add_execution_routes(router& r, std::shared_ptr<api_context> ctx) {
   r.add(
     "GET", "/v2/action_executions",
     sync(ctx, [](api_context& c, const http_request& q, const route_params&) { return list_actions(c, q); }));
-  r.add("POST", "/v2/action_executions", [](const http_request& q, const route_params&, responder respond) {
-    run_action(q, std::move(respond));
-  });
+  r.add("POST", "/v2/action_executions",
+        [ctx](const http_request& q, const route_params&, responder respond) {
+          run_action(ctx, q, std::move(respond));
+        });
   r.add("GET", "/v2/action_executions/{id}",
         sync(ctx, [](api_context& c, const http_request&, const route_params& p) {
           return get_action(c, p.at("id"));
+        }));
+  r.add("DELETE", "/v2/action_executions/{id}",
+        sync(ctx, [](api_context& c, const http_request&, const route_params& p) {
+          return delete_action(c, p.at("id"));
         }));
   r.add("PUT", "/v2/action_executions/{id}",
         [ctx](const http_request& q, const route_params& p, responder respond) {

@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "common/py_json.hpp"
+#include "dsl/expr/py_value.hpp"
 
 namespace mistral::api {
 
@@ -73,6 +74,22 @@ result<json> json_type_field(const json& value, const std::string& field) {
 bool is_admin(const http_request& req) {
   auto roles = req.header("x-roles");
   return roles && roles->find("admin") != std::string::npos;
+}
+
+std::optional<error> text_field_error(const json& body, const std::string& field) {
+  if (!body.is_object() || !body.contains(field))
+    return std::nullopt;
+  const json& v = body[field];
+  if (v.is_null() || v.is_string())
+    return std::nullopt;
+  const char* type = v.is_boolean()          ? "bool"
+                     : v.is_number_integer() ? "int"
+                     : v.is_number()         ? "float"
+                     : v.is_array()          ? "list"
+                                             : "dict";
+  return error(errc::invalid_input,
+               "Invalid input for field/attribute " + field + ". Value: '" + expr::py_str(v) +
+                 "'. Wrong type. Expected '<class 'str'>', got '<class '" + type + "'>'");
 }
 
 } // namespace mistral::api

@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "common/json.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ result<json> parse_json_body(const std::string& body);
 /// A `types.jsontype` field from a request: an object/array/value as is, or
 /// a JSON-encoded string decoded (python-mistralclient sends strings).
 result<json> json_type_field(const json& value, const std::string& field);
+
+/// WSME's check of a text attribute of a request body: nothing when `field`
+/// is absent, null or a string, else "Invalid input for field/attribute X.
+/// Value: '...'. Wrong type. Expected '<class 'str'>', got '<class 'dict'>'".
+std::optional<error> text_field_error(const json& body, const std::string& field);
 
 /// True when the request asks for admin rights (auth off: header X-Roles: admin).
 bool is_admin(const http_request& req);

@@ -1,17 +1,11 @@
 #include "test/api_harness.hpp"
 
-#include "api/actions_controller.hpp"
-#include "api/code_sources_controller.hpp"
-#include "api/cron_triggers_controller.hpp"
-#include "api/environments_controller.hpp"
-#include "api/event_triggers_controller.hpp"
+#include "api/api_service.hpp"
 #include "api/http_server.hpp"
-#include "api/root_controller.hpp"
-#include "api/services_controller.hpp"
-#include "api/workbooks_controller.hpp"
-#include "api/workflows_controller.hpp"
 #include "persistence/database.hpp"
 
+#include <chrono>
+#include <future>
 #include <random>
 #include <stdexcept>
 
@@ -31,16 +25,7 @@ api_harness::api_harness() {
   auto cfg = std::make_shared<config::config>();
   ctx_ = std::make_shared<api::api_context>(
     api::api_context{*db, cfg, std::make_shared<system_clock>(), nullptr, {"api", "engine", "executor"}});
-  api::add_root_routes(routes_);
-  api::add_environment_routes(routes_, ctx_);
-  api::add_workflow_routes(routes_, ctx_);
-  api::add_workbook_routes(routes_, ctx_);
-  api::add_action_routes(routes_, ctx_);
-  api::add_cron_trigger_routes(routes_, ctx_);
-  api::add_event_trigger_routes(routes_, ctx_);
-  api::add_code_source_routes(routes_, ctx_);
-  api::add_service_routes(routes_, ctx_);
-  api::add_member_routes(routes_, ctx_);
+  api::add_v2_routes(routes_, ctx_);
 }
 
 api_harness::~api_harness() {
@@ -62,10 +47,16 @@ api::http_response api_harness::call(const std::string& method, const std::strin
   for (const auto& [name, value] : headers_)
     req.headers[name] = value;
   req.body = body;
-  api::http_response out;
-  out.status = -1;
-  routes_.dispatch(req, [&](api::http_response r) { out = std::move(r); });
-  return out;
+  // Some handlers answer from another thread (action runs): wait for it.
+  auto answer = std::make_shared<std::promise<api::http_response>>();
+  auto reply = answer->get_future();
+  routes_.dispatch(req, [answer](api::http_response r) { answer->set_value(std::move(r)); });
+  if (reply.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    api::http_response none;
+    none.status = -1;
+    return none;
+  }
+  return reply.get();
 }
 
 json api_harness::body_of(const api::http_response& r) {

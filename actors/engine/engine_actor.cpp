@@ -215,11 +215,25 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
       if (it == self->state.parent_of.end())
         return;
       m.execution_id = it->second;
-      self->state.parent_of.erase(it);
+      if (m.kind != action_result_msg::paused && m.kind != action_result_msg::resumed)
+        self->state.parent_of.erase(it);
       if (auto owner = owner_of(self, m.execution_id))
         self->send(owner, std::move(m));
     },
     [self](control_msg& m) -> caf::result<std::string> {
+      if (m.what == control_msg::forget) {
+        auto it = self->state.executions.find(m.execution_id);
+        self->state.parent_of.erase(m.execution_id);
+        if (it == self->state.executions.end())
+          return std::string("{}");
+        auto live = it->second;
+        self->state.executions.erase(it);
+        auto rp = self->make_response_promise<std::string>();
+        self->request(live, std::chrono::seconds(30), std::move(m))
+          .then([rp](std::string& row) mutable { rp.deliver(std::move(row)); },
+                [rp](caf::error&) mutable { rp.deliver(std::string("{}")); });
+        return rp;
+      }
       auto owner = owner_of(self, m.execution_id);
       if (!owner)
         return caf::make_error(caf::sec::invalid_argument,

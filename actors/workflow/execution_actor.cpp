@@ -1,5 +1,6 @@
 #include "actors/workflow/execution_actor.hpp"
 
+#include "actors/action/adhoc.hpp"
 #include "actors/action/catalog.hpp"
 #include "actors/action/std_actions.hpp"
 #include "actors/engine/records.hpp"
@@ -19,33 +20,7 @@ namespace {
 
 using namespace mistral::engine;
 
-/// An ad-hoc action spec from its stored spec dict.
-std::optional<dsl::action_spec> adhoc_from_raw(const std::string& name, const json& raw) {
-  if (!raw.is_object() || !raw.contains("base") || !raw["base"].is_string())
-    return std::nullopt;
-  auto call = dsl::parse_command(raw["base"].get<std::string>());
-  if (!call.ok())
-    return std::nullopt;
-  dsl::action_spec spec;
-  spec.name = name;
-  spec.base = call->command;
-  spec.base_input = call->params;
-  if (raw.contains("base-input") && raw["base-input"].is_object())
-    for (auto it = raw["base-input"].begin(); it != raw["base-input"].end(); ++it)
-      spec.base_input[it.key()] = it.value();
-  if (raw.contains("input") && raw["input"].is_array()) {
-    for (const auto& p : raw["input"]) {
-      if (p.is_string()) {
-        spec.input.push_back({p.get<std::string>(), std::nullopt});
-      } else if (p.is_object() && !p.empty()) {
-        spec.input.push_back({p.begin().key(), p.begin().value()});
-      }
-    }
-  }
-  spec.output = raw.value("output", json(nullptr));
-  spec.raw = raw;
-  return spec;
-}
+using action::adhoc_from_raw;
 
 /// The machine's view of the world from inside an execution actor.
 class actor_env final : public machine_env {
@@ -281,7 +256,13 @@ void carry_out(self_ptr self, decision& d) {
           m.has_message = stop->msg.has_value();
           m.message = stop->msg.value_or("");
         }
-        self->send(st.deps.engine, std::move(m));
+        // A request, so the row the engine answers with is expected here.
+        self->request(st.deps.engine, std::chrono::seconds(60), std::move(m))
+          .then([](std::string&) {},
+                [id](caf::error& e) {
+                  log::warning("engine", "control of sub-workflow " + id + " failed");
+                  (void)e;
+                });
       }
     } else if (auto* done = std::get_if<cmd_completed>(&c)) {
       // Tell the router; it forwards to the parent task when there is one.
@@ -291,6 +272,12 @@ void carry_out(self_ptr self, decision& d) {
       m.kind = done->final_state == state::success ? 0 : done->final_state == state::error ? 1 : 2;
       m.data_json = done->output.dump();
       m.error_json = done->state_info ? json(*done->state_info).dump() : json(nullptr).dump();
+      self->send(st.deps.engine, finished_atom_v, std::move(m));
+    } else if (auto* changed = std::get_if<cmd_notify_parent>(&c)) {
+      action_result_msg m;
+      m.execution_id = "parent";
+      m.action_id = st.ex.wf.id;
+      m.kind = changed->st == state::paused ? action_result_msg::paused : action_result_msg::resumed;
       self->send(st.deps.engine, finished_atom_v, std::move(m));
     }
   }
@@ -328,7 +315,12 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
       });
     },
     [self](action_result_msg& m) {
-      apply_event(self, ev_action_done{m.action_id, to_result(m)});
+      if (m.kind == action_result_msg::paused || m.kind == action_result_msg::resumed)
+        apply_event(self,
+                    ev_action_update{m.action_id,
+                                     m.kind == action_result_msg::paused ? state::paused : state::running});
+      else
+        apply_event(self, ev_action_done{m.action_id, to_result(m)});
     },
     [self](timer_msg& m) {
       (void)self->state.deps.db->remove(
@@ -338,6 +330,11 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
     },
     [self](control_msg& m) {
       auto reply = self->make_response_promise();
+      if (m.what == control_msg::forget) {
+        reply.deliver(std::string("{}"));
+        self->quit();
+        return reply;
+      }
       apply_event(self, to_event(m),
                   [reply](self_ptr me, bool) mutable { reply.deliver(row_json(me->state.ex)); });
       return reply;

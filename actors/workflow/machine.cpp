@@ -173,8 +173,10 @@ private:
       return; // a duplicate delivery: completions apply once
     task_execution* t = ex_.find_task(a.task_id);
     complete_action(a, ev.result);
-    if (!t || is_completed(t->st) || is_completed(ex_.wf.st))
-      return; // results after a cancel or timeout are recorded and ignored
+    // Results after a cancel or a task timeout are recorded and ignored; after
+    // a fail or succeed command the task still completes (nothing follows it).
+    if (!t || is_completed(t->st) || ex_.wf.st == state::cancelled)
+      return;
     if (!a.accepted)
       return;
     on_action_complete(*t, a);
@@ -195,6 +197,10 @@ private:
         schedule_actions(*t, *ts);
         break;
       case timer_kind::retry:
+        if (t->st == state::waiting && !ts->join.is_null()) {
+          refresh_join(t->id);
+          break;
+        }
         if (t->st != state::delayed)
           return;
         set_task_state(*t, state::running, std::nullopt);
@@ -213,6 +219,7 @@ private:
                       info.is_string() ? std::optional<std::string>(info.get<std::string>()) : std::nullopt);
         break;
       }
+      case timer_kind::join_refresh: refresh_join(t->id); break;
       case timer_kind::timeout:
         if (is_completed(t->st))
           return;
@@ -263,6 +270,38 @@ private:
     }
     run_backlog();
     check_and_complete();
+  }
+
+  /// Mistral's _on_action_update for a sub-workflow: the task follows its
+  /// child (RUNNING only when no child is paused), a paused child pauses the
+  /// workflow, and the last resumed child resumes it.
+  void handle(const ev_action_update& ev) {
+    auto it = ex_.actions.find(ev.action_id);
+    if (it == ex_.actions.end() || is_completed(it->second.st) || is_completed(ex_.wf.st))
+      return;
+    it->second.st = ev.st;
+    touch(it->second);
+    task_execution* t = ex_.find_task(it->second.task_id);
+    if (t && !is_completed(t->st) && is_valid_transition(t->st, ev.st) &&
+        !(ev.st == state::running && has_paused_child(*t)))
+      set_task_state(*t, ev.st, t->state_info);
+    if (ev.st == state::paused) {
+      handle(ev_pause{});
+      return;
+    }
+    for (const auto& task : ex_.tasks)
+      if (task.st == state::paused)
+        return;
+    handle(ev_resume{});
+  }
+
+  bool has_paused_child(const task_execution& t) const {
+    for (const auto& id : t.executions) {
+      auto it = ex_.actions.find(id);
+      if (it != ex_.actions.end() && it->second.st == state::paused)
+        return true;
+    }
+    return false;
   }
 
   void handle(const ev_stop& ev) {
@@ -329,6 +368,12 @@ private:
   }
 
   void set_wf_state(state s, std::optional<std::string> info) {
+    // A sub-workflow's pause and resume reach its parent task (Mistral's
+    // schedule_on_action_update in Workflow.pause/resume).
+    bool paused = s == state::paused && ex_.wf.st != state::paused;
+    bool resumed = s == state::running && ex_.wf.st == state::paused;
+    if (ex_.wf.task_execution_id && (paused || resumed))
+      d_.commands.push_back(cmd_notify_parent{s});
     ex_.wf.st = s;
     ex_.wf.state_info = std::move(info);
     touch_wf();
@@ -839,6 +884,15 @@ private:
       schedule_actions(*t, ts);
       return;
     }
+    if (t && t->st == state::error && join_logical_state(ts).st != state::error) {
+      // A rerun upstream branch now reaches a join that had failed: it waits again.
+      t->processed = false;
+      t->error_handled = false;
+      t->next_tasks.clear();
+      t->has_next_tasks = false;
+      t->finished_at.reset();
+      set_task_state(*t, state::waiting, std::string("Task is waiting."));
+    }
     if (t && t->st != state::waiting)
       return;
     if (!t) {
@@ -848,7 +902,11 @@ private:
       t = &created;
     }
     (void)triggered_by;
-    refresh_join(t->id);
+    schedule_join_refresh(*t);
+  }
+
+  void schedule_join_refresh(const task_execution& t) {
+    d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::join_refresh, 0});
   }
 
   void refresh_join(const std::string& task_id) {
@@ -886,7 +944,7 @@ private:
       if (t.st == state::waiting && !t.unique_key.empty())
         ids.push_back(t.id);
     for (const auto& id : ids)
-      refresh_join(id);
+      schedule_join_refresh(*ex_.find_task(id));
   }
 
   // ---- policies -------------------------------------------------------------
@@ -1179,6 +1237,7 @@ private:
   }
 
   void start_subworkflow(task_execution& t, const dsl::task_spec& ts, json input, int index) {
+    std::string full_name = ts.workflow;
     {
       std::string wanted = ts.workflow;
       if (expr::has_expression(wanted)) {
@@ -1186,18 +1245,23 @@ private:
         if (v.ok() && v->is_string())
           wanted = *v;
       }
-      if (!env_.workflow_exists(wanted, ex_.wf.workflow_namespace,
+      if (!env_.workflow_exists(wanted, subworkflow_namespace(),
                                 ex_.wf.runtime_context.value("wb_name", ""))) {
         force_fail(t, "Failed to run task [error=Failed to find workflow [name=" + wanted +
-                        "] [namespace=" + ex_.wf.workflow_namespace + "], wf=" + ex_.wf.workflow_name +
+                        "] [namespace=" + subworkflow_namespace() + "], wf=" + ex_.wf.workflow_name +
                         ", task=" + ts.name + "]:\n");
         return;
       }
+      // Mistral names the sub-workflow after the definition it found: "<wb>.<name>" first.
+      std::string wb = ex_.wf.runtime_context.value("wb_name", "");
+      full_name = !wb.empty() && env_.workflow_exists(wb + "." + wanted, subworkflow_namespace(), "")
+                    ? wb + "." + wanted
+                    : wanted;
     }
     action_execution link;
     link.id = env_.new_id();
     link.task_id = t.id;
-    link.name = ts.workflow;
+    link.name = full_name;
     link.is_workflow = true;
     link.index = index;
     link.input = input;
@@ -1211,7 +1275,7 @@ private:
     params["task_execution_id"] = t.id;
     params["root_execution_id"] = ex_.wf.root_execution_id ? *ex_.wf.root_execution_id : ex_.wf.id;
     params["index"] = index;
-    params["namespace"] = ex_.wf.workflow_namespace;
+    params["namespace"] = subworkflow_namespace();
     if (ex_.wf.params.contains("env"))
       params["env"] = ex_.wf.params["env"];
     if (ex_.wf.params.contains("notify"))
@@ -1223,7 +1287,14 @@ private:
         name = *v;
     }
     d_.commands.push_back(
-      cmd_start_subworkflow{id, t.id, name, ex_.wf.workflow_namespace, std::move(input), params});
+      cmd_start_subworkflow{id, t.id, name, subworkflow_namespace(), std::move(input), params});
+  }
+
+  /// Sub-workflows are looked up in the namespace the root execution was
+  /// started in (params.namespace, passed down), not their parent's own.
+  std::string subworkflow_namespace() const {
+    const json& ns = ex_.wf.params.is_object() ? ex_.wf.params.value("namespace", json()) : json();
+    return ns.is_string() ? ns.get<std::string>() : ex_.wf.workflow_namespace;
   }
 
   void schedule_with_items(task_execution& t, const dsl::task_spec& ts) {
@@ -1276,6 +1347,20 @@ private:
       }
       --capacity;
       batch.emplace_back(static_cast<int>(i), std::move(*input));
+    }
+    if (batch.empty() && started.size() >= count) {
+      // A rerun without reset whose items all succeeded: nothing runs again,
+      // the task completes from the accepted results.
+      bool all_done = true;
+      for (const auto& id : t.executions) {
+        auto it = ex_.actions.find(id);
+        all_done =
+          all_done && (it == ex_.actions.end() || !it->second.accepted || is_completed(it->second.st));
+      }
+      if (all_done) {
+        on_with_items_action_complete(t, ts);
+        return;
+      }
     }
     // Every input of the batch is evaluated before any action starts, as Mistral does.
     wi["capacity"] = capacity;
@@ -1495,6 +1580,8 @@ private:
       if (!v.ok())
         return failed(v.err());
       t.published = *v;
+    } else {
+      t.published = nullptr; // Mistral evaluates the absent branch part to None
     }
     if (spec->global.is_object() && !spec->global.empty()) {
       auto v = eval(spec->global, &t, t.in_context);
@@ -1561,7 +1648,10 @@ private:
     }
     // fail-on
     if (t.st == state::success && !policy_raw(ts, "fail-on").is_null()) {
-      auto v = eval(policy_raw(ts, "fail-on"), &t, outbound_context(t));
+      // TaskPolicy.after_task_complete evaluates over get_expression_context():
+      // the task, env, an empty layer, the inbound context, the workflow's.
+      const json empty = json::object();
+      auto v = eval_for_task(policy_raw(ts, "fail-on"), t, nullptr, &empty);
       if (!v.ok()) {
         force_fail(t, completion_failure(v.err().message, t));
         return false;
@@ -1639,6 +1729,14 @@ private:
     }
     double delay = eval_num(r->delay);
     t.finished_at.reset();
+    if (!is_reverse() && !ts.join.is_null()) {
+      // A join cannot run again as is: it waits and its state is refreshed.
+      t.st = state::waiting;
+      t.state_info = "Delayed by 'retry' policy [delay=" + number_text(delay) + "]";
+      touch(t);
+      d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::retry, delay});
+      return true;
+    }
     t.st = state::delayed;
     t.state_info = "Delayed by 'retry' policy [delay=" + number_text(delay) + "]";
     touch(t);

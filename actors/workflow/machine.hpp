@@ -58,7 +58,9 @@ struct ev_action_done {
   std::string action_id;
   action::action_result result;
 };
-enum class timer_kind { wait_before, wait_after, retry, timeout };
+/// `join_refresh`: a join's state is checked after the events already queued,
+/// as Mistral's scheduled _refresh_task_state (so parallel arrivals are seen).
+enum class timer_kind { wait_before, wait_after, retry, timeout, join_refresh };
 struct ev_timer {
   std::string task_id;
   timer_kind kind = timer_kind::wait_before;
@@ -79,7 +81,14 @@ struct ev_rerun {
   bool reset = true;
   json env;
 };
-using event = std::variant<ev_start, ev_action_done, ev_timer, ev_pause, ev_resume, ev_stop, ev_rerun>;
+/// A sub-workflow (by its execution id) was paused or resumed: Mistral's
+/// on_action_update, which carries the pause up to the parent task and workflow.
+struct ev_action_update {
+  std::string action_id;
+  state st = state::paused; ///< PAUSED or RUNNING
+};
+using event =
+  std::variant<ev_start, ev_action_done, ev_timer, ev_pause, ev_resume, ev_stop, ev_rerun, ev_action_update>;
 
 // ---- commands -------------------------------------------------------------
 
@@ -116,8 +125,12 @@ struct cmd_completed {
   json output;
   std::optional<std::string> state_info;
 };
+/// A sub-workflow was paused or resumed: tell the parent task (ev_action_update there).
+struct cmd_notify_parent {
+  state st = state::paused;
+};
 using command = std::variant<cmd_run_action, cmd_start_subworkflow, cmd_schedule_timer,
-                             cmd_control_subworkflows, cmd_completed>;
+                             cmd_control_subworkflows, cmd_completed, cmd_notify_parent>;
 
 /// What one decide() call changed and wants done.
 struct decision {

@@ -53,7 +53,14 @@ struct run {
     ex.wf.workflow_name = ex.spec->name;
     ex.wf.input = complete_workflow_input(*ex.spec, input);
     ex.wf.params = params;
-    std::deque<event> events{ev_start{}};
+    answer_ = answer;
+    feed(ev_start{});
+  }
+
+  /// Applies `first` and everything it leads to.
+  void feed(event first) {
+    const script& answer = answer_;
+    std::deque<event> events{std::move(first)};
     int guard = 0;
     while (!events.empty() && ++guard < 10000) {
       event ev = events.front();
@@ -70,6 +77,8 @@ struct run {
       }
     }
   }
+
+  script answer_;
 
   const task_execution& task(const std::string& name) const {
     const auto* t = ex.last_task_named(name);
@@ -316,4 +325,280 @@ TEST_CASE("start input is checked with Mistral's message") {
   CHECK(engine::check_workflow_input(spec, json{{"a", 1}, {"z", 2}}) ==
         std::optional<std::string>("Invalid input [name=wf, class=DirectWorkflowSpec, unexpected=['z']]"));
   CHECK(engine::complete_workflow_input(spec, json{{"a", 1}}) == json{{"a", 1}, {"b", 1}});
+}
+
+namespace {
+
+/// Starts `yaml`'s first workflow by hand: the caller feeds the events.
+execution started(const std::string& yaml, fake_env& env, decision& first) {
+  auto specs = dsl::validate_workflows(yaml);
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "wf-1";
+  ex.wf.workflow_name = ex.spec->name;
+  ex.wf.input = json::object();
+  ex.wf.params = json::object();
+  first = decide(ex, ev_start{}, env);
+  return ex;
+}
+
+template <class C>
+std::vector<C> commands_of(const decision& d) {
+  std::vector<C> out;
+  for (const auto& c : d.commands)
+    if (auto* x = std::get_if<C>(&c))
+      out.push_back(*x);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a sub-workflow that pauses itself tells its parent task") {
+  fake_env env;
+  decision d;
+  auto specs = dsl::validate_workflows(R"(version: '2.0'
+sub:
+  tasks:
+    hold:
+      pause-before: true
+      action: std.noop
+)");
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "sub-1";
+  ex.wf.task_execution_id = "parent-task";
+  d = decide(ex, ev_start{}, env);
+  CHECK(ex.wf.st == state::paused);
+  auto notes = commands_of<cmd_notify_parent>(d);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].st == state::paused);
+  d = decide(ex, ev_resume{}, env);
+  notes = commands_of<cmd_notify_parent>(d);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].st == state::running);
+}
+
+TEST_CASE("a paused sub-workflow pauses its task, its workflow and the sibling sub-workflows") {
+  fake_env env;
+  decision d;
+  execution ex = started(R"(version: '2.0'
+wf:
+  tasks:
+    a:
+      workflow: sub_a
+    b:
+      workflow: sub_b
+)",
+                         env, d);
+  auto subs = commands_of<cmd_start_subworkflow>(d);
+  REQUIRE(subs.size() == 2);
+  std::string a_id = subs[0].execution_id, b_id = subs[1].execution_id;
+
+  d = decide(ex, ev_action_update{a_id, state::paused}, env);
+  CHECK(ex.wf.st == state::paused);
+  CHECK(ex.find_task(subs[0].task_id)->st == state::paused);
+  auto forwarded = commands_of<cmd_control_subworkflows>(d);
+  REQUIRE(forwarded.size() == 1);
+  CHECK(std::holds_alternative<ev_pause>(forwarded[0].what));
+  CHECK(forwarded[0].execution_ids == std::vector<std::string>{a_id, b_id});
+
+  // The sibling reports its own pause: its task follows, nothing else moves.
+  d = decide(ex, ev_action_update{b_id, state::paused}, env);
+  CHECK(ex.find_task(subs[1].task_id)->st == state::paused);
+  CHECK(commands_of<cmd_control_subworkflows>(d).empty());
+
+  // One child back to RUNNING is not enough while the other is paused.
+  d = decide(ex, ev_action_update{a_id, state::running}, env);
+  CHECK(ex.find_task(subs[0].task_id)->st == state::running);
+  CHECK(ex.wf.st == state::paused);
+  d = decide(ex, ev_action_update{b_id, state::running}, env);
+  CHECK(ex.wf.st == state::running);
+  CHECK(ex.find_task(subs[1].task_id)->st == state::running);
+
+  // The children finish: the workflow completes as usual.
+  decide(ex, ev_action_done{a_id, action::action_result::ok(json::object())}, env);
+  decide(ex, ev_action_done{b_id, action::action_result::ok(json::object())}, env);
+  CHECK(ex.wf.st == state::success);
+}
+
+TEST_CASE("sub-workflows are looked up in the namespace the root execution was started in") {
+  fake_env env;
+  auto specs = dsl::validate_workflows(R"(version: '2.0'
+middle:
+  tasks:
+    call:
+      workflow: lowest
+)");
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "middle-1";
+  ex.wf.workflow_namespace = "";
+  ex.wf.params = json{{"namespace", "abc"}};
+  auto d = decide(ex, ev_start{}, env);
+  auto subs = commands_of<cmd_start_subworkflow>(d);
+  REQUIRE(subs.size() == 1);
+  CHECK(subs[0].workflow_namespace == "abc");
+  CHECK(subs[0].params["namespace"] == "abc");
+}
+
+TEST_CASE("a task started before a fail command still completes after the workflow failed") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    task1:
+      action: std.echo output='1'
+      on-complete:
+        - task2
+        - fail
+    task2:
+      action: std.echo output='2'
+)");
+  CHECK(r.ex.wf.st == state::error);
+  CHECK(r.task("task2").st == state::success);
+  CHECK(task_result(r.ex, r.task("task2")) == "2");
+}
+
+TEST_CASE("a failed join under a retry policy waits, is refreshed and fails again without running") {
+  run r(R"(version: '2.0'
+wf:
+  task-defaults:
+    retry:
+      count: 1
+      delay: 0
+  tasks:
+    task1:
+      on-success: join_task
+    task2:
+      action: std.fail
+      on-success: join_task
+    join_task:
+      join: all
+)");
+  CHECK(r.ex.wf.st == state::error);
+  const auto& join = r.task("join_task");
+  CHECK(join.st == state::error);
+  CHECK(join.state_info == std::optional<std::string>("Failed by tasks: ['task2']"));
+  CHECK(join.executions.empty());
+  REQUIRE(r.ex.wf.state_info);
+  CHECK(r.ex.wf.state_info->rfind("Failure caused by error in tasks: join_task, task2", 0) == 0);
+}
+
+TEST_CASE("rerunning the failed branch of a join lets the join run") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    start:
+      action: std.noop
+      on-success: [a, b]
+    a:
+      action: std.noop
+      on-success: j
+    b:
+      action: std.echo output=<% env().v %>
+      fail-on: <% task().result = 0 %>
+      on-success: j
+    j:
+      join: all
+      action: std.echo output="joined"
+)",
+        json::object(), json{{"env", {{"v", 0}}}});
+  REQUIRE(r.ex.wf.st == state::error);
+  CHECK(r.task("j").st == state::error);
+  r.feed(ev_rerun{r.task("b").id, true, json{{"v", 1}}});
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("j").st == state::success);
+  CHECK(task_result(r.ex, r.task("j")) == "joined");
+  CHECK(r.count("j") == 1);
+}
+
+TEST_CASE("a with-items rerun without reset completes from the items that already succeeded") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    t1:
+      with-items: x in [1, 2, 3]
+      action: std.echo output=<% $.x %>
+      fail-on: <% env().fail %>
+)",
+        json::object(), json{{"env", {{"fail", true}}}});
+  REQUIRE(r.ex.wf.st == state::error);
+  r.feed(ev_rerun{r.task("t1").id, false, json{{"fail", false}}});
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("t1").st == state::success);
+  CHECK(r.task("t1").executions.size() == 3);
+  CHECK(task_result(r.ex, r.task("t1")) == json::array({1, 2, 3}));
+}
+
+TEST_CASE("a publish clause with only global variables leaves the task's published empty (None)") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    task1:
+      action: std.noop
+      on-success:
+        publish:
+          global:
+            g: 1
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("task1").published.is_null());
+  CHECK(r.ex.wf.context.value("g", 0) == 1);
+}
+
+TEST_CASE("a join is refreshed after the events already queued, so parallel arrivals reach its context") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    task1:
+      action: std.noop
+      publish:
+        result1: 1
+      on-complete: [task3]
+    task2:
+      action: std.noop
+      publish:
+        result2: 2
+      on-complete: [task3]
+    task3:
+      join: one
+      action: std.echo output="<% $.result1 %>-<% $.result2 %>"
+)");
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(task_result(r.ex, r.task("task3")) == "1-2");
+  CHECK(r.count("task3") == 1);
+}
+
+TEST_CASE("a sub-workflow of a workbook is named after the definition found, <wb>.<name>") {
+  fake_env env;
+  auto specs = dsl::validate_workflows(R"(version: '2.0'
+wf1:
+  tasks:
+    task1:
+      workflow: wf2
+)");
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "wf-1";
+  ex.wf.runtime_context = json{{"wb_name", "my_wb"}};
+  auto d = decide(ex, ev_start{}, env);
+  auto subs = commands_of<cmd_start_subworkflow>(d);
+  REQUIRE(subs.size() == 1);
+  CHECK(ex.actions.at(subs[0].execution_id).name == "my_wb.wf2");
+}
+
+TEST_CASE("fail-on sees the task's inbound context, not what the task published") {
+  run r(R"(version: '2.0'
+wf:
+  tasks:
+    t:
+      action: std.echo output=1
+      publish:
+        mine: 1
+      fail-on: <% $.get('mine') = 1 %>
+)");
+  CHECK(r.ex.wf.st == state::success);
 }

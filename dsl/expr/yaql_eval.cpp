@@ -273,7 +273,7 @@ value evaluator::attribute(const value& receiver, const std::string& name) {
     });
     return value::sequence(kind::iterator, std::move(out));
   }
-  fail("No method or property '" + name + "' for receiver of type " + type_name(receiver));
+  fail("Unknown function \"#property#" + name + "\""); // yaql looks the name up as a property function
 }
 
 value evaluator::call_function(const std::string& name, const scope_ptr& sc, const value* receiver,

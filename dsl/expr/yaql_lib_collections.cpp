@@ -680,14 +680,14 @@ value fn_first(call_args& c) {
     return coll.at(0);
   if (c.size() > 1)
     return c.get(1);
-  fail("StopIteration: collection is empty");
+  fail(""); // str(StopIteration()) is empty
 }
 
 value fn_single(call_args& c) {
   arity(c, 1, 1);
   value coll = iterable_arg(c, 0);
   if (coll.size() == 0)
-    fail("StopIteration: collection is empty");
+    fail(""); // str(StopIteration()) is empty
   if (coll.size() > 1)
     fail("Collection contains more than one item");
   return coll.at(0);
@@ -700,7 +700,7 @@ value fn_last(call_args& c) {
     return coll.at(coll.size() - 1);
   if (c.size() > 1)
     return c.get(1);
-  fail("StopIteration: collection is empty");
+  fail(""); // str(StopIteration()) is empty
 }
 
 value fn_select_many(call_args& c) {
