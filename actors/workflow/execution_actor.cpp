@@ -137,10 +137,12 @@ void carry_out(self_ptr self, decision& d);
 
 /// Applies one event: decide, commit, then act. A failed commit stops the
 /// actor without acting, so nothing happens that the store does not know.
-bool apply_event(self_ptr self, const event& ev) {
+/// `also` commits in the same transaction (e.g. the fired timer's removal).
+bool apply_event(self_ptr self, const event& ev, std::vector<persistence::write_op> also = {}) {
   auto& st = self->state;
   decision d = decide(st.ex, ev, *st.env);
-  auto writes = writes_for(st.ex, d);
+  auto writes = writes_for(st.ex, d, system_clock{}.now());
+  writes.insert(writes.end(), std::make_move_iterator(also.begin()), std::make_move_iterator(also.end()));
   if (!writes.empty()) {
     auto committed = st.deps.db->write_batch(writes);
     if (!committed.ok()) {
@@ -153,21 +155,11 @@ bool apply_event(self_ptr self, const event& ev) {
   return true;
 }
 
+// The timer's row was committed with the decision (writes_for).
 void schedule_timer(self_ptr self, const cmd_schedule_timer& t) {
-  auto& st = self->state;
   auto delay = std::chrono::microseconds(static_cast<std::int64_t>(t.delay_seconds * 1e6));
-  timestamp now = system_clock{}.now();
-  persistence::write_op row{persistence::write_op::kind::upsert,
-                            &persistence::delayed_calls_table(),
-                            {{"id", t.task_id + ":" + std::to_string(static_cast<int>(t.kind))},
-                             {"workflow_execution_id", st.ex.wf.id},
-                             {"task_execution_id", t.task_id},
-                             {"kind", std::to_string(static_cast<int>(t.kind))},
-                             {"fire_at", now + delay.count()},
-                             {"created_at", now}},
-                            {}};
-  (void)st.deps.db->write_batch({row});
-  self->delayed_send(self, delay, timer_msg{st.ex.wf.id, t.task_id, static_cast<std::int32_t>(t.kind)});
+  self->delayed_send(self, delay,
+                     timer_msg{self->state.ex.wf.id, t.task_id, static_cast<std::int32_t>(t.kind)});
 }
 
 void carry_out(self_ptr self, decision& d) {
@@ -250,10 +242,12 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
       apply_event(self, ev_action_done{m.action_id, to_result(m)});
     },
     [self](timer_msg& m) {
-      (void)self->state.deps.db->remove(
-        persistence::delayed_calls_table(),
-        {persistence::filter{"id", persistence::filter_op::eq, {m.task_id + ":" + std::to_string(m.kind)}}});
-      apply_event(self, ev_timer{m.task_id, static_cast<timer_kind>(m.kind)});
+      persistence::write_op fired{
+        persistence::write_op::kind::remove,
+        &persistence::delayed_calls_table(),
+        {},
+        {persistence::filter{"id", persistence::filter_op::eq, {timer_id(m.task_id, m.kind)}}}};
+      apply_event(self, ev_timer{m.task_id, static_cast<timer_kind>(m.kind)}, {std::move(fired)});
     },
     [self](control_msg& m) -> std::string {
       apply_event(self, to_event(m));
