@@ -2,6 +2,7 @@
 
 #include "actors/action/executor_actor.hpp"
 #include "actors/engine/engine_actor.hpp"
+#include "actors/engine/expiration_actor.hpp"
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
 
@@ -34,6 +35,7 @@ struct node::impl {
   std::vector<role_actor> supervisors;
   caf::actor executor;
   caf::actor engine;
+  caf::actor expiration;
 };
 
 namespace {
@@ -58,6 +60,9 @@ node::~node() {
 
 result<std::unique_ptr<node>> node::start(const config::config& cfg, const cluster::role_set& roles,
                                           std::shared_ptr<persistence::database> db) {
+  auto policy = engine::read_expiration_policy(cfg);
+  if (!policy.ok())
+    return std::move(policy).err();
   auto state = std::make_unique<impl>(make_caf_config(cfg));
   state->roles = roles;
   for (const auto& name : roles.names()) {
@@ -66,6 +71,8 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   }
   if (roles.executor)
     state->executor = spawn_executor(state->system);
+  if (roles.engine && policy->enabled())
+    state->expiration = spawn_expiration(state->system, db, *policy);
   if (roles.engine)
     state->engine = spawn_engine(state->system, std::move(db), state->executor);
   return std::unique_ptr<node>(new node(std::move(state)));
@@ -89,7 +96,7 @@ void node::stop() {
   for (auto& sup : impl_->supervisors)
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   impl_->supervisors.clear();
-  for (auto* a : {&impl_->engine, &impl_->executor})
+  for (auto* a : {&impl_->engine, &impl_->executor, &impl_->expiration})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
 }

@@ -126,7 +126,7 @@ TEST_CASE("lists filter with every operator") {
   CHECK(count({{"updated_at", filter_op::is_null, {}}}) == 5);
 }
 
-TEST_CASE("lists sort in both directions and page after a marker") {
+TEST_CASE("lists sort in both directions, page after a marker and skip rows") {
   fresh_db f;
   workflow_definition_store store(f.db);
   for (int i = 0; i < 5; ++i)
@@ -145,6 +145,15 @@ TEST_CASE("lists sort in both directions and page after a marker") {
     q.marker = rows->back()["id"].get<std::string>();
   }
   CHECK(seen == std::vector<std::string>{"id-1", "id-3", "id-0", "id-2", "id-4"});
+  list_query skip;
+  skip.sort = {{"id", false}};
+  skip.offset = 3;
+  auto rest = store.list(skip);
+  REQUIRE(rest.ok());
+  REQUIRE(rest->size() == 2);
+  CHECK((*rest)[0]["id"] == "id-3");
+  skip.limit = 1;
+  CHECK(store.list(skip)->size() == 1);
   q.marker = "missing";
   auto bad = store.list(q);
   REQUIRE_FALSE(bad.ok());

@@ -442,6 +442,10 @@ public:
     }
     if (q.limit)
       sql += " LIMIT " + std::to_string(*q.limit);
+    else if (q.offset && info_.kind == backend::sqlite)
+      sql += " LIMIT -1"; // SQLite takes OFFSET only after a LIMIT
+    if (q.offset)
+      sql += " OFFSET " + std::to_string(*q.offset);
     return query(t, sql, b);
   }
 
