@@ -4,6 +4,7 @@
 #include "actors/action/std_actions.hpp"
 #include "actors/engine/records.hpp"
 #include "actors/protocol.hpp"
+#include "actors/workflow/field_size.hpp"
 #include "actors/workflow/machine.hpp"
 #include "api/listing.hpp"
 #include "api/rest.hpp"
@@ -268,6 +269,16 @@ status resolve_env(api_context& ctx, json& params) {
   return ok_v;
 }
 
+// [engine] execution_field_size_limit_kb on the new execution's input and
+// params: Mistral's engine refuses the start (400).
+std::optional<std::string> oversized_start_fields(const api_context& ctx, const json& input,
+                                                  const json& params) {
+  auto limit = ctx.cfg ? ctx.cfg->get_int("engine", "execution_field_size_limit_kb", 1024) : 1024;
+  if (auto bad = engine::field_size_error("input", input, limit))
+    return bad;
+  return engine::field_size_error("params", params, limit);
+}
+
 void create_execution(api_context& ctx, const http_request& req, responder respond) {
   auto body = parse_json_body(req.body);
   if (!body.ok())
@@ -308,6 +319,8 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
   if (auto env = resolve_env(ctx, pa); !env.ok())
     return respond(wsme_fault(env.err()));
   pa["namespace"] = (*def).value("namespace", "");
+  if (auto too_big = oversized_start_fields(ctx, engine::complete_workflow_input(*spec, in), pa))
+    return respond(wsme_fault(400, *too_big));
   if (!ctx.engine)
     return respond(wsme_fault(500, "The engine is not available on this node"));
   actors::start_execution start;
