@@ -122,3 +122,16 @@ TEST_CASE("a large JSON value round-trips") {
   REQUIRE(got->has_value());
   CHECK((**got)["output"]["blob"].get<std::string>().size() == 2 * 1024 * 1024);
 }
+
+TEST_CASE("SQLite runs in WAL mode: a commit lands in the write-ahead log") {
+  if (testing::wants_postgresql())
+    return; // a PostgreSQL property does not apply
+  testing::fresh_url where;
+  auto info = parse_connection_url(where.url);
+  REQUIRE(info.ok());
+  CHECK(info->sqlite_synchronous == "FULL");
+  auto db = testing::open_or_fail(where.url);
+  REQUIRE(db->migrate().ok());
+  REQUIRE(db->insert(workflow_executions_table(), execution_row("wal", "RUNNING", 1)).ok());
+  CHECK(std::filesystem::exists(info->sqlite_path + "-wal"));
+}

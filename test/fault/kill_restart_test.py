@@ -11,11 +11,16 @@
    safe-rerun (fault_unsafe.call, a std.http to a counter run here) must have
    reached the counter at most once per execution.
 
-usage: kill_restart_test.py BIN_DIR [--executions N] [--seed S] [--keep DIR]
-Stdlib only; run with /usr/bin/python3 or any python3.
+usage: kill_restart_test.py BIN_DIR [--backend sqlite|postgresql] [--executions N]
+                            [--seed S] [--keep DIR]
+Stdlib only; run with /usr/bin/python3 or any python3. On PostgreSQL the
+store is a new database on MISTRAL_TEST_PG_URL's server, read back with psql;
+without that variable the test exits 77 (skipped).
 """
 
 import argparse
+import csv
+import io
 import http.server
 import json
 import os
@@ -90,16 +95,16 @@ class Counter(http.server.ThreadingHTTPServer):
 
 
 class Server:
-    def __init__(self, bin_dir, work, port):
+    def __init__(self, bin_dir, work, port, store):
         self.bin = os.path.join(bin_dir, "mistral-server")
         self.work = work
         self.port = port
-        self.db = os.path.join(work, "mistral.db")
+        self.store = store
         self.conf = os.path.join(work, "mistral.conf")
         with open(self.conf, "w") as f:
             f.write(
-                "[DEFAULT]\nserver = all\n[api]\nport = %d\n[database]\nconnection = sqlite:///%s\n"
-                "[execution_expiration_policy]\nevaluation_interval =\n" % (port, self.db)
+                "[DEFAULT]\nserver = all\n[api]\nport = %d\n[database]\nconnection = %s\n"
+                "[execution_expiration_policy]\nevaluation_interval =\n" % (port, store.url)
             )
         self.proc = None
         self.starts = 0
@@ -151,20 +156,64 @@ def launch(port, wf, n, url):
     return api(port, "POST", "/executions", {"workflow_name": wf, "input": json.dumps(inp)})["id"]
 
 
-def read_store(db_path):
+class SqliteStore:
+    def __init__(self, work):
+        self.path = os.path.join(work, "mistral.db")
+        self.url = "sqlite:///" + self.path
+
+    def query(self, sql):
+        c = sqlite3.connect(self.path, timeout=30)
+        try:
+            return c.execute(sql).fetchall()
+        finally:
+            c.close()
+
+    def drop(self):
+        pass
+
+
+class PostgresStore:
+    """A new database on the server of MISTRAL_TEST_PG_URL."""
+
+    def __init__(self, server_url):
+        self.server_url = server_url
+        self.name = "fault_%d_%d" % (os.getpid(), int(time.time()))
+        self.psql(server_url, "CREATE DATABASE " + self.name)
+        self.url = server_url.rsplit("/", 1)[0] + "/" + self.name
+
+    @staticmethod
+    def psql(url, sql):
+        return subprocess.run(
+            ["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True, text=True
+        ).stdout
+
+    def query(self, sql):
+        out = self.psql(self.url, "COPY (%s) TO STDOUT WITH CSV" % sql)
+        rows = []
+        for row in csv.reader(io.StringIO(out)):
+            rows.append(tuple(None if v == "" else (int(v) if v.isdigit() else v) for v in row))
+        return rows
+
+    def drop(self):
+        try:
+            self.psql(self.server_url, "DROP DATABASE IF EXISTS " + self.name)
+        except subprocess.CalledProcessError:
+            pass
+
+
+def read_store(store):
     """Per root execution: (workflow, n), state, output, {task: action count}; plus
     every execution's state and the action executions of fault_unsafe.call."""
-    c = sqlite3.connect(db_path, timeout=30)
     executions = {}
     states = {}
-    for id_, wf, state, inp, out, task_ex in c.execute(
+    for id_, wf, state, inp, out, task_ex in store.query(
         "SELECT id, workflow_name, state, input, output, task_execution_id FROM workflow_executions_v2"
     ):
         states[id_] = state
         if task_ex is None:
             n = json.loads(inp or "{}").get("n")
             executions[id_] = {"pair": (wf, n), "state": state, "output": json.loads(out or "{}"), "tasks": {}}
-    for wf_id, name, count in c.execute(
+    for wf_id, name, count in store.query(
         "SELECT t.workflow_execution_id, t.name, COUNT(a.id) FROM task_executions_v2 t "
         "LEFT JOIN action_executions_v2 a ON a.task_execution_id = t.id GROUP BY t.id"
     ):
@@ -172,13 +221,12 @@ def read_store(db_path):
             tasks = executions[wf_id]["tasks"]
             tasks[name] = tasks.get(name, 0) + count
     unsafe = {}
-    for wf_id, state, output in c.execute(
+    for wf_id, state, output in store.query(
         "SELECT a.workflow_execution_id, a.state, a.output FROM action_executions_v2 a "
         "JOIN task_executions_v2 t ON a.task_execution_id = t.id "
         "WHERE t.workflow_name = 'fault_unsafe' AND t.name = 'call'"
     ):
         unsafe.setdefault(wf_id, []).append((state, output or ""))
-    c.close()
     return executions, states, unsafe
 
 
@@ -197,7 +245,7 @@ def baseline(server, url):
     ids = [launch(server.port, wf, n, url) for wf in WORKFLOWS for n in VARIANTS]
     wait_all_finished(server.port, 120)
     server.stop()
-    executions, _, _ = read_store(server.db)
+    executions, _, _ = read_store(server.store)
     server.start()
     expected = {}
     for id_ in ids:
@@ -284,11 +332,15 @@ def check(expected, executions, states, unsafe, hits, launched):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bin_dir")
+    ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--executions", type=int, default=300)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--window", type=float, default=20.0, help="seconds over which executions are launched")
     ap.add_argument("--keep", default=None, help="keep the work folder here")
     args = ap.parse_args()
+    if args.backend == "postgresql" and not os.environ.get("MISTRAL_TEST_PG_URL"):
+        print("skipped: MISTRAL_TEST_PG_URL is not set")
+        return 77
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     log("seed %d" % seed)
@@ -297,7 +349,8 @@ def main():
     counter = Counter()
     threading.Thread(target=counter.serve_forever, daemon=True).start()
     url = "http://127.0.0.1:%d" % counter.server_address[1]
-    server = Server(args.bin_dir, work, free_port())
+    store = PostgresStore(os.environ["MISTRAL_TEST_PG_URL"]) if args.backend == "postgresql" else SqliteStore(work)
+    server = Server(args.bin_dir, work, free_port(), store)
     started = time.time()
     ok = False
     try:
@@ -315,7 +368,7 @@ def main():
         total = wait_all_finished(server.port, 150)
         log("all %d executions finished %.0f s after the first launch" % (total, time.time() - crash_started))
         server.stop()
-        executions, states, unsafe = read_store(server.db)
+        executions, states, unsafe = read_store(server.store)
         with counter.lock:
             hits = dict(counter.hits)
         problems = check(expected, executions, states, unsafe, hits, launched)
@@ -341,6 +394,8 @@ def main():
     finally:
         server.stop()
         counter.shutdown()
+        if ok:
+            store.drop()
         if ok and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
