@@ -62,6 +62,8 @@ start_server() {
       echo "$port"
       return 0
     fi
+    # Only a port taken meanwhile is worth another try.
+    tail -n 5 "$DIR/server.log" 2>/dev/null | grep -qi "in use\|could not bind\|could not create listen" || break
   done
   echo "pg_test_server: could not start PostgreSQL; see $DIR/server.log" >&2
   tail -n 20 "$DIR/server.log" >&2 || true
