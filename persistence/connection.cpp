@@ -124,6 +124,10 @@ result<connection_info> parse_connection_url(const std::string& url) {
                "unsupported database back-end '" + scheme + "' (use sqlite:/// or postgresql://)");
 }
 
+status database::execute_script(const std::string&) {
+  return error(errc::internal, "this store does not run SQL scripts");
+}
+
 result<std::optional<record>> database::find_one(const table_def& t, const std::vector<filter>& where) {
   list_query q;
   q.filters = where;
