@@ -207,6 +207,20 @@ struct recovery_sender {
                st.value("namespace", ""), st.value("input", json::object()).dump(),
                st.value("params", json::object()).dump(), st.value("wb_name", ""));
   }
+
+  void operator()(const engine::control_execution& c) {
+    control_msg m;
+    m.execution_id = c.execution_id;
+    if (c.what == engine::control_execution::kind::pause) {
+      m.what = control_msg::pause;
+    } else {
+      m.what = control_msg::stop;
+      m.target_state = "CANCELLED";
+    }
+    m.has_message = c.message.has_value();
+    m.message = c.message.value_or("");
+    caf::anon_send(self, std::move(m)); // nobody waits for the reply
+  }
 };
 
 /// After a restart: makes every unfinished execution in the store go on.

@@ -64,6 +64,44 @@ std::string text_of(const json& row, const char* column) {
   return v.is_string() ? v.get<std::string>() : "";
 }
 
+// The state of each sub-workflow's parent execution, through its parent task.
+status load_parent_states(persistence::database& db, const std::map<std::string, std::size_t>& by_parent_task,
+                          std::vector<stored_execution>& executions) {
+  std::vector<std::string> task_ids;
+  for (const auto& [task, index] : by_parent_task)
+    task_ids.push_back(task);
+  std::map<std::string, std::vector<std::size_t>> by_parent; // parent execution id -> children
+  auto tasks = in_chunks(task_ids, [&](std::vector<json> part) -> status {
+    persistence::list_query q;
+    q.filters = {filter{"id", filter_op::in, std::move(part)}};
+    auto rows = db.list(persistence::task_executions_table(), q);
+    if (!rows.ok())
+      return std::move(rows).err();
+    for (const auto& r : *rows)
+      by_parent[text_of(r, "workflow_execution_id")].push_back(by_parent_task.at(text_of(r, "id")));
+    return ok_v;
+  });
+  if (!tasks.ok())
+    return tasks;
+  std::vector<std::string> parent_ids;
+  for (const auto& [parent, children] : by_parent)
+    parent_ids.push_back(parent);
+  return in_chunks(parent_ids, [&](std::vector<json> part) -> status {
+    persistence::list_query q;
+    q.filters = {filter{"id", filter_op::in, std::move(part)}};
+    auto rows = db.list(persistence::workflow_executions_table(), q);
+    if (!rows.ok())
+      return std::move(rows).err();
+    for (const auto& r : *rows)
+      for (auto child : by_parent[text_of(r, "id")]) {
+        executions[child].parent_state = text_of(r, "state");
+        if (r["state_info"].is_string())
+          executions[child].parent_info = r["state_info"].get<std::string>();
+      }
+    return ok_v;
+  });
+}
+
 } // namespace
 
 std::vector<recovery_step> plan_recovery(const recovery_input& in, timestamp now) {
@@ -80,6 +118,11 @@ std::vector<recovery_step> plan_recovery(const recovery_input& in, timestamp now
     for (const auto& t : in.timers)
       if (t.execution_id == ex.id)
         out.push_back(arm_timer{ex.id, t.task_id, t.kind, std::max<timestamp>(0, t.fire_at - now)});
+    // The parent's control to its sub-workflows may have been lost.
+    if (ex.parent_state == "CANCELLED")
+      out.push_back(control_execution{ex.id, control_execution::kind::cancel, ex.parent_info});
+    else if (ex.parent_state == "PAUSED" && ex.state == "RUNNING")
+      out.push_back(control_execution{ex.id, control_execution::kind::pause, ex.parent_info});
   }
   return out;
 }
@@ -93,7 +136,10 @@ result<recovery_input> load_recovery_input(persistence::database& db) {
   if (!executions.ok())
     return std::move(executions).err();
   std::vector<std::string> ids;
+  std::map<std::string, std::size_t> by_parent_task; // parent task id -> index in in.executions
   for (const auto& r : *executions) {
+    if (r["task_execution_id"].is_string())
+      by_parent_task[r["task_execution_id"].get<std::string>()] = in.executions.size();
     stored_execution ex;
     ex.id = text_of(r, "id");
     ex.state = text_of(r, "state");
@@ -146,6 +192,9 @@ result<recovery_input> load_recovery_input(persistence::database& db) {
   });
   if (!timers.ok())
     return std::move(timers).err();
+  auto parents = load_parent_states(db, by_parent_task, in.executions);
+  if (!parents.ok())
+    return std::move(parents).err();
   auto children = in_chunks(link_ids, [&](std::vector<json> part) -> status {
     persistence::list_query q;
     q.filters = {filter{"id", filter_op::in, std::move(part)}};

@@ -14,7 +14,9 @@
 //  - a timer (wait-before/after, retry, timeout): re-armed for what is left;
 //  - a sub-workflow start that never reached the engine: started again;
 //  - a sub-workflow that finished while its parent had not heard of it: its
-//    result is delivered again.
+//    result is delivered again;
+//  - a cancel or pause of a parent that never reached a running
+//    sub-workflow: sent again.
 // Completions apply once: the owning actor ignores a result for an action
 // that is no longer RUNNING.
 //
@@ -26,6 +28,7 @@
 #include "persistence/database.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -43,6 +46,8 @@ struct stored_execution {
   std::string state;
   std::string workflow_namespace;
   std::string wb_name;
+  std::string parent_state = std::string();              ///< the parent execution's state; empty for a root
+  std::optional<std::string> parent_info = std::nullopt; ///< the parent's state_info
 };
 
 /// An action execution or sub-workflow link (is_workflow) of an unfinished execution.
@@ -110,11 +115,21 @@ struct restart_subworkflow {
   json start; ///< {"workflow_name", "namespace", "input", "params", "wb_name"}
 };
 
-using recovery_step = std::variant<rerun_action, complete_action, arm_timer, restart_subworkflow>;
+/// Cancel or pause an execution whose parent was cancelled or paused.
+struct control_execution {
+  enum class kind { cancel, pause };
+  std::string execution_id;
+  kind what = kind::cancel;
+  std::optional<std::string> message;
+};
+
+using recovery_step =
+  std::variant<rerun_action, complete_action, arm_timer, restart_subworkflow, control_execution>;
 
 /// The steps that make every unfinished execution of `in` go on, given the
 /// time `now`. Executions are taken in the order given, each one's steps in
-/// the order: actions, links, timers.
+/// the order: actions, links, timers, then a cancel or pause its parent
+/// asked for.
 std::vector<recovery_step> plan_recovery(const recovery_input& in, timestamp now);
 
 /// Reads the unfinished executions, their running actions, links, timers and

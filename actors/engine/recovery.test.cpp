@@ -169,3 +169,51 @@ TEST_CASE("the store's unfinished executions, running actions, links and timers 
   CHECK(only<complete_action>(steps).size() == 1); // the finished child's result
   CHECK(only<arm_timer>(steps).size() == 1);
 }
+
+TEST_CASE("a sub-workflow still running under a cancelled or paused parent gets the lost control again") {
+  recovery_input in;
+  stored_execution under_cancelled{"c1", "RUNNING", "", "", "CANCELLED", std::string("stopped by user")};
+  stored_execution under_paused{"c2", "RUNNING", "", "", "PAUSED", std::nullopt};
+  stored_execution paused_too{"c3", "PAUSED", "", "", "PAUSED", std::nullopt};
+  stored_execution under_running{"c4", "RUNNING", "", "", "RUNNING", std::nullopt};
+  in.executions = {under_cancelled, under_paused, paused_too, under_running};
+  auto controls = only<control_execution>(plan_recovery(in, 0));
+  REQUIRE(controls.size() == 2);
+  CHECK(controls[0].execution_id == "c1");
+  CHECK(controls[0].what == control_execution::kind::cancel);
+  CHECK(controls[0].message == "stopped by user");
+  CHECK(controls[1].execution_id == "c2");
+  CHECK(controls[1].what == control_execution::kind::pause);
+}
+
+TEST_CASE("the state of a sub-workflow's parent is read through its parent task") {
+  persistence::testing::fresh_db f;
+  using persistence::record;
+  using persistence::write_op;
+  std::vector<write_op> ops = {
+    {write_op::kind::upsert,
+     &persistence::workflow_executions_table(),
+     record{{"id", "parent"}, {"state", "CANCELLED"}, {"state_info", "by user"}, {"created_at", 1}},
+     {}},
+    {write_op::kind::upsert,
+     &persistence::task_executions_table(),
+     record{{"id", "t1"},
+            {"name", "call"},
+            {"workflow_execution_id", "parent"},
+            {"state", "RUNNING"},
+            {"created_at", 1}},
+     {}},
+    {write_op::kind::upsert,
+     &persistence::workflow_executions_table(),
+     record{{"id", "child"}, {"state", "RUNNING"}, {"task_execution_id", "t1"}, {"created_at", 2}},
+     {}}};
+  REQUIRE(f.db->write_batch(ops).ok());
+  auto in = load_recovery_input(*f.db);
+  REQUIRE(in.ok());
+  REQUIRE(in->executions.size() == 1);
+  CHECK(in->executions[0].parent_state == "CANCELLED");
+  CHECK(in->executions[0].parent_info == "by user");
+  auto controls = only<control_execution>(plan_recovery(*in, 0));
+  REQUIRE(controls.size() == 1);
+  CHECK(controls[0].execution_id == "child");
+}
