@@ -3,6 +3,7 @@
 #include "actors/action/executor_actor.hpp"
 #include "actors/cron/cron_actor.hpp"
 #include "actors/engine/engine_actor.hpp"
+#include "actors/engine/expiration_actor.hpp"
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
 
@@ -36,6 +37,7 @@ struct node::impl {
   caf::actor executor;
   caf::actor engine;
   caf::actor cron;
+  caf::actor expiration;
 };
 
 namespace {
@@ -60,6 +62,9 @@ node::~node() {
 
 result<std::unique_ptr<node>> node::start(const config::config& cfg, const cluster::role_set& roles,
                                           std::shared_ptr<persistence::database> db) {
+  auto policy = engine::read_expiration_policy(cfg);
+  if (!policy.ok())
+    return std::move(policy).err();
   auto state = std::make_unique<impl>(make_caf_config(cfg));
   state->roles = roles;
   for (const auto& name : roles.names()) {
@@ -68,6 +73,8 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   }
   if (roles.executor)
     state->executor = spawn_executor(state->system);
+  if (roles.engine && policy->enabled())
+    state->expiration = spawn_expiration(state->system, db, *policy);
   if (roles.engine)
     state->engine = spawn_engine(state->system, db, state->executor);
   if (roles.engine && cfg.get_bool("cron_trigger", "enabled", true)) {
@@ -97,7 +104,7 @@ void node::stop() {
   for (auto& sup : impl_->supervisors)
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   impl_->supervisors.clear();
-  for (auto* a : {&impl_->cron, &impl_->engine, &impl_->executor})
+  for (auto* a : {&impl_->cron, &impl_->engine, &impl_->executor, &impl_->expiration})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
 }

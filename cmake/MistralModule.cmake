@@ -1,11 +1,12 @@
-# mistral_module(<name> [DIR <dir>] [DEPS <targets>...])
+# mistral_module(<name> [DIR <dir>] [DEPS <targets>...] [TEST_DEPS <targets>...]
+#                [TEST_PROPERTIES <ctest properties>...])
 #
 # Builds the static library mistral_<name> from every *.cpp below the current
 # folder (not descending into folders that have their own CMakeLists.txt) except
 # *.test.cpp and *.bench.cpp.  When *.test.cpp files exist they become the
 # doctest binary test_<name>, registered with CTest test case by test case.
 function(mistral_module name)
-  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS;TEST_PROPERTIES" ${ARGN})
   file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS
        RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   set(lib_sources)
@@ -42,6 +43,10 @@ function(mistral_module name)
   if(test_sources)
     add_executable(test_${name} ${test_sources})
     target_link_libraries(test_${name} PRIVATE mistral_${name} mistral_doctest_main ${M_TEST_DEPS})
-    doctest_discover_tests(test_${name} TEST_PREFIX "${name}: ")
+    if(M_TEST_PROPERTIES)
+      doctest_discover_tests(test_${name} TEST_PREFIX "${name}: " PROPERTIES ${M_TEST_PROPERTIES})
+    else()
+      doctest_discover_tests(test_${name} TEST_PREFIX "${name}: ")
+    endif()
   endif()
 endfunction()

@@ -1,10 +1,57 @@
 #include "persistence/database.hpp"
 
+#include <cctype>
+
 namespace mistral::persistence {
 
 namespace {
 
-// Splits "user:pw@host:port/db" into SOCI's key=value connect string.
+// A libpq connect-string value: quoted when it holds spaces or quotes.
+std::string pq_value(const std::string& v) {
+  if (!v.empty() && v.find_first_of(" '\\") == std::string::npos)
+    return v;
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+// %XX escapes of a URL query value.
+std::string url_decode(const std::string& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '%' && i + 2 < v.size() && std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
+      out += static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += v[i] == '+' ? ' ' : v[i];
+    }
+  }
+  return out;
+}
+
+// "?host=/run/postgresql&options=-csearch_path%3Dx" as libpq keywords, as
+// SQLAlchemy passes them on.
+std::string query_keywords(const std::string& query) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < query.size()) {
+    auto amp = query.find('&', pos);
+    std::string pair = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    pos = amp == std::string::npos ? query.size() : amp + 1;
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0)
+      continue;
+    out += " " + pair.substr(0, eq) + "=" + pq_value(url_decode(pair.substr(eq + 1)));
+  }
+  return out;
+}
+
+// Splits "user:pw@host:port/db?k=v" into SOCI's key=value connect string.
 result<std::string> postgresql_connect(const std::string& rest) {
   std::string auth, hostpart = rest;
   if (auto at = rest.rfind('@'); at != std::string::npos) {
@@ -16,9 +63,14 @@ result<std::string> postgresql_connect(const std::string& rest) {
     return error(errc::invalid_input, "database connection URL has no database name");
   std::string hostport = hostpart.substr(0, slash);
   std::string dbname = hostpart.substr(slash + 1);
-  if (auto q = dbname.find('?'); q != std::string::npos)
+  std::string query;
+  if (auto q = dbname.find('?'); q != std::string::npos) {
+    query = dbname.substr(q + 1);
     dbname = dbname.substr(0, q);
-  std::string out = "dbname=" + dbname;
+  }
+  if (dbname.empty())
+    return error(errc::invalid_input, "database connection URL has no database name");
+  std::string out = "dbname=" + pq_value(url_decode(dbname));
   if (!hostport.empty()) {
     auto colon = hostport.rfind(':');
     if (colon != std::string::npos) {
@@ -29,11 +81,11 @@ result<std::string> postgresql_connect(const std::string& rest) {
   }
   if (!auth.empty()) {
     auto colon = auth.find(':');
-    out += " user=" + auth.substr(0, colon);
+    out += " user=" + pq_value(url_decode(auth.substr(0, colon)));
     if (colon != std::string::npos)
-      out += " password=" + auth.substr(colon + 1);
+      out += " password=" + pq_value(url_decode(auth.substr(colon + 1)));
   }
-  return out;
+  return out + query_keywords(query);
 }
 
 } // namespace
@@ -70,6 +122,10 @@ result<connection_info> parse_connection_url(const std::string& url) {
   }
   return error(errc::invalid_input,
                "unsupported database back-end '" + scheme + "' (use sqlite:/// or postgresql://)");
+}
+
+status database::execute_script(const std::string&) {
+  return error(errc::internal, "this store does not run SQL scripts");
 }
 
 result<std::optional<record>> database::find_one(const table_def& t, const std::vector<filter>& where) {

@@ -60,6 +60,10 @@ public:
   virtual result<std::vector<migration_info>> applied() = 0;
   /// Records `version` as current without running anything (mistral-db-manage stamp).
   virtual status stamp(int version) = 0;
+  /// Runs `sql` (statements separated by ';') in one transaction: for admin
+  /// tools and tests, never with user input. Stores that only wrap another
+  /// (e.g. for group commit) may refuse it.
+  virtual status execute_script(const std::string& sql);
 
   /// Inserts a row. A unique-key violation gives errc::conflict.
   virtual status insert(const table_def& t, const record& row) = 0;

@@ -1,52 +1,14 @@
 #include "persistence/definition_stores.hpp"
+#include "persistence/test_database.hpp"
 
 #include <doctest/doctest.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <random>
 
 using namespace mistral;
 using namespace mistral::persistence;
 
 namespace {
 
-// A fresh database per test: SQLite in a temp folder, or PostgreSQL when
-// MISTRAL_TEST_PG_URL names a server (the schema is dropped first).
-struct fresh_db {
-  std::filesystem::path dir;
-  std::shared_ptr<database> db;
-
-  fresh_db() {
-    std::string url;
-    if (const char* pg = std::getenv("MISTRAL_TEST_PG_URL")) {
-      url = pg;
-    } else {
-      std::mt19937_64 rng{std::random_device{}()};
-      dir = std::filesystem::temp_directory_path() / ("mistral-store-" + std::to_string(rng()));
-      url = "sqlite:///" + (dir / "test.db").string();
-    }
-    auto info = parse_connection_url(url);
-    REQUIRE(info.ok());
-    auto opened = open_database(*info);
-    REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.err().message));
-    db = *opened;
-    if (std::getenv("MISTRAL_TEST_PG_URL"))
-      drop_all();
-    auto migrated = db->migrate();
-    REQUIRE_MESSAGE(migrated.ok(), (migrated.ok() ? "" : migrated.err().message));
-  }
-  ~fresh_db() {
-    db.reset();
-    if (!dir.empty())
-      std::filesystem::remove_all(dir);
-  }
-  void drop_all() {
-    for (const auto* t : {&workbooks_table(), &workflow_definitions_table(), &action_definitions_table(),
-                          &environments_table()})
-      (void)db->remove(*t, {}); // tables may not exist yet
-  }
-};
+using testing::fresh_db;
 
 record workflow(const std::string& id, const std::string& name, long long created,
                 const std::string& ns = "") {
@@ -78,6 +40,11 @@ TEST_CASE("connection URLs of SQLite and PostgreSQL are read as Mistral writes t
   REQUIRE(pg.ok());
   CHECK(pg->kind == backend::postgresql);
   CHECK(pg->soci_connect == "dbname=mistral host=127.0.0.1 port=5432 user=mistral password=secret");
+  auto socket =
+    parse_connection_url("postgresql://me@/db?host=/run/postgresql&options=-csearch_path%3Dt%201");
+  REQUIRE(socket.ok());
+  CHECK(socket->soci_connect == "dbname=db user=me host=/run/postgresql options='-csearch_path=t 1'");
+  CHECK_FALSE(parse_connection_url("postgresql://me@host/").ok());
   CHECK_FALSE(parse_connection_url("mysql://x/y").ok());
   CHECK_FALSE(parse_connection_url("sqlite://").ok());
 }
@@ -159,7 +126,7 @@ TEST_CASE("lists filter with every operator") {
   CHECK(count({{"updated_at", filter_op::is_null, {}}}) == 5);
 }
 
-TEST_CASE("lists sort in both directions and page after a marker") {
+TEST_CASE("lists sort in both directions, page after a marker and skip rows") {
   fresh_db f;
   workflow_definition_store store(f.db);
   for (int i = 0; i < 5; ++i)
@@ -178,6 +145,15 @@ TEST_CASE("lists sort in both directions and page after a marker") {
     q.marker = rows->back()["id"].get<std::string>();
   }
   CHECK(seen == std::vector<std::string>{"id-1", "id-3", "id-0", "id-2", "id-4"});
+  list_query skip;
+  skip.sort = {{"id", false}};
+  skip.offset = 3;
+  auto rest = store.list(skip);
+  REQUIRE(rest.ok());
+  REQUIRE(rest->size() == 2);
+  CHECK((*rest)[0]["id"] == "id-3");
+  skip.limit = 1;
+  CHECK(store.list(skip)->size() == 1);
   q.marker = "missing";
   auto bad = store.list(q);
   REQUIRE_FALSE(bad.ok());

@@ -44,6 +44,7 @@ public:
   result<std::vector<migration_info>> migrate(int target) override { return inner_->migrate(target); }
   result<std::vector<migration_info>> applied() override { return inner_->applied(); }
   status stamp(int version) override { return inner_->stamp(version); }
+  status execute_script(const std::string& sql) override { return inner_->execute_script(sql); }
   status insert(const table_def& t, const record& row) override { return inner_->insert(t, row); }
   result<std::int64_t> update(const table_def& t, const std::vector<filter>& where,
                               const record& changes) override {

@@ -1,13 +1,12 @@
 #include "persistence/database.hpp"
 #include "persistence/definition_stores.hpp"
+#include "persistence/test_database.hpp"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <condition_variable>
-#include <filesystem>
 #include <mutex>
-#include <random>
 #include <thread>
 
 using namespace mistral;
@@ -15,25 +14,10 @@ using namespace mistral::persistence;
 
 namespace {
 
-// A migrated SQLite store in a temp folder, removed afterwards.
+// A migrated store of the back-end the test run asks for.
 struct temp_store {
-  std::filesystem::path dir;
-  std::shared_ptr<database> inner;
-
-  temp_store() {
-    std::mt19937_64 rng{std::random_device{}()};
-    dir = std::filesystem::temp_directory_path() / ("mistral-group-" + std::to_string(rng()));
-    auto info = parse_connection_url("sqlite:///" + (dir / "test.db").string());
-    REQUIRE(info.ok());
-    auto opened = open_database(*info);
-    REQUIRE(opened.ok());
-    inner = *opened;
-    REQUIRE(inner->migrate().ok());
-  }
-  ~temp_store() {
-    inner.reset();
-    std::filesystem::remove_all(dir);
-  }
+  testing::fresh_db fresh;
+  std::shared_ptr<database>& inner = fresh.db;
 };
 
 write_op environment(const std::string& id) {

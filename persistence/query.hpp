@@ -31,6 +31,7 @@ struct list_query {
   std::vector<sort_key> sort;        ///< empty: by id
   std::optional<std::string> marker; ///< id of the last row of the previous page
   std::optional<std::int64_t> limit;
+  std::optional<std::int64_t> offset = std::nullopt; ///< rows to skip (after the marker)
 };
 
 /// Parses Mistral's filter value syntax "op:value" ("in:a,b", "gt:3"); no

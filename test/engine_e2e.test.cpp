@@ -2,6 +2,10 @@
 // routes run on the real actors over a group-committed SQLite store.
 #include "test/engine_harness.hpp"
 
+#include "persistence/execution_tables.hpp"
+
+#include <thread>
+
 #include <doctest/doctest.h>
 
 using namespace mistral;
@@ -65,6 +69,16 @@ failing:
         note: <% task().result %>
   output:
     note: <% $.note %>
+retrying:
+  tasks:
+    flaky:
+      action: std.fail
+      retry:
+        count: 2
+        delay: 2
+      on-error: [recover]
+    recover:
+      action: std.echo output="recovered"
 )";
 
 std::size_t count_tasks(engine_harness& h, const std::string& id, const std::string& name) {
@@ -117,4 +131,31 @@ TEST_CASE("many concurrent executions each commit and finish with their own resu
     REQUIRE(row["state"] == "SUCCESS");
     CHECK(json::parse(row["output"].get<std::string>())["said"] == "hello n" + std::to_string(i));
   }
+}
+
+TEST_CASE("a retry whose action fails at once keeps its next timer in the store") {
+  engine_harness h;
+  h.upload_workflows(workflows);
+  auto id = h.start("retrying");
+  // After the first retry ran (and failed at once), the second one waits:
+  // its timer must be in the store, where a restart would find it.
+  bool checked = false;
+  for (int i = 0; i < 200 && !checked; ++i) {
+    auto actions = h.call_json("GET", "/v2/action_executions")["action_executions"];
+    auto tasks = h.call_json("GET", "/v2/executions/" + id + "/tasks")["tasks"];
+    if (actions.size() == 2 && tasks.size() == 1 && tasks[0]["state"] == "DELAYED") {
+      auto timers = h.db().list(persistence::delayed_calls_table(), {});
+      REQUIRE(timers.ok());
+      auto again = h.call_json("GET", "/v2/action_executions")["action_executions"];
+      if (again.size() == 2) { // still before the second retry fired
+        CHECK(timers->size() == 1);
+        checked = true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(checked);
+  auto row = h.wait_terminal(id);
+  CHECK(row["state"] == "SUCCESS");
+  CHECK(h.call_json("GET", "/v2/action_executions")["action_executions"].size() == 4);
 }

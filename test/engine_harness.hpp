@@ -37,6 +37,9 @@ public:
   /// deadline passes) and returns its last row.
   json wait_terminal(const std::string& id, std::chrono::seconds deadline = std::chrono::seconds(60));
 
+  /// The store the engine writes.
+  persistence::database& db() { return *ctx_->db; }
+
 private:
   std::filesystem::path dir_;
   std::unique_ptr<actors::node> node_;

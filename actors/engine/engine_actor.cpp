@@ -1,6 +1,7 @@
 #include "actors/engine/engine_actor.hpp"
 
 #include "actors/engine/records.hpp"
+#include "actors/engine/recovery.hpp"
 #include "actors/protocol.hpp"
 #include "actors/workflow/execution_actor.hpp"
 #include "common/log.hpp"
@@ -176,9 +177,71 @@ std::string execution_of_action(self_ptr self, const std::string& action_id) {
   return (**row).value("workflow_execution_id", "");
 }
 
+// Turns recovery steps into the messages the engine handles anyway.
+struct recovery_sender {
+  self_ptr self;
+
+  void operator()(const engine::rerun_action& r) {
+    run_action_msg m;
+    m.execution_id = r.execution_id;
+    m.action_id = r.action_id;
+    m.task_id = r.task_id;
+    m.action = r.dispatch.value("action", "");
+    m.input_json = r.dispatch.value("input", json::object()).dump();
+    m.target = r.dispatch["target"].is_string() ? r.dispatch["target"].get<std::string>() : "";
+    m.safe_rerun = true;
+    m.timeout = r.dispatch.value("timeout", std::int64_t{0});
+    m.workflow_name = r.dispatch.value("workflow_name", "");
+    self->send(self->state.executor, std::move(m)); // the result comes back to the router
+  }
+  void operator()(const engine::complete_action& c) {
+    self->send(self, action_result_msg{c.execution_id, c.action_id, c.kind, c.data.dump(), c.error.dump()});
+  }
+  void operator()(const engine::arm_timer& t) {
+    self->delayed_send(self, std::chrono::microseconds(t.delay_us),
+                       timer_msg{t.execution_id, t.task_id, t.kind});
+  }
+  void operator()(const engine::restart_subworkflow& s) {
+    const json& st = s.start;
+    self->send(self, start_atom_v, s.link_id, s.execution_id, s.task_id, st.value("workflow_name", ""),
+               st.value("namespace", ""), st.value("input", json::object()).dump(),
+               st.value("params", json::object()).dump(), st.value("wb_name", ""));
+  }
+
+  void operator()(const engine::control_execution& c) {
+    control_msg m;
+    m.execution_id = c.execution_id;
+    if (c.what == engine::control_execution::kind::pause) {
+      m.what = control_msg::pause;
+    } else {
+      m.what = control_msg::stop;
+      m.target_state = "CANCELLED";
+    }
+    m.has_message = c.message.has_value();
+    m.message = c.message.value_or("");
+    caf::anon_send(self, std::move(m)); // nobody waits for the reply
+  }
+};
+
+/// After a restart: makes every unfinished execution in the store go on.
+void recover_unfinished(self_ptr self) {
+  auto in = engine::load_recovery_input(*self->state.db);
+  if (!in.ok()) {
+    log::error("engine", "recovery: cannot read the store: " + in.err().message);
+    return;
+  }
+  auto steps = engine::plan_recovery(*in, system_clock{}.now());
+  if (!in->executions.empty())
+    log::info("engine", "recovery: " + std::to_string(in->executions.size()) + " unfinished execution(s), " +
+                          std::to_string(steps.size()) + " step(s)");
+  for (const auto& step : steps)
+    std::visit(recovery_sender{self}, step);
+}
+
 caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, caf::actor executor) {
   self->state.db = std::move(db);
   self->state.executor = std::move(executor);
+  recover_unfinished(self);
   self->set_down_handler([self](const caf::down_msg& dm) {
     for (auto it = self->state.executions.begin(); it != self->state.executions.end(); ++it)
       if (it->second.address() == dm.source) {
@@ -208,6 +271,10 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
         self->send(owner, std::move(m));
       else
         log::warning("engine", "no execution for action " + m.action_id);
+    },
+    [self](timer_msg& m) {
+      if (auto owner = owner_of(self, m.execution_id))
+        self->send(owner, std::move(m));
     },
     [self](finished_atom, action_result_msg& m) {
       const std::string child = m.action_id;

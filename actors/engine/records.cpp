@@ -3,6 +3,8 @@
 #include "dsl/parser.hpp"
 #include "persistence/execution_tables.hpp"
 
+#include <map>
+
 namespace mistral::engine {
 
 namespace {
@@ -89,7 +91,6 @@ persistence::record to_record(const action_execution& a, const task_execution* t
           {"is_sync", a.is_sync},
           {"input", a.input},
           {"output", a.output},
-          {"params", json::object()},
           {"idx", a.index},
           {"description", ""},
           {"tags", json::array()},
@@ -98,7 +99,48 @@ persistence::record to_record(const action_execution& a, const task_execution* t
           {"updated_at", a.updated_at ? json(a.updated_at) : json(nullptr)}};
 }
 
-std::vector<persistence::write_op> writes_for(const execution& ex, const decision& d) {
+namespace {
+
+// What recovery needs to send a started action or sub-workflow again.
+json dispatch_of(const cmd_run_action& r, const execution& ex) {
+  return {{"dispatch",
+           {{"action", r.action},
+            {"input", r.input},
+            {"target", r.target},
+            {"safe_rerun", r.safe_rerun},
+            {"timeout", r.timeout},
+            {"workflow_name", ex.wf.workflow_name}}}};
+}
+
+json dispatch_of(const cmd_start_subworkflow& s, const execution& ex) {
+  return {{"start",
+           {{"workflow_name", s.workflow_name},
+            {"namespace", s.workflow_namespace},
+            {"input", s.input},
+            {"params", s.params},
+            {"wb_name", ex.wf.runtime_context.value("wb_name", std::string())}}}};
+}
+
+persistence::write_op timer_write(const execution& ex, const cmd_schedule_timer& t, timestamp now) {
+  auto delay = static_cast<timestamp>(t.delay_seconds * 1e6);
+  return {persistence::write_op::kind::upsert,
+          &persistence::delayed_calls_table(),
+          {{"id", timer_id(t.task_id, static_cast<int>(t.kind))},
+           {"workflow_execution_id", ex.wf.id},
+           {"task_execution_id", t.task_id},
+           {"kind", std::to_string(static_cast<int>(t.kind))},
+           {"fire_at", now + delay},
+           {"created_at", now}},
+          {}};
+}
+
+} // namespace
+
+std::string timer_id(const std::string& task_id, int kind) {
+  return task_id + ":" + std::to_string(kind);
+}
+
+std::vector<persistence::write_op> writes_for(const execution& ex, const decision& d, timestamp now) {
   using persistence::write_op;
   std::vector<write_op> ops;
   if (d.wf_dirty)
@@ -110,14 +152,28 @@ std::vector<persistence::write_op> writes_for(const execution& ex, const decisio
     if (const auto* t = ex.find_task(id))
       ops.push_back(
         {write_op::kind::upsert, &persistence::task_executions_table(), to_record(*t, ex.wf), {}});
+  std::map<std::string, std::size_t> action_op;
   for (const auto& id : d.dirty_actions) {
     auto it = ex.actions.find(id);
     if (it == ex.actions.end())
       continue; // links to sub-workflows are stored too (is_workflow), hidden from the API
+    action_op[id] = ops.size();
     ops.push_back({write_op::kind::upsert,
                    &persistence::action_executions_table(),
                    to_record(it->second, ex.find_task(it->second.task_id), ex.wf),
                    {}});
+  }
+  // The outbox: how to send again what this decision starts, and its timers.
+  for (const auto& c : d.commands) {
+    if (const auto* r = std::get_if<cmd_run_action>(&c)) {
+      if (auto it = action_op.find(r->action_id); it != action_op.end())
+        ops[it->second].row["params"] = dispatch_of(*r, ex);
+    } else if (const auto* s = std::get_if<cmd_start_subworkflow>(&c)) {
+      if (auto it = action_op.find(s->execution_id); it != action_op.end())
+        ops[it->second].row["params"] = dispatch_of(*s, ex);
+    } else if (const auto* t = std::get_if<cmd_schedule_timer>(&c)) {
+      ops.push_back(timer_write(ex, *t, now));
+    }
   }
   return ops;
 }

@@ -12,8 +12,15 @@ persistence::record to_record(const task_execution& t, const workflow_execution&
 persistence::record to_record(const action_execution& a, const task_execution* t,
                               const workflow_execution& wf);
 
-/// The writes that persist what `d` changed in `ex`.
-std::vector<persistence::write_op> writes_for(const execution& ex, const decision& d);
+/// The writes that persist what `d` changed in `ex`, with the outbox that
+/// recovery needs (recovery.hpp): an action row's `params` holds the dispatch
+/// of a started action ({"dispatch": ...}) or sub-workflow ({"start": ...}),
+/// and each scheduled timer gets its delayed_calls_v2 row, due at `now` plus
+/// its delay. All of it commits in one transaction.
+std::vector<persistence::write_op> writes_for(const execution& ex, const decision& d, timestamp now);
+
+/// The delayed_calls_v2 id of the timer of `kind` on task `task_id`.
+std::string timer_id(const std::string& task_id, int kind);
 
 /// Rebuilds an execution from the store (spec from its `spec` column).
 result<execution> load_execution(persistence::database& db, const std::string& id);

@@ -185,11 +185,18 @@ decision decide_with_instant_actions(self_ptr self, const event& ev) {
 
 /// Applies one event: decide, commit (group-committed with other
 /// executions' writes), then act. A failed commit stops the actor without
-/// acting, so nothing happens that the store does not know.
-void apply_event(self_ptr self, const event& ev, after_commit then = {}) {
+/// acting, so nothing happens that the store does not know. `also` commits
+/// in the same transaction (e.g. the fired timer's removal).
+void apply_event(self_ptr self, const event& ev, after_commit then = {},
+                 std::vector<persistence::write_op> also = {}) {
   auto& st = self->state;
   auto d = std::make_shared<decision>(decide_with_instant_actions(self, ev));
-  auto writes = writes_for(st.ex, *d);
+  // `also` goes first: a fired timer's removal must not delete the timer of
+  // the same id that this decision arms again (a retry that fails at once).
+  auto writes = std::move(also);
+  auto decided = writes_for(st.ex, *d, system_clock{}.now());
+  writes.insert(writes.end(), std::make_move_iterator(decided.begin()),
+                std::make_move_iterator(decided.end()));
   if (writes.empty()) {
     carry_out(self, *d);
     if (then)
@@ -203,21 +210,11 @@ void apply_event(self_ptr self, const event& ev, after_commit then = {}) {
   await_commit(self, std::move(d), std::move(then));
 }
 
+// The timer's row was committed with the decision (writes_for).
 void schedule_timer(self_ptr self, const cmd_schedule_timer& t) {
-  auto& st = self->state;
   auto delay = std::chrono::microseconds(static_cast<std::int64_t>(t.delay_seconds * 1e6));
-  timestamp now = system_clock{}.now();
-  persistence::write_op row{persistence::write_op::kind::upsert,
-                            &persistence::delayed_calls_table(),
-                            {{"id", t.task_id + ":" + std::to_string(static_cast<int>(t.kind))},
-                             {"workflow_execution_id", st.ex.wf.id},
-                             {"task_execution_id", t.task_id},
-                             {"kind", std::to_string(static_cast<int>(t.kind))},
-                             {"fire_at", now + delay.count()},
-                             {"created_at", now}},
-                            {}};
-  (void)st.deps.db->write_batch({row});
-  self->delayed_send(self, delay, timer_msg{st.ex.wf.id, t.task_id, static_cast<std::int32_t>(t.kind)});
+  self->delayed_send(self, delay,
+                     timer_msg{self->state.ex.wf.id, t.task_id, static_cast<std::int32_t>(t.kind)});
 }
 
 void carry_out(self_ptr self, decision& d) {
@@ -323,10 +320,12 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
         apply_event(self, ev_action_done{m.action_id, to_result(m)});
     },
     [self](timer_msg& m) {
-      (void)self->state.deps.db->remove(
-        persistence::delayed_calls_table(),
-        {persistence::filter{"id", persistence::filter_op::eq, {m.task_id + ":" + std::to_string(m.kind)}}});
-      apply_event(self, ev_timer{m.task_id, static_cast<timer_kind>(m.kind)});
+      persistence::write_op fired{
+        persistence::write_op::kind::remove,
+        &persistence::delayed_calls_table(),
+        {},
+        {persistence::filter{"id", persistence::filter_op::eq, {timer_id(m.task_id, m.kind)}}}};
+      apply_event(self, ev_timer{m.task_id, static_cast<timer_kind>(m.kind)}, {}, {std::move(fired)});
     },
     [self](control_msg& m) {
       auto reply = self->make_response_promise();

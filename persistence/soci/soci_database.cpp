@@ -301,6 +301,8 @@ public:
           s << "PRAGMA journal_mode=WAL", soci::into(mode);
           s << "PRAGMA synchronous=" + info_.sqlite_synchronous;
           s << "PRAGMA foreign_keys=ON";
+        } else {
+          s << "SET client_min_messages TO warning"; // no NOTICEs on stderr
         }
       }
     } catch (const std::exception& e) {
@@ -367,6 +369,19 @@ public:
         s << "INSERT INTO schema_migrations(version, name, applied_at) VALUES(:v, :n, :a)", soci::use(v),
           soci::use(name), soci::use(at);
       }
+      tr.commit();
+      return ok_v;
+    } catch (const std::exception& e) {
+      return error(errc::internal, first_line(e.what()));
+    }
+  }
+
+  status execute_script(const std::string& sql) override {
+    try {
+      soci::session s(pool_);
+      soci::transaction tr(s);
+      for (const auto& stmt : split_statements(sql))
+        s << stmt;
       tr.commit();
       return ok_v;
     } catch (const std::exception& e) {
@@ -476,6 +491,10 @@ public:
     }
     if (q.limit)
       sql += " LIMIT " + std::to_string(*q.limit);
+    else if (q.offset && info_.kind == backend::sqlite)
+      sql += " LIMIT -1"; // SQLite takes OFFSET only after a LIMIT
+    if (q.offset)
+      sql += " OFFSET " + std::to_string(*q.offset);
     return query(t, sql, b);
   }
 
