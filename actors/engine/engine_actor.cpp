@@ -119,19 +119,23 @@ void fail_link(self_ptr self, const std::string& parent_id, const std::string& l
     self->send(owner, std::move(m));
 }
 
-void start_sub(self_ptr self, const std::string& sub_id, const std::string& parent_id,
+/// Starts a sub-workflow; `started` is delivered once its first decision is
+/// committed (Mistral starts sub-workflows in the parent's transaction).
+/// False when it could not start: the parent task was failed instead.
+bool start_sub(self_ptr self, const std::string& sub_id, const std::string& parent_id,
                const std::string& task_id, const std::string& wf_name, const std::string& ns,
-               const std::string& input_json, const std::string& params_json, const std::string& wb) {
+               const std::string& input_json, const std::string& params_json, const std::string& wb,
+               caf::response_promise started) {
   auto def = find_workflow(self, wf_name, ns, wb);
   if (!def) {
     fail_link(self, parent_id, sub_id,
               "Workflow not found [workflow_identifier=" + wf_name + ", namespace=" + ns + "]");
-    return;
+    return false;
   }
   auto spec = dsl::workflow_from_raw((*def)["spec"]);
   if (!spec.ok()) {
     fail_link(self, parent_id, sub_id, spec.err().message);
-    return;
+    return false;
   }
   // Task input keys the sub-workflow does not declare become its params.
   json input = json::parse(input_json, nullptr, false);
@@ -148,7 +152,7 @@ void start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
   }
   if (auto bad = engine::check_workflow_input(*spec, wf_input)) {
     fail_link(self, parent_id, sub_id, *bad);
-    return;
+    return false;
   }
   start_execution req;
   req.execution_id = sub_id;
@@ -164,8 +168,9 @@ void start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
   req.root_execution_id = params.value("root_execution_id", parent_id);
   req.wb_name = (*def)["workbook_name"].is_string() ? (*def)["workbook_name"].get<std::string>() : "";
   self->state.parent_of[sub_id] = parent_id;
-  auto a = spawn_execution(self->system(), deps_of(self), new_execution(req), true, caf::response_promise{});
+  auto a = spawn_execution(self->system(), deps_of(self), new_execution(req), true, std::move(started));
   track(self, sub_id, a);
+  return true;
 }
 
 std::string execution_of_action(self_ptr self, const std::string& action_id) {
@@ -198,8 +203,11 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
     },
     [self](start_atom, std::string& sub_id, std::string& parent_id, std::string& task_id,
            std::string& wf_name, std::string& ns, std::string& input_json, std::string& params_json,
-           std::string& wb) {
-      start_sub(self, sub_id, parent_id, task_id, wf_name, ns, input_json, params_json, wb);
+           std::string& wb) -> caf::result<std::string> {
+      auto rp = self->make_response_promise<std::string>();
+      if (!start_sub(self, sub_id, parent_id, task_id, wf_name, ns, input_json, params_json, wb, rp))
+        rp.deliver(std::string("{}")); // not started: the parent task was failed instead
+      return rp;
     },
     [self](action_result_msg& m) {
       if (m.execution_id.empty())

@@ -86,6 +86,9 @@ struct execution_state {
   engine::execution ex;
   execution_deps deps;
   std::unique_ptr<actor_env> env;
+  caf::response_promise starter; ///< pending while the first decision's sub-workflows start
+  bool starting = false;
+  int pending_starts = 0;
 };
 
 using self_ptr = caf::stateful_actor<execution_state>*;
@@ -109,6 +112,14 @@ std::string row_json(const engine::execution& ex) {
 }
 
 void carry_out(self_ptr self, decision& d);
+
+/// Answers the starter with the row once the sub-workflows of the first
+/// decision have started, so a new execution is seen with its whole start.
+void deliver_start(self_ptr self) {
+  auto& st = self->state;
+  if (st.starter.pending())
+    st.starter.deliver(row_json(st.ex));
+}
 
 /// Applies one event: decide, commit, then act. A failed commit stops the
 /// actor without acting, so nothing happens that the store does not know.
@@ -162,9 +173,18 @@ void carry_out(self_ptr self, decision& d) {
       self->send(st.deps.executor, std::move(m));
     } else if (auto* s = std::get_if<cmd_start_subworkflow>(&c)) {
       json params = s->params;
-      self->send(st.deps.engine, start_atom_v, s->execution_id, st.ex.wf.id, s->task_id, s->workflow_name,
-                 s->workflow_namespace, s->input.dump(), params.dump(),
-                 st.ex.wf.runtime_context.value("wb_name", std::string()));
+      if (st.starting)
+        ++st.pending_starts;
+      bool counted = st.starting;
+      auto done = [self, counted] {
+        if (counted && --self->state.pending_starts == 0)
+          deliver_start(self);
+      };
+      self
+        ->request(st.deps.engine, std::chrono::seconds(60), start_atom_v, s->execution_id, st.ex.wf.id,
+                  s->task_id, s->workflow_name, s->workflow_namespace, s->input.dump(), params.dump(),
+                  st.ex.wf.runtime_context.value("wb_name", std::string()))
+        .then([done](std::string&) { done(); }, [done](caf::error&) { done(); });
     } else if (auto* t = std::get_if<cmd_schedule_timer>(&c)) {
       schedule_timer(self, *t);
     } else if (auto* ctl = std::get_if<cmd_control_subworkflows>(&c)) {
@@ -227,10 +247,15 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
   self->state.deps = std::move(deps);
   self->state.ex = std::move(ex);
   if (start) {
-    if (apply_event(self, ev_start{}))
-      starter.deliver(row_json(self->state.ex));
-    else
-      starter.deliver(caf::make_error(caf::sec::runtime_error, "cannot commit the new execution"));
+    self->state.starter = std::move(starter);
+    self->state.starting = true;
+    bool ok = apply_event(self, ev_start{});
+    self->state.starting = false;
+    if (!ok)
+      self->state.starter.deliver(
+        caf::make_error(caf::sec::runtime_error, "cannot commit the new execution"));
+    else if (self->state.pending_starts == 0)
+      deliver_start(self);
   }
   return {
     [self](action_result_msg& m) {
