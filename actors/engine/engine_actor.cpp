@@ -173,6 +173,19 @@ bool start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
   return true;
 }
 
+/// The parent execution of sub-workflow `child`, read from the store ("" for a root).
+std::string parent_from_store(self_ptr self, const std::string& child) {
+  auto wf = self->state.db->find_one(persistence::workflow_executions_table(),
+                                     {filter{"id", filter_op::eq, {child}}});
+  if (!wf.ok() || !wf->has_value() || !(**wf)["task_execution_id"].is_string())
+    return {};
+  auto task = self->state.db->find_one(persistence::task_executions_table(),
+                                       {filter{"id", filter_op::eq, {(**wf)["task_execution_id"]}}});
+  if (!task.ok() || !task->has_value())
+    return {};
+  return (**task).value("workflow_execution_id", "");
+}
+
 std::string execution_of_action(self_ptr self, const std::string& action_id) {
   auto row = self->state.db->find_one(persistence::action_executions_table(),
                                       {filter{"id", filter_op::eq, {action_id}}});
@@ -220,11 +233,20 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
     [self](finished_atom, action_result_msg& m) {
       const std::string child = m.action_id;
       auto it = self->state.parent_of.find(child);
-      if (it == self->state.parent_of.end())
+      if (it != self->state.parent_of.end()) {
+        m.execution_id = it->second;
+        if (m.kind != action_result_msg::paused && m.kind != action_result_msg::resumed &&
+            m.kind != action_result_msg::rerun)
+          self->state.parent_of.erase(it);
+      } else if (m.kind == action_result_msg::rerun) {
+        // A sub-workflow rerun after it finished: its parent comes from the store.
+        m.execution_id = parent_from_store(self, child);
+        if (m.execution_id.empty())
+          return;
+        self->state.parent_of[child] = m.execution_id;
+      } else {
         return;
-      m.execution_id = it->second;
-      if (m.kind != action_result_msg::paused && m.kind != action_result_msg::resumed)
-        self->state.parent_of.erase(it);
+      }
       if (auto owner = owner_of(self, m.execution_id))
         self->send(owner, std::move(m));
     },

@@ -222,7 +222,9 @@ void carry_out(self_ptr self, decision& d) {
       action_result_msg m;
       m.execution_id = "parent";
       m.action_id = st.ex.wf.id;
-      m.kind = changed->st == state::paused ? action_result_msg::paused : action_result_msg::resumed;
+      m.kind = changed->rerun                 ? action_result_msg::rerun
+               : changed->st == state::paused ? action_result_msg::paused
+                                              : action_result_msg::resumed;
       self->send(st.deps.engine, finished_atom_v, std::move(m));
     }
   }
@@ -259,7 +261,9 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
   }
   return {
     [self](action_result_msg& m) {
-      if (m.kind == action_result_msg::paused || m.kind == action_result_msg::resumed)
+      if (m.kind == action_result_msg::rerun)
+        apply_event(self, ev_action_update{m.action_id, state::running, true});
+      else if (m.kind == action_result_msg::paused || m.kind == action_result_msg::resumed)
         apply_event(self,
                     ev_action_update{m.action_id,
                                      m.kind == action_result_msg::paused ? state::paused : state::running});
