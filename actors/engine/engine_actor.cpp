@@ -163,6 +163,7 @@ bool start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
   req.input_json = engine::complete_workflow_input(*spec, wf_input).dump();
   req.params_json = params.dump();
   req.tags_json = (*def)["tags"].dump();
+  req.description = "sub-workflow execution";
   req.parent_execution_id = parent_id;
   req.parent_task_id = task_id;
   req.root_execution_id = params.value("root_execution_id", parent_id);

@@ -1307,8 +1307,8 @@ private:
     touch(ex_.actions[id]);
     touch(t);
     json params = json::object();
-    params["task_execution_id"] = t.id;
     params["root_execution_id"] = ex_.wf.root_execution_id ? *ex_.wf.root_execution_id : ex_.wf.id;
+    params["task_execution_id"] = t.id;
     params["index"] = index;
     params["namespace"] = subworkflow_namespace();
     if (ex_.wf.params.contains("env"))
