@@ -30,13 +30,14 @@ struct start_execution {
 };
 
 /// An executor's (or the API's, for async actions) result of one action, or
-/// a sub-workflow's pause/resume on its way to the parent task (`paused`,
-/// `resumed`: Mistral's on_action_update; the action id is the sub-workflow's).
+/// a sub-workflow's pause/resume/rerun on its way to the parent task (`paused`,
+/// `resumed`: Mistral's on_action_update; `rerun`: its _recursive_rerun; the
+/// action id is the sub-workflow's).
 struct action_result_msg {
-  enum : std::int32_t { success = 0, error = 1, cancelled = 2, paused = 3, resumed = 4 };
+  enum : std::int32_t { success = 0, error = 1, cancelled = 2, paused = 3, resumed = 4, rerun = 5 };
   std::string execution_id; ///< may be empty: the engine looks it up by action id
   std::string action_id;
-  std::int32_t kind = 0; ///< success, error, cancelled, paused or resumed
+  std::int32_t kind = 0; ///< success, error, cancelled, paused, resumed or rerun
   std::string data_json;
   std::string error_json;
 };

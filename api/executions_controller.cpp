@@ -445,19 +445,11 @@ struct tree_filters {
   long long max_depth = -1;
 };
 
-result<bool> bool_param(const http_request& req, const std::string& name) {
+/// WSME converts a query argument with bool(value): any non-empty text,
+/// even "false", is True.
+bool bool_param(const http_request& req, const std::string& name) {
   auto v = req.query_value(name);
-  if (!v)
-    return false;
-  std::string low;
-  for (char c : *v)
-    low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (low == "true" || low == "1" || low == "yes" || low == "on" || low == "y" || low == "t")
-    return true;
-  if (low == "false" || low == "0" || low == "no" || low == "off" || low == "n" || low == "f")
-    return false;
-  return error(errc::invalid_input, "Invalid input for field/attribute " + name + ". Value: '" + *v +
-                                      "'. Wrong type. Expected '<class 'bool'>', got '<class 'str'>'");
+  return v && !v->empty();
 }
 
 result<tree_filters> parse_tree_filters(const http_request& req) {
@@ -465,10 +457,7 @@ result<tree_filters> parse_tree_filters(const http_request& req) {
   for (auto [name, target] :
        {std::pair{"errors_only", &f.errors_only}, std::pair{"include_output", &f.include_output},
         std::pair{"statistics_only", &f.statistics_only}}) {
-    auto v = bool_param(req, name);
-    if (!v.ok())
-      return std::move(v).err();
-    *target = *v;
+    *target = bool_param(req, name);
   }
   if (auto v = req.query_value("max_depth")) {
     try {
@@ -605,6 +594,8 @@ std::optional<json> report_task(api_context& ctx, const record& task, const tree
   json workflows = json::array();
   for (const auto& a :
        rows_where(ctx, persistence::action_executions_table(), "task_execution_id", task["id"])) {
+    if (a.value("is_workflow", false) == true)
+      continue; // a sub-workflow's link: it is listed under workflow_executions
     json e = json::object();
     e["accepted"] = a["accepted"];
     e["last_heartbeat"] = time_field(a["updated_at"].is_null() ? a["created_at"] : a["updated_at"]);

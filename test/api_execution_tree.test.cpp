@@ -61,6 +61,9 @@ void seed(api_harness& api) {
       .ok());
   REQUIRE(
     db.insert(persistence::action_executions_table(), action_row("a1", child_task, "ERROR", t0 + 5)).ok());
+  json link = action_row(child_id, parent_task, "ERROR", t0 + 3);
+  link["is_workflow"] = true;
+  REQUIRE(db.insert(persistence::action_executions_table(), link).ok());
 }
 
 } // namespace
@@ -110,6 +113,7 @@ TEST_CASE("the execution report nests tasks, actions and sub-workflows with stat
   CHECK(keys == std::vector<std::string>{"action_executions", "workflow_executions", "retry_count", "id",
                                          "name", "created_at", "updated_at", "state", "state_info"});
   CHECK(t1["retry_count"] == 1);
+  CHECK(t1["action_executions"].empty()); // the sub-workflow link is not an action here
   json child = t1["workflow_executions"][0];
   CHECK(child["id"] == child_id);
   CHECK(child["task_executions"][0]["action_executions"][0]["accepted"] == true);
@@ -120,6 +124,13 @@ TEST_CASE("the execution report nests tasks, actions and sub-workflows with stat
   CHECK(errors["root_workflow_execution"]["task_executions"].size() == 1);
   CHECK_FALSE(errors["root_workflow_execution"]["task_executions"][0]["workflow_executions"][0].contains(
     "task_executions"));
+  // WSME reads query booleans with bool(text): "false" is true, "" is false.
+  json quirk = api_harness::body_of(api.call("GET", std::string("/v2/executions/") + root_id +
+                                                      "/report?statistics_only=1&errors_only=false"));
+  CHECK(quirk["statistics"]["total_tasks_count"] == 2);
+  json empty = api_harness::body_of(
+    api.call("GET", std::string("/v2/executions/") + root_id + "/report?statistics_only=1&errors_only="));
+  CHECK(empty["statistics"]["total_tasks_count"] == 3);
   json stats = api_harness::body_of(
     api.call("GET", std::string("/v2/executions/") + root_id + "/report?statistics_only=true"));
   CHECK_FALSE(stats.contains("root_workflow_execution"));

@@ -120,19 +120,23 @@ void fail_link(self_ptr self, const std::string& parent_id, const std::string& l
     self->send(owner, std::move(m));
 }
 
-void start_sub(self_ptr self, const std::string& sub_id, const std::string& parent_id,
+/// Starts a sub-workflow; `started` is delivered once its first decision is
+/// committed (Mistral starts sub-workflows in the parent's transaction).
+/// False when it could not start: the parent task was failed instead.
+bool start_sub(self_ptr self, const std::string& sub_id, const std::string& parent_id,
                const std::string& task_id, const std::string& wf_name, const std::string& ns,
-               const std::string& input_json, const std::string& params_json, const std::string& wb) {
+               const std::string& input_json, const std::string& params_json, const std::string& wb,
+               caf::response_promise started) {
   auto def = find_workflow(self, wf_name, ns, wb);
   if (!def) {
     fail_link(self, parent_id, sub_id,
               "Workflow not found [workflow_identifier=" + wf_name + ", namespace=" + ns + "]");
-    return;
+    return false;
   }
   auto spec = dsl::shared_workflow_from_raw((*def)["spec"]);
   if (!spec.ok()) {
     fail_link(self, parent_id, sub_id, spec.err().message);
-    return;
+    return false;
   }
   // Task input keys the sub-workflow does not declare become its params.
   json input = json::parse(input_json, nullptr, false);
@@ -149,7 +153,7 @@ void start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
   }
   if (auto bad = engine::check_workflow_input(**spec, wf_input)) {
     fail_link(self, parent_id, sub_id, *bad);
-    return;
+    return false;
   }
   start_execution req;
   req.execution_id = sub_id;
@@ -160,13 +164,28 @@ void start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
   req.input_json = engine::complete_workflow_input(**spec, wf_input).dump();
   req.params_json = params.dump();
   req.tags_json = (*def)["tags"].dump();
+  req.description = "sub-workflow execution";
   req.parent_execution_id = parent_id;
   req.parent_task_id = task_id;
   req.root_execution_id = params.value("root_execution_id", parent_id);
   req.wb_name = (*def)["workbook_name"].is_string() ? (*def)["workbook_name"].get<std::string>() : "";
   self->state.parent_of[sub_id] = parent_id;
-  auto a = spawn_execution(self->system(), deps_of(self), new_execution(req), true, caf::response_promise{});
+  auto a = spawn_execution(self->system(), deps_of(self), new_execution(req), true, std::move(started));
   track(self, sub_id, a);
+  return true;
+}
+
+/// The parent execution of sub-workflow `child`, read from the store ("" for a root).
+std::string parent_from_store(self_ptr self, const std::string& child) {
+  auto wf = self->state.db->find_one(persistence::workflow_executions_table(),
+                                     {filter{"id", filter_op::eq, {child}}});
+  if (!wf.ok() || !wf->has_value() || !(**wf)["task_execution_id"].is_string())
+    return {};
+  auto task = self->state.db->find_one(persistence::task_executions_table(),
+                                       {filter{"id", filter_op::eq, {(**wf)["task_execution_id"]}}});
+  if (!task.ok() || !task->has_value())
+    return {};
+  return (**task).value("workflow_execution_id", "");
 }
 
 std::string execution_of_action(self_ptr self, const std::string& action_id) {
@@ -261,8 +280,11 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
     },
     [self](start_atom, std::string& sub_id, std::string& parent_id, std::string& task_id,
            std::string& wf_name, std::string& ns, std::string& input_json, std::string& params_json,
-           std::string& wb) {
-      start_sub(self, sub_id, parent_id, task_id, wf_name, ns, input_json, params_json, wb);
+           std::string& wb) -> caf::result<std::string> {
+      auto rp = self->make_response_promise<std::string>();
+      if (!start_sub(self, sub_id, parent_id, task_id, wf_name, ns, input_json, params_json, wb, rp))
+        rp.deliver(std::string("{}")); // not started: the parent task was failed instead
+      return rp;
     },
     [self](action_result_msg& m) {
       if (m.execution_id.empty())
@@ -279,11 +301,20 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
     [self](finished_atom, action_result_msg& m) {
       const std::string child = m.action_id;
       auto it = self->state.parent_of.find(child);
-      if (it == self->state.parent_of.end())
+      if (it != self->state.parent_of.end()) {
+        m.execution_id = it->second;
+        if (m.kind != action_result_msg::paused && m.kind != action_result_msg::resumed &&
+            m.kind != action_result_msg::rerun)
+          self->state.parent_of.erase(it);
+      } else if (m.kind == action_result_msg::rerun) {
+        // A sub-workflow rerun after it finished: its parent comes from the store.
+        m.execution_id = parent_from_store(self, child);
+        if (m.execution_id.empty())
+          return;
+        self->state.parent_of[child] = m.execution_id;
+      } else {
         return;
-      m.execution_id = it->second;
-      if (m.kind != action_result_msg::paused && m.kind != action_result_msg::resumed)
-        self->state.parent_of.erase(it);
+      }
       if (auto owner = owner_of(self, m.execution_id))
         self->send(owner, std::move(m));
     },

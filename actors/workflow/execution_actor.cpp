@@ -87,7 +87,9 @@ struct execution_state {
   engine::execution ex;
   execution_deps deps;
   std::unique_ptr<actor_env> env;
-  caf::response_promise starter; ///< who waits for a new execution's first commit
+  caf::response_promise starter; ///< pending while the first decision's sub-workflows start
+  bool starting = false;
+  int pending_starts = 0;
 };
 
 using self_ptr = caf::stateful_actor<execution_state>*;
@@ -111,6 +113,14 @@ std::string row_json(const engine::execution& ex) {
 }
 
 void carry_out(self_ptr self, decision& d);
+
+/// Answers the starter with the row once the sub-workflows of the first
+/// decision have started, so a new execution is seen with its whole start.
+void deliver_start(self_ptr self) {
+  auto& st = self->state;
+  if (st.starter.pending())
+    st.starter.deliver(row_json(st.ex));
+}
 
 /// What to do once an event's writes are committed: `committed` is false
 /// when the store refused them (the actor is stopping then).
@@ -234,9 +244,18 @@ void carry_out(self_ptr self, decision& d) {
       self->send(st.deps.executor, std::move(m));
     } else if (auto* s = std::get_if<cmd_start_subworkflow>(&c)) {
       json params = s->params;
-      self->send(st.deps.engine, start_atom_v, s->execution_id, st.ex.wf.id, s->task_id, s->workflow_name,
-                 s->workflow_namespace, s->input.dump(), params.dump(),
-                 st.ex.wf.runtime_context.value("wb_name", std::string()));
+      if (st.starting)
+        ++st.pending_starts;
+      bool counted = st.starting;
+      auto done = [self, counted] {
+        if (counted && --self->state.pending_starts == 0)
+          deliver_start(self);
+      };
+      self
+        ->request(st.deps.engine, std::chrono::seconds(60), start_atom_v, s->execution_id, st.ex.wf.id,
+                  s->task_id, s->workflow_name, s->workflow_namespace, s->input.dump(), params.dump(),
+                  st.ex.wf.runtime_context.value("wb_name", std::string()))
+        .then([done](std::string&) { done(); }, [done](caf::error&) { done(); });
     } else if (auto* t = std::get_if<cmd_schedule_timer>(&c)) {
       schedule_timer(self, *t);
     } else if (auto* ctl = std::get_if<cmd_control_subworkflows>(&c)) {
@@ -274,7 +293,9 @@ void carry_out(self_ptr self, decision& d) {
       action_result_msg m;
       m.execution_id = "parent";
       m.action_id = st.ex.wf.id;
-      m.kind = changed->st == state::paused ? action_result_msg::paused : action_result_msg::resumed;
+      m.kind = changed->rerun                 ? action_result_msg::rerun
+               : changed->st == state::paused ? action_result_msg::paused
+                                              : action_result_msg::resumed;
       self->send(st.deps.engine, finished_atom_v, std::move(m));
     }
   }
@@ -304,15 +325,21 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
   }
   return {
     [self](start_atom) {
-      apply_event(self, ev_start{}, [starter = self->state.starter](self_ptr me, bool committed) mutable {
-        if (committed)
-          starter.deliver(row_json(me->state.ex));
-        else
-          starter.deliver(caf::make_error(caf::sec::runtime_error, "cannot commit the new execution"));
+      // The first decision's sub-workflows are counted while it is carried out.
+      self->state.starting = true;
+      apply_event(self, ev_start{}, [](self_ptr me, bool committed) {
+        me->state.starting = false;
+        if (!committed)
+          me->state.starter.deliver(
+            caf::make_error(caf::sec::runtime_error, "cannot commit the new execution"));
+        else if (me->state.pending_starts == 0)
+          deliver_start(me);
       });
     },
     [self](action_result_msg& m) {
-      if (m.kind == action_result_msg::paused || m.kind == action_result_msg::resumed)
+      if (m.kind == action_result_msg::rerun)
+        apply_event(self, ev_action_update{m.action_id, state::running, true});
+      else if (m.kind == action_result_msg::paused || m.kind == action_result_msg::resumed)
         apply_event(self,
                     ev_action_update{m.action_id,
                                      m.kind == action_result_msg::paused ? state::paused : state::running});

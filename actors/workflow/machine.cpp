@@ -275,7 +275,44 @@ private:
   /// Mistral's _on_action_update for a sub-workflow: the task follows its
   /// child (RUNNING only when no child is paused), a paused child pauses the
   /// workflow, and the last resumed child resumes it.
+  /// The workflow runs again for a rerun inside it; its parents follow.
+  void rerun_workflow() {
+    bool was_completed = is_completed(ex_.wf.st);
+    set_wf_state(state::running, std::nullopt);
+    ex_.wf.state_info.reset();
+    ex_.wf.output = json::object();
+    if (was_completed && ex_.wf.task_execution_id)
+      d_.commands.push_back(cmd_notify_parent{state::running, true});
+  }
+
+  /// Mistral's _recursive_rerun seen from the parent: the task that ran the
+  /// rerun sub-workflow is RUNNING again and waits for its new result.
+  void reopen_for_rerun(action_execution& link) {
+    link.st = state::running;
+    link.output = nullptr;
+    touch(link);
+    task_execution* t = ex_.find_task(link.task_id);
+    if (!t)
+      return;
+    if (is_completed(t->st)) {
+      t->processed = false;
+      t->error_handled = false;
+      t->next_tasks.clear();
+      t->has_next_tasks = false;
+      t->finished_at.reset();
+      set_task_state(*t, state::running, std::nullopt);
+    }
+    if (ex_.wf.st != state::paused)
+      rerun_workflow();
+  }
+
   void handle(const ev_action_update& ev) {
+    if (ev.rerun) {
+      auto link = ex_.actions.find(ev.action_id);
+      if (link != ex_.actions.end())
+        reopen_for_rerun(link->second);
+      return;
+    }
     auto it = ex_.actions.find(ev.action_id);
     if (it == ex_.actions.end() || is_completed(it->second.st) || is_completed(ex_.wf.st))
       return;
@@ -325,9 +362,7 @@ private:
       return;
     if (ev.env.is_object())
       merge_into(ex_.wf.params["env"], ev.env);
-    set_wf_state(state::running, std::nullopt);
-    ex_.wf.state_info.reset();
-    ex_.wf.output = json::object();
+    rerun_workflow();
     for (const auto& id : t->executions) {
       auto it = ex_.actions.find(id);
       if (it == ex_.actions.end())
@@ -1272,8 +1307,8 @@ private:
     touch(ex_.actions[id]);
     touch(t);
     json params = json::object();
-    params["task_execution_id"] = t.id;
     params["root_execution_id"] = ex_.wf.root_execution_id ? *ex_.wf.root_execution_id : ex_.wf.id;
+    params["task_execution_id"] = t.id;
     params["index"] = index;
     params["namespace"] = subworkflow_namespace();
     if (ex_.wf.params.contains("env"))

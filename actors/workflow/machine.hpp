@@ -86,6 +86,7 @@ struct ev_rerun {
 struct ev_action_update {
   std::string action_id;
   state st = state::paused; ///< PAUSED or RUNNING
+  bool rerun = false;       ///< the sub-workflow is rerun: its task and this workflow run again
 };
 using event =
   std::variant<ev_start, ev_action_done, ev_timer, ev_pause, ev_resume, ev_stop, ev_rerun, ev_action_update>;
@@ -128,6 +129,7 @@ struct cmd_completed {
 /// A sub-workflow was paused or resumed: tell the parent task (ev_action_update there).
 struct cmd_notify_parent {
   state st = state::paused;
+  bool rerun = false; ///< Mistral's _recursive_rerun: the parents run again
 };
 using command = std::variant<cmd_run_action, cmd_start_subworkflow, cmd_schedule_timer,
                              cmd_control_subworkflows, cmd_completed, cmd_notify_parent>;

@@ -602,3 +602,56 @@ wf:
 )");
   CHECK(r.ex.wf.st == state::success);
 }
+
+TEST_CASE("a rerun inside a sub-workflow runs its parent task and workflow again") {
+  fake_env env;
+  decision d;
+  execution parent = started(R"(version: '2.0'
+wf:
+  tasks:
+    call:
+      workflow: sub
+      on-success: after
+    after:
+      action: std.noop
+)",
+                             env, d);
+  auto subs = commands_of<cmd_start_subworkflow>(d);
+  REQUIRE(subs.size() == 1);
+  std::string child = subs[0].execution_id;
+  decide(parent, ev_action_done{child, action::action_result::failed("boom")}, env);
+  REQUIRE(parent.wf.st == state::error);
+
+  d = decide(parent, ev_action_update{child, state::running, true}, env);
+  CHECK(parent.wf.st == state::running);
+  CHECK(!parent.wf.state_info);
+  CHECK(parent.find_task(subs[0].task_id)->st == state::running);
+  d = decide(parent, ev_action_done{child, action::action_result::ok(json::object())}, env);
+  CHECK(parent.find_task(subs[0].task_id)->st == state::success);
+  auto runs = commands_of<cmd_run_action>(d);
+  REQUIRE(runs.size() == 1);
+  decide(parent, ev_action_done{runs[0].action_id, action::action_result::ok(nullptr)}, env);
+  CHECK(parent.wf.st == state::success);
+
+  // The child side: rerunning its failed task tells the parent.
+  auto specs = dsl::validate_workflows(R"(version: '2.0'
+sub:
+  tasks:
+    t:
+      action: std.fail
+)");
+  REQUIRE(specs.ok());
+  execution sub;
+  sub.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  sub.wf.id = child;
+  sub.wf.task_execution_id = subs[0].task_id;
+  d = decide(sub, ev_start{}, env);
+  auto fails = commands_of<cmd_run_action>(d);
+  REQUIRE(fails.size() == 1);
+  decide(sub, ev_action_done{fails[0].action_id, action::action_result::failed("x")}, env);
+  REQUIRE(sub.wf.st == state::error);
+  d = decide(sub, ev_rerun{sub.tasks.front().id, true, json()}, env);
+  auto notes = commands_of<cmd_notify_parent>(d);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].rerun);
+}
