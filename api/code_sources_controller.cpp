@@ -181,11 +181,9 @@ http_response list_rows(api_context& ctx, const http_request& req, const listing
                         const persistence::table_def& table, Shape shape) {
   if (!is_admin(req))
     return wsme_fault(403, forbidden_text);
+  if (auto bad = invalid_marker(req))
+    return *bad;
   auto marker = req.query_value("marker");
-  if (marker && !uuid_like(*marker))
-    return wsme_fault(400, "Invalid input for field/attribute marker. Value: '" + *marker +
-                             "'. unable to convert to uuid. Error: Expected a uuid but received " + *marker +
-                             ".");
   auto l = parse_listing(req, spec);
   if (!l.ok())
     return listing_fault(l.err());

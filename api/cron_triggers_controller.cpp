@@ -189,11 +189,9 @@ http_response remove(api_context& ctx, const std::string& identifier) {
 }
 
 http_response list(api_context& ctx, const http_request& req) {
+  if (auto bad = invalid_marker(req))
+    return *bad;
   auto marker = req.query_value("marker");
-  if (marker && !uuid_like(*marker))
-    return wsme_fault(400, "Invalid input for field/attribute marker. Value: '" + *marker +
-                             "'. unable to convert to uuid. Error: Expected a uuid but received " + *marker +
-                             ".");
   auto l = parse_listing(req, cron_triggers_listing());
   if (!l.ok())
     return listing_fault(l.err());

@@ -211,6 +211,15 @@ http_response dsl_fault(const error& e) {
   return pecan_fault(http_status(e.code), dsl_message(e));
 }
 
+std::optional<http_response> invalid_marker(const http_request& req) {
+  auto marker = req.query_value("marker");
+  if (!marker || uuid_like(*marker))
+    return std::nullopt;
+  return wsme_fault(400, "Invalid input for field/attribute marker. Value: '" + *marker +
+                           "'. unable to convert to uuid. Error: Expected a uuid but received " + *marker +
+                           ".");
+}
+
 bool uuid_like(const std::string& text) {
   std::string s = text;
   if (s.rfind("urn:", 0) == 0)

@@ -11,6 +11,7 @@
 #include "common/json.hpp"
 #include "persistence/table.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ http_response dsl_fault(const error& e);
 /// WSME's types.uuid check (Python's uuid.UUID()): 32 hex digits, dashes,
 /// braces and a "urn:uuid:" prefix allowed.
 bool uuid_like(const std::string& text);
+
+/// WSME's 400 for a `marker` query parameter that is not a UUID, or nullopt.
+std::optional<http_response> invalid_marker(const http_request& req);
 
 /// A text field as a JSON value, null when the column is null.
 json text_or_null(const json& v);
