@@ -4,6 +4,7 @@
 #include "actors/engine/recovery.hpp"
 #include "actors/protocol.hpp"
 #include "actors/workflow/execution_actor.hpp"
+#include "actors/workflow/field_size.hpp"
 #include "common/log.hpp"
 #include "dsl/parser.hpp"
 #include "persistence/definition_stores.hpp"
@@ -22,6 +23,7 @@ struct engine_state {
   static inline const char* name = "mistral.engine";
   std::shared_ptr<persistence::database> db;
   caf::actor executor;
+  std::int64_t field_size_limit_kb = 1024;
   std::unordered_map<std::string, caf::actor> executions;
   std::unordered_map<std::string, std::string> parent_of; ///< child execution id → parent execution id
 };
@@ -29,7 +31,8 @@ struct engine_state {
 using self_ptr = caf::stateful_actor<engine_state>*;
 
 execution_deps deps_of(self_ptr self) {
-  return execution_deps{self->state.db, caf::actor_cast<caf::actor>(self), self->state.executor};
+  return execution_deps{self->state.db, caf::actor_cast<caf::actor>(self), self->state.executor,
+                        self->state.field_size_limit_kb};
 }
 
 void track(self_ptr self, const std::string& id, caf::actor a) {
@@ -155,13 +158,22 @@ bool start_sub(self_ptr self, const std::string& sub_id, const std::string& pare
     fail_link(self, parent_id, sub_id, *bad);
     return false;
   }
+  // Creating the sub-workflow execution sets its input and params (Mistral's
+  // length validator).
+  json full_input = engine::complete_workflow_input(**spec, wf_input);
+  for (const auto& [field, value] :
+       {std::pair<const char*, const json*>{"input", &full_input}, {"params", &params}})
+    if (auto big = engine::field_size_error(field, *value, self->state.field_size_limit_kb)) {
+      fail_link(self, parent_id, sub_id, *big);
+      return false;
+    }
   start_execution req;
   req.execution_id = sub_id;
   req.workflow_id = (*def).value("id", "");
   req.workflow_name = (*def).value("name", "");
   req.workflow_namespace = (*def).value("namespace", "");
   req.spec_json = (*def)["spec"].dump();
-  req.input_json = engine::complete_workflow_input(**spec, wf_input).dump();
+  req.input_json = full_input.dump();
   req.params_json = params.dump();
   req.tags_json = (*def)["tags"].dump();
   req.description = "sub-workflow execution";
@@ -257,9 +269,11 @@ void recover_unfinished(self_ptr self) {
     std::visit(recovery_sender{self}, step);
 }
 
-caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, caf::actor executor) {
+caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, caf::actor executor,
+                     std::int64_t field_size_limit_kb) {
   self->state.db = std::move(db);
   self->state.executor = std::move(executor);
+  self->state.field_size_limit_kb = field_size_limit_kb;
   recover_unfinished(self);
   self->set_down_handler([self](const caf::down_msg& dm) {
     for (auto it = self->state.executions.begin(); it != self->state.executions.end(); ++it)
@@ -348,8 +362,8 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
 } // namespace
 
 caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db,
-                        caf::actor executor) {
-  return sys.spawn(engine, std::move(db), std::move(executor));
+                        caf::actor executor, std::int64_t field_size_limit_kb) {
+  return sys.spawn(engine, std::move(db), std::move(executor), field_size_limit_kb);
 }
 
 } // namespace mistral::actors

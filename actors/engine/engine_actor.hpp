@@ -4,6 +4,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <cstdint>
 #include <memory>
 
 namespace mistral::actors {
@@ -19,7 +20,10 @@ namespace mistral::actors {
 /// - action_result_msg: an action finished (execution id may be empty)
 /// - (finished_atom, action_result_msg): an execution finished; forwarded to its parent
 /// - control_msg → the execution's row (JSON text) after the change
+///
+/// `field_size_limit_kb` is [engine] execution_field_size_limit_kb, enforced
+/// by every execution's machine.
 caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db,
-                        caf::actor executor);
+                        caf::actor executor, std::int64_t field_size_limit_kb = 1024);
 
 } // namespace mistral::actors

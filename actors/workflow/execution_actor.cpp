@@ -25,7 +25,8 @@ using action::adhoc_from_raw;
 /// The machine's view of the world from inside an execution actor.
 class actor_env final : public machine_env {
 public:
-  explicit actor_env(std::shared_ptr<persistence::database> db) : db_(std::move(db)) {}
+  actor_env(std::shared_ptr<persistence::database> db, std::int64_t field_size_limit_kb)
+    : db_(std::move(db)), field_size_limit_kb_(field_size_limit_kb) {}
 
   timestamp now() const override {
     timestamp t = clock_.now();
@@ -54,6 +55,8 @@ public:
 
   bool is_std_action(const std::string& name) const override { return action::is_std_action(name); }
 
+  std::int64_t field_size_limit_kb() const override { return field_size_limit_kb_; }
+
   bool workflow_exists(const std::string& name, const std::string& ns, const std::string& wb) const override {
     persistence::workflow_definition_store store(db_);
     std::vector<std::string> names;
@@ -78,6 +81,7 @@ public:
 
 private:
   std::shared_ptr<persistence::database> db_;
+  std::int64_t field_size_limit_kb_;
   system_clock clock_;
   mutable timestamp last_ = 0;
 };
@@ -316,7 +320,7 @@ event to_event(const control_msg& m) {
 
 caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execution ex, bool start,
                               caf::response_promise starter) {
-  self->state.env = std::make_unique<actor_env>(deps.db);
+  self->state.env = std::make_unique<actor_env>(deps.db, deps.field_size_limit_kb);
   self->state.deps = std::move(deps);
   self->state.ex = std::move(ex);
   if (start) {

@@ -6,6 +6,7 @@
 #include <caf/fwd.hpp>
 #include <caf/response_promise.hpp>
 
+#include <cstdint>
 #include <memory>
 
 namespace mistral::actors {
@@ -13,8 +14,9 @@ namespace mistral::actors {
 /// What an execution actor works with.
 struct execution_deps {
   std::shared_ptr<persistence::database> db;
-  caf::actor engine;   ///< the router: sub-workflows, completion reports
-  caf::actor executor; ///< runs actions
+  caf::actor engine;                       ///< the router: sub-workflows, completion reports
+  caf::actor executor;                     ///< runs actions
+  std::int64_t field_size_limit_kb = 1024; ///< [engine] execution_field_size_limit_kb
 };
 
 /// Spawns the actor that owns one workflow execution: it applies events

@@ -48,4 +48,27 @@ std::optional<std::string> field_size_error(const std::string& field, const json
          "KB, limit=" + std::to_string(limit_kb) + "KB]";
 }
 
+std::string cut_text(const std::string& utf8, std::int64_t length) {
+  if (length < 0)
+    return utf8;
+  std::int64_t chars = 0;
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    if ((static_cast<unsigned char>(utf8[i]) & 0xC0) == 0x80)
+      continue; // a continuation byte
+    if (chars == length)
+      return utf8.substr(0, i) + "...";
+    ++chars;
+  }
+  return utf8;
+}
+
+std::string cut_state_info(const std::string& utf8) {
+  return cut_text(utf8, 65500);
+}
+
+std::string cut_text_by_kb(const std::string& utf8, std::int64_t limit_kb) {
+  // get_number_of_chars_from_kilobytes: one byte per character.
+  return cut_text(utf8, limit_kb * 1024);
+}
+
 } // namespace mistral::engine

@@ -23,4 +23,15 @@ std::int64_t python_size_kb(const json& value);
 std::optional<std::string> field_size_error(const std::string& field, const json& value,
                                             std::int64_t limit_kb);
 
+/// mistral_lib's cut_string: the first `length` code points plus "..."
+/// when the text is longer; negative lengths keep it whole.
+std::string cut_text(const std::string& utf8, std::int64_t length);
+
+/// Execution state_info as Mistral stores it: cut to 65500 characters (the
+/// listener on Execution.state_info in models.py).
+std::string cut_state_info(const std::string& utf8);
+
+/// mistral_lib's cut_by_kb on a text: cut to limit_kb * 1024 characters.
+std::string cut_text_by_kb(const std::string& utf8, std::int64_t limit_kb);
+
 } // namespace mistral::engine

@@ -27,3 +27,17 @@ TEST_CASE("a field over the limit gets Mistral's exact message, a negative limit
   // Empty values are not checked (Python's `if value:`).
   CHECK_FALSE(field_size_error("output", json::object(), 0).has_value());
 }
+
+TEST_CASE("texts are cut as mistral_lib's cut_string, by code points") {
+  CHECK(cut_text("abcdef", 3) == "abc...");
+  CHECK(cut_text("abc", 3) == "abc");
+  CHECK(cut_text("abc", -1) == "abc");
+  CHECK(cut_text("abc", 0) == "...");
+  CHECK(cut_text("", 0).empty());
+  CHECK(cut_text("\xc3\xa9\xc3\xa9\xc3\xa9", 2) == "\xc3\xa9\xc3\xa9...");
+  CHECK(cut_state_info(std::string(70000, 'A')).size() == 65503);
+  CHECK(cut_state_info(std::string(65500, 'A')).size() == 65500);
+  CHECK(cut_text_by_kb(std::string(2000, 'A'), 1).size() == 1027);
+  CHECK(cut_text_by_kb("abc", 0) == "...");
+  CHECK(cut_text_by_kb("abc", -1) == "abc");
+}

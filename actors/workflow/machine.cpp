@@ -1,6 +1,7 @@
 #include "actors/workflow/machine.hpp"
 
 #include "actors/workflow/expression_host.hpp"
+#include "actors/workflow/field_size.hpp"
 #include "dsl/expr/expression.hpp"
 #include "dsl/expr/py_value.hpp"
 #include "dsl/parser.hpp"
@@ -175,10 +176,10 @@ private:
     complete_action(a, ev.result);
     // Results after a cancel or a task timeout are recorded and ignored; after
     // a fail or succeed command the task still completes (nothing follows it).
-    if (!t || is_completed(t->st) || ex_.wf.st == state::cancelled)
+    if (!t || is_completed(t->st) || ex_.wf.st == state::cancelled || !a.accepted) {
+      check_action_output(a, t, false);
       return;
-    if (!a.accepted)
-      return;
+    }
     on_action_complete(*t, a);
   }
 
@@ -410,7 +411,7 @@ private:
     if (ex_.wf.task_execution_id && (paused || resumed))
       d_.commands.push_back(cmd_notify_parent{s});
     ex_.wf.st = s;
-    ex_.wf.state_info = std::move(info);
+    ex_.wf.state_info = info ? std::optional<std::string>(cut_state_info(*info)) : std::nullopt;
     touch_wf();
   }
 
@@ -420,7 +421,7 @@ private:
     if (is_completed(s))
       t.finished_at = env_.now();
     t.st = s;
-    t.state_info = std::move(info);
+    t.state_info = info ? std::optional<std::string>(cut_state_info(*info)) : std::nullopt;
     touch(t);
   }
 
@@ -466,6 +467,11 @@ private:
       output = expr::py_truthy(*evaluated) ? *evaluated : ctx;
     }
     set_wf_state(state::success, std::move(msg));
+    // Mistral sets the state first; an oversized output then raises in
+    // check_and_complete, whose force_fail_workflow finds the workflow
+    // completed: it stays SUCCESS with the output it was created with.
+    if (field_size_error("output", output, limit_kb()))
+      output = json::object();
     ex_.wf.output = output;
     d_.commands.push_back(cmd_completed{state::success, output, std::nullopt});
   }
@@ -488,7 +494,12 @@ private:
     if (msg_opt || !msg.empty())
       msg_opt = msg;
     set_wf_state(state::error, msg_opt);
-    json output = json{{"result", msg_opt ? json(msg) : json(nullptr)}};
+    // The output's "result" is cut so that the output fits the size limit.
+    std::int64_t total = limit_kb() * 1024;
+    auto on_error_length = static_cast<std::int64_t>(expr::py_str(output_on_error).size());
+    std::string result =
+      on_error_length < total ? cut_text(msg, total - on_error_length) : cut_text_by_kb(msg, limit_kb());
+    json output = json{{"result", msg_opt ? json(result) : json(nullptr)}};
     merge_into(output, output_on_error);
     ex_.wf.output = output;
     d_.commands.push_back(cmd_completed{state::error, output, msg_opt});
@@ -499,7 +510,7 @@ private:
       return;
     control_subworkflows(ev_stop{state::cancelled, msg});
     set_wf_state(state::cancelled, msg);
-    ex_.wf.output = json{{"result", msg ? json(*msg) : json(nullptr)}};
+    ex_.wf.output = json{{"result", msg ? json(cut_text_by_kb(*msg, limit_kb())) : json(nullptr)}};
     d_.commands.push_back(cmd_completed{state::cancelled, ex_.wf.output, msg});
   }
 
@@ -1246,6 +1257,12 @@ private:
                       ", task=" + ts.name + "]:\n");
       return;
     }
+    // Creating the action execution sets its input (Mistral's length validator).
+    if (auto big = field_size_error("input", a.input, limit_kb())) {
+      force_fail(t, "Failed to run task [error=" + *big + ", wf=" + ex_.wf.workflow_name +
+                      ", task=" + ts.name + "]:\n");
+      return;
+    }
     a.is_sync = !action::is_async_action(resolved->base);
     t.executions.push_back(a.id);
     std::string id = a.id;
@@ -1433,6 +1450,8 @@ private:
       return;
     if (a.st == state::success && !apply_output_transforms(t, *ts, a))
       return;
+    if (!check_action_output(a, &t, true))
+      return;
     if (ts->with_items.empty()) {
       std::optional<std::string> info;
       if (a.st != state::success) {
@@ -1614,6 +1633,8 @@ private:
       auto v = eval(spec->branch, &t, t.in_context);
       if (!v.ok())
         return failed(v.err());
+      if (auto big = field_size_error("published", *v, limit_kb()))
+        return failed(error(errc::invalid_input, *big));
       t.published = *v;
     } else {
       t.published = nullptr; // Mistral evaluates the absent branch part to None
@@ -1857,6 +1878,28 @@ private:
       if (auto s = add(effective_clause(*ts, "on-complete"), "on-complete"); !s.ok())
         return std::move(s).err();
     return out;
+  }
+
+  std::int64_t limit_kb() const { return env_.field_size_limit_kb(); }
+
+  /// An oversized action output: Mistral's action_handler.on_action_complete
+  /// fails the action (its output cut to the limit) and force-fails the task.
+  /// False when it did.
+  bool check_action_output(action_execution& a, task_execution* t, bool fail_task) {
+    if (a.is_workflow) // WorkflowAction.complete sets nothing
+      return true;
+    auto big = field_size_error("output", a.output, limit_kb());
+    if (!big)
+      return true;
+    std::string msg = "Failed to complete action [error=" + *big + ", action=" + a.name +
+                      ", task=" + (t ? t->name : std::string("None")) + "]:\n";
+    a.st = state::error;
+    a.accepted = false; // complete() raised before accepting the result
+    a.output = json{{"result", cut_text_by_kb(msg, limit_kb())}};
+    touch(a);
+    if (fail_task && t)
+      force_fail(*t, msg);
+    return false;
   }
 
   /// A structural error: the task fails and so does the workflow at once.

@@ -9,6 +9,7 @@
 #include "actors/action/std_actions.hpp"
 #include "actors/workflow/model.hpp"
 
+#include <cstdint>
 #include <set>
 #include <string>
 #include <variant>
@@ -42,6 +43,9 @@ public:
     (void)wb;
     return true;
   }
+  /// [engine] execution_field_size_limit_kb: the most an execution's input,
+  /// output, params or published may take (negative: no limit).
+  virtual std::int64_t field_size_limit_kb() const { return 1024; }
   /// Mistral's "Invalid input [...]" text when `input` does not fit std action `name`.
   virtual std::optional<std::string> check_action_input(const std::string& name, const json& input) const {
     (void)name;

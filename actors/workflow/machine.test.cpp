@@ -1,5 +1,6 @@
 #include "actors/workflow/machine.hpp"
 
+#include "dsl/expr/py_value.hpp"
 #include "dsl/parser.hpp"
 
 #include <doctest/doctest.h>
@@ -20,6 +21,9 @@ public:
     return std::nullopt;
   }
   bool is_std_action(const std::string& name) const override { return name.rfind("std.", 0) == 0; }
+  std::int64_t field_size_limit_kb() const override { return limit_kb; }
+
+  std::int64_t limit_kb = 1024; ///< [engine] execution_field_size_limit_kb
 
 private:
   mutable long clock_ = 0;
@@ -45,7 +49,8 @@ struct run {
   std::vector<std::string> ran; ///< task names in the order their actions ran
 
   run(const std::string& yaml, json input = json::object(), json params = json::object(),
-      script answer = std_behaviour) {
+      script answer = std_behaviour, std::int64_t limit_kb = 1024) {
+    env.limit_kb = limit_kb;
     auto specs = dsl::validate_workflows(yaml);
     REQUIRE_MESSAGE(specs.ok(), (specs.ok() ? "" : specs.err().message));
     ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
@@ -654,4 +659,119 @@ sub:
   auto notes = commands_of<cmd_notify_parent>(d);
   REQUIRE(notes.size() == 1);
   CHECK(notes[0].rerun);
+}
+
+// ---- [engine] execution_field_size_limit_kb (test_execution_fields_size_limitation.py) ----
+
+namespace {
+
+const std::string long_string(1024, 'A');
+
+/// The Python test's workflow with std.echo for my_action: `__ACTION_INPUT__`
+/// and `__TASK_PUBLISHED__` are replaced by 1024 characters when asked.
+std::string limit_wf(bool long_input, bool long_published, const std::string& extra = "") {
+  return "version: '2.0'\nwf:\n" + extra + "  tasks:\n    task1:\n      action: std.echo\n      input:\n" +
+         "        output: '" + (long_input ? long_string : std::string("__ACTION_INPUT__")) + "'\n" +
+         "      publish:\n        p_var: '" +
+         (long_published ? long_string : std::string("__TASK_PUBLISHED__")) + "'\n";
+}
+
+/// my_action's answer: output_length characters, or a dict of that many
+/// entries; as an error when asked.
+script my_action(int output_length, bool output_dict = false, bool error = false) {
+  return [=](const cmd_run_action&) {
+    json result;
+    if (output_dict) {
+      result = json::object();
+      for (int i = 0; i < output_length; ++i)
+        result[std::to_string(i)] = "A";
+    } else {
+      result = std::string(static_cast<std::size_t>(output_length), 'A');
+    }
+    return error ? action::action_result::failed(result) : action::action_result::ok(result);
+  };
+}
+
+} // namespace
+
+TEST_CASE("field size: an oversized action input fails the task and the workflow as the task runs") {
+  run r(limit_wf(true, false), json::object(), json::object(), std_behaviour, 0);
+  const std::string msg =
+    "Failed to run task [error=Field size limit exceeded [class=TaskExecution, field=input, "
+    "size=1KB, limit=0KB], wf=wf, task=task1]:\n";
+  CHECK(r.ex.wf.st == state::error);
+  CHECK(r.ex.wf.state_info == std::optional<std::string>(msg));
+  CHECK(r.task("task1").st == state::error);
+  CHECK(r.task("task1").state_info == std::optional<std::string>(msg));
+  CHECK(r.ran.empty()); // the action execution was never created
+  CHECK(r.ex.actions.empty());
+  // _fail_workflow cuts the output's result to the limit: 0 characters.
+  CHECK(r.ex.wf.output == json{{"result", "..."}});
+}
+
+TEST_CASE("field size: an oversized action output fails the action, the task and the workflow") {
+  run r(limit_wf(false, false), json::object(), json::object(), my_action(1024), 0);
+  const std::string msg = "Failed to complete action [error=Field size limit exceeded [class=TaskExecution, "
+                          "field=output, size=1KB, limit=0KB], action=std.echo, task=task1]:\n";
+  CHECK(r.ex.wf.st == state::error);
+  CHECK(r.ex.wf.state_info == std::optional<std::string>(msg));
+  CHECK(r.task("task1").st == state::error);
+  CHECK(r.task("task1").state_info == std::optional<std::string>(msg));
+  REQUIRE(r.ex.actions.size() == 1);
+  const auto& a = r.ex.actions.begin()->second;
+  CHECK(a.st == state::error);
+  CHECK(a.output == json{{"result", "..."}}); // Action.fail cuts its message by the limit
+}
+
+TEST_CASE("field size: an oversized publish fails the task while handling the action's completion") {
+  run r(limit_wf(false, true), json::object(), json::object(), std_behaviour, 0);
+  const std::string msg = "Failed to handle action completion [error=Field size limit exceeded "
+                          "[class=TaskExecution, field=published, size=1KB, limit=0KB], wf=wf, task=task1, "
+                          "action=std.echo]:\n";
+  CHECK(r.ex.wf.st == state::error);
+  CHECK(r.ex.wf.state_info == std::optional<std::string>(msg));
+  CHECK(r.task("task1").st == state::error);
+  CHECK(r.task("task1").state_info == std::optional<std::string>(msg));
+  CHECK_FALSE(expr::py_truthy(r.task("task1").published)); // never set
+}
+
+TEST_CASE("field size: an oversized workflow output leaves the workflow SUCCESS with an empty output") {
+  // Mistral sets SUCCESS first; setting the output raises and the forced
+  // failure that follows finds the workflow already completed.
+  run r(limit_wf(false, false, "  output:\n    out: '" + long_string + "'\n"), json::object(), json::object(),
+        std_behaviour, 0);
+  CHECK(r.ex.wf.st == state::success);
+  CHECK_FALSE(r.ex.wf.state_info.has_value());
+  CHECK(r.ex.wf.output == json::object());
+  CHECK(r.task("task1").st == state::success);
+}
+
+TEST_CASE("field size: a negative limit lets long inputs, outputs and publishes through") {
+  run r(limit_wf(true, true, "  output:\n    out: '" + long_string + "'\n"), json::object(), json::object(),
+        std_behaviour, -1);
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("task1").published == json{{"p_var", long_string}});
+  CHECK(r.ex.wf.output == json{{"out", long_string}});
+  // The default limit (1024 KB) does as well.
+  run d(limit_wf(true, true), json::object(), json::object(), my_action(1024));
+  CHECK(d.ex.wf.st == state::success);
+}
+
+TEST_CASE("field size: task and workflow state_info are cut under 65536 characters") {
+  run r(limit_wf(false, false), json::object(), json::object(), my_action(80000, true, true), -1);
+  CHECK(r.ex.wf.st == state::error);
+  const auto& t = r.task("task1");
+  CHECK(t.st == state::error);
+  REQUIRE(t.state_info);
+  CHECK(t.state_info->size() == 65503); // 65500 characters and "..."
+  CHECK(t.state_info->substr(65500) == "...");
+  REQUIRE(r.ex.wf.state_info);
+  CHECK(r.ex.wf.state_info->size() == 65503);
+  CHECK(r.ex.wf.state_info->rfind("Failure caused by error in tasks: task1\n", 0) == 0);
+}
+
+TEST_CASE("field size: without a limit a failed workflow's output keeps the whole failure text") {
+  run r(limit_wf(false, false), json::object(), json::object(), my_action(10000, true, true), -1);
+  CHECK(r.ex.wf.st == state::error);
+  CHECK(r.ex.wf.output["result"].get<std::string>().size() > 10000);
 }
