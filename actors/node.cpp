@@ -38,6 +38,7 @@ struct node::impl {
   caf::actor engine;
   caf::actor cron;
   caf::actor expiration;
+  std::shared_ptr<persistence::database> db;
 };
 
 namespace {
@@ -58,6 +59,13 @@ node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 node::~node() {
   stop();
+  if (!impl_)
+    return;
+  // Commits still in flight hold handles to actors: they must be released
+  // while the actor system is alive.
+  impl_->system.await_all_actors_done();
+  if (impl_->db)
+    impl_->db->flush();
 }
 
 result<std::unique_ptr<node>> node::start(const config::config& cfg, const cluster::role_set& roles,
@@ -66,6 +74,7 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   if (!policy.ok())
     return std::move(policy).err();
   auto state = std::make_unique<impl>(make_caf_config(cfg));
+  state->db = db;
   state->roles = roles;
   for (const auto& name : roles.names()) {
     state->supervisors.push_back(state->system.spawn(role_supervisor, name));

@@ -84,6 +84,10 @@ public:
   /// callers' writes (group commit), then calls `done`. By default it
   /// writes at once and calls `done` before returning.
   virtual void write_batch_async(std::vector<write_op> ops, commit_callback done);
+  /// Waits until every write handed over so far is committed and its
+  /// callback has run and been released. A node calls it once its actors
+  /// are done, before its actor system goes away. By default a no-op.
+  virtual void flush() {}
   /// Rows in the order and page `q` asks for.
   virtual result<std::vector<record>> list(const table_def& t, const list_query& q) = 0;
   /// The first row matching `where`, if any.

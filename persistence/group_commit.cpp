@@ -67,6 +67,11 @@ public:
     return outcome.get();
   }
 
+  void flush() override {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return queue_.empty() && !busy_; });
+  }
+
   void write_batch_async(std::vector<write_op> ops, commit_callback done) override {
     {
       std::lock_guard lock(mutex_);
@@ -88,19 +93,26 @@ private:
   void run() {
     std::size_t last_batch = 0;
     for (;;) {
-      std::deque<pending> batch;
       {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty())
-          return; // stopping, nothing left
-        // Several callers last time: more are likely on their way.
-        if (last_batch > 1 && window_.count() > 0 && !stopping_)
-          wake_.wait_for(lock, window_, [&] { return stopping_; });
-        batch.swap(queue_);
-      }
-      last_batch = batch.size();
-      commit(batch);
+        std::deque<pending> batch;
+        {
+          std::unique_lock lock(mutex_);
+          wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+          if (queue_.empty())
+            return; // stopping, nothing left
+          // Several callers last time: more are likely on their way.
+          if (last_batch > 1 && window_.count() > 0 && !stopping_)
+            wake_.wait_for(lock, window_, [&] { return stopping_; });
+          batch.swap(queue_);
+          busy_ = true;
+        }
+        last_batch = batch.size();
+        commit(batch);
+      } // the callbacks (and what they hold) are released here
+      std::lock_guard lock(mutex_);
+      busy_ = false;
+      if (queue_.empty())
+        idle_.notify_all();
     }
   }
 
@@ -123,7 +135,9 @@ private:
   std::chrono::microseconds window_;
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable idle_; ///< flush() waits on it
   std::deque<pending> queue_;
+  bool busy_ = false; ///< a batch is being committed or its callbacks released
   bool stopping_ = false;
   std::thread writer_; ///< last: starts once everything above exists
 };
