@@ -194,6 +194,7 @@ decision decide_with_instant_actions(self_ptr self, const event& ev) {
         total.commands.push_back(std::move(c));
     }
   }
+  drop_repeated_timers(total.commands);
   return total;
 }
 

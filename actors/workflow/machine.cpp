@@ -7,6 +7,8 @@
 #include "dsl/parser.hpp"
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 
 namespace mistral::engine {
 
@@ -1937,6 +1939,14 @@ decision decide(execution& ex, const event& ev, machine_env& env) {
 std::optional<std::string> check_workflow_input(const dsl::workflow_spec& spec, const json& input) {
   auto bad = dsl::check_workflow_input(spec, input);
   return bad ? std::optional<std::string>(bad->message) : std::nullopt;
+}
+
+void drop_repeated_timers(std::vector<command>& commands) {
+  std::set<std::tuple<std::string, timer_kind, double>> seen;
+  std::erase_if(commands, [&](const command& c) {
+    const auto* t = std::get_if<cmd_schedule_timer>(&c);
+    return t && !seen.emplace(t->task_id, t->kind, t->delay_seconds).second;
+  });
 }
 
 json complete_workflow_input(const dsl::workflow_spec& spec, const json& input) {

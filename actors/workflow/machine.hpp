@@ -150,6 +150,12 @@ struct decision {
 /// semantics turn them into failed tasks or a failed workflow.
 decision decide(execution& ex, const event& ev, machine_env& env);
 
+/// Drops every timer command that repeats an earlier one (same task, kind and
+/// delay): they are one stored row (the timer id is task + kind), so one firing
+/// stands for all. A fan-out arriving at a join in one decision asks for one
+/// join refresh per arrival; firing them all cost a commit each.
+void drop_repeated_timers(std::vector<command>& commands);
+
 /// Checks start input against the workflow's input params: Mistral's
 /// "Invalid input [name=wf, class=DirectWorkflowSpec, missing=[...], unexpected=[...]]".
 std::optional<std::string> check_workflow_input(const dsl::workflow_spec& spec, const json& input);

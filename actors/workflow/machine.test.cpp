@@ -775,3 +775,39 @@ TEST_CASE("field size: without a limit a failed workflow's output keeps the whol
   CHECK(r.ex.wf.st == state::error);
   CHECK(r.ex.wf.output["result"].get<std::string>().size() > 10000);
 }
+
+TEST_CASE("repeated timers of one task are dropped, other timers and commands kept in order") {
+  std::vector<command> commands = {
+    cmd_schedule_timer{"join", timer_kind::join_refresh, 0},
+    cmd_run_action{"a1", "t1", "std.noop", json::object(), nullptr, false, 0},
+    cmd_schedule_timer{"join", timer_kind::join_refresh, 0},
+    cmd_schedule_timer{"join", timer_kind::retry, 0},
+    cmd_schedule_timer{"other", timer_kind::join_refresh, 0},
+    cmd_schedule_timer{"join", timer_kind::join_refresh, 5},
+    cmd_schedule_timer{"join", timer_kind::join_refresh, 0},
+  };
+  drop_repeated_timers(commands);
+  REQUIRE(commands.size() == 5);
+  CHECK(std::holds_alternative<cmd_run_action>(commands[1]));
+  const auto& retry = std::get<cmd_schedule_timer>(commands[2]);
+  CHECK(retry.kind == timer_kind::retry);
+  CHECK(std::get<cmd_schedule_timer>(commands[3]).task_id == "other");
+  CHECK(std::get<cmd_schedule_timer>(commands[4]).delay_seconds == 5);
+}
+
+TEST_CASE("a fan-out of 200 into a join runs the join once over every branch's context") {
+  std::string y = "version: '2.0'\nwf:\n  tasks:\n    start:\n      action: std.noop\n      on-success:\n";
+  for (int i = 0; i < 200; ++i)
+    y += "        - p" + std::to_string(i) + "\n";
+  for (int i = 0; i < 200; ++i)
+    y += "    p" + std::to_string(i) + ":\n      action: std.echo output=" + std::to_string(i) +
+         "\n      publish:\n        v" + std::to_string(i) +
+         ": <% task().result %>\n      on-success: [joiner]\n";
+  y += "    joiner:\n      join: all\n      action: std.noop\n";
+  run r(y);
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.count("joiner") == 1);
+  CHECK(r.task("joiner").in_context["v0"] == 0);
+  CHECK(r.task("joiner").in_context["v199"] == 199);
+  CHECK(r.task("joiner").runtime_context["triggered_by"].size() == 200);
+}

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace mistral::engine {
@@ -89,6 +90,21 @@ struct execution {
   const task_execution* find_task(const std::string& id) const;
   /// The newest task execution called `name`, or null.
   const task_execution* last_task_named(const std::string& name) const;
+
+private:
+  /// Positions in `tasks` by id and by name (newest), extended lazily with the
+  /// tasks appended since the last look-up and rebuilt when a hit does not match:
+  /// joins and fan-outs look tasks up per arrival, which was quadratic as scans.
+  struct task_index {
+    std::unordered_map<std::string, std::size_t> by_id;
+    std::unordered_map<std::string, std::size_t> by_name;
+    std::size_t indexed = 0;
+  };
+  mutable task_index index_;
+  void sync_index() const;
+  void rebuild_index() const;
+  std::optional<std::size_t> lookup(const std::unordered_map<std::string, std::size_t>& m,
+                                    const std::string& key, bool by_id) const;
 };
 
 } // namespace mistral::engine

@@ -1,0 +1,222 @@
+// Google Benchmark micro-benchmarks of the three costs under every workflow
+// transition: evaluating an expression, deciding an event (the pure engine
+// core), and committing a batch of writes to the durable store.
+//
+//   build/bin/bench_micro --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+
+#include "actors/workflow/machine.hpp"
+#include "dsl/expr/expression.hpp"
+#include "dsl/parser.hpp"
+#include "persistence/database.hpp"
+#include "persistence/definition_stores.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+using namespace mistral;
+
+namespace {
+
+// ---- expressions ------------------------------------------------------------
+
+void expression(benchmark::State& state, const char* text) {
+  json data = json::parse(R"({"x": {"y": 41}, "list": [5, 3, 8, 1], "name": "mistral"})");
+  expr::eval_env env{expr::data_view(data), nullptr, {}};
+  if (!expr::evaluate(text, env).ok()) {
+    state.SkipWithError("the expression does not evaluate");
+    return;
+  }
+  for (auto _ : state)
+    benchmark::DoNotOptimize(expr::evaluate(text, env));
+}
+BENCHMARK_CAPTURE(expression, yaql_path_plus_one, "<% $.x.y + 1 %>");
+BENCHMARK_CAPTURE(expression, yaql_where_select, "<% $.list.where($ > 2).select($ * 2) %>");
+BENCHMARK_CAPTURE(expression, yaql_mixed_text, "hello <% $.name %>");
+BENCHMARK_CAPTURE(expression, jinja_path, "{{ _.x.y + 1 }}");
+
+// ---- decide() ----------------------------------------------------------------
+
+class bench_env final : public engine::machine_env {
+public:
+  timestamp now() const override { return 1000000 * ++clock_; }
+  std::string new_id() override { return "id-" + std::to_string(++ids_); }
+  std::optional<dsl::action_spec> find_adhoc_action(const std::string&, const std::string&) const override {
+    return std::nullopt;
+  }
+  bool is_std_action(const std::string& name) const override { return name.rfind("std.", 0) == 0; }
+
+private:
+  mutable long clock_ = 0;
+  int ids_ = 0;
+};
+
+std::string sequence_yaml(int n) {
+  std::string y = "version: '2.0'\nwf:\n  tasks:\n";
+  for (int i = 1; i <= n; ++i) {
+    y += "    t" + std::to_string(i) + ":\n      action: std.noop\n";
+    if (i < n)
+      y += "      on-success: t" + std::to_string(i + 1) + "\n";
+  }
+  return y;
+}
+
+std::string fan_out_yaml(int n) {
+  std::string y = "version: '2.0'\nwf:\n  tasks:\n    start:\n      action: std.noop\n      on-success:\n";
+  for (int i = 0; i < n; ++i)
+    y += "        - p" + std::to_string(i) + "\n";
+  for (int i = 0; i < n; ++i)
+    y += "    p" + std::to_string(i) + ":\n      action: std.noop\n      on-success: [joiner]\n";
+  y += "    joiner:\n      join: all\n      action: std.noop\n";
+  return y;
+}
+
+std::shared_ptr<const dsl::workflow_spec> spec_of(const std::string& yaml) {
+  auto specs = dsl::validate_workflows(yaml);
+  if (!specs.ok())
+    throw std::runtime_error(specs.err().message);
+  return std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+}
+
+/// Runs one execution to its end with decide() alone: every action succeeds
+/// at once and every timer fires at once. Returns the number of decide() calls.
+std::int64_t run_to_end(const std::shared_ptr<const dsl::workflow_spec>& spec) {
+  engine::execution ex;
+  bench_env env;
+  ex.spec = spec;
+  ex.wf.id = "wf-1";
+  ex.wf.workflow_name = spec->name;
+  ex.wf.input = engine::complete_workflow_input(*spec, json::object());
+  std::deque<engine::event> events{engine::ev_start{}};
+  std::int64_t decisions = 0;
+  while (!events.empty()) {
+    engine::event ev = std::move(events.front());
+    events.pop_front();
+    auto d = engine::decide(ex, ev, env);
+    ++decisions;
+    for (auto& c : d.commands) {
+      if (auto* r = std::get_if<engine::cmd_run_action>(&c))
+        events.push_back(engine::ev_action_done{r->action_id, action::action_result::ok(nullptr)});
+      else if (auto* t = std::get_if<engine::cmd_schedule_timer>(&c))
+        if (t->kind != engine::timer_kind::timeout)
+          events.push_back(engine::ev_timer{t->task_id, t->kind});
+    }
+  }
+  if (!engine::is_completed(ex.wf.st))
+    throw std::runtime_error("the execution did not complete");
+  return decisions;
+}
+
+void decide_sequence(benchmark::State& state) {
+  auto spec = spec_of(sequence_yaml(static_cast<int>(state.range(0))));
+  std::int64_t decisions = 0;
+  for (auto _ : state)
+    decisions += run_to_end(spec);
+  state.counters["decisions/s"] =
+    benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+}
+BENCHMARK(decide_sequence)->Arg(10)->Arg(50)->Unit(benchmark::kMicrosecond);
+
+void decide_fan_out_join(benchmark::State& state) {
+  auto spec = spec_of(fan_out_yaml(static_cast<int>(state.range(0))));
+  std::int64_t decisions = 0;
+  for (auto _ : state)
+    decisions += run_to_end(spec);
+  state.counters["decisions/s"] =
+    benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+}
+BENCHMARK(decide_fan_out_join)->Arg(50)->Arg(500)->Unit(benchmark::kMillisecond);
+
+// ---- store commit -------------------------------------------------------------
+
+/// A migrated SQLite file in a new temp folder, removed afterwards.
+struct temp_store {
+  std::filesystem::path dir;
+  std::shared_ptr<persistence::database> db;
+
+  explicit temp_store(const std::string& synchronous) {
+    std::mt19937_64 rng{std::random_device{}()};
+    dir = std::filesystem::temp_directory_path() / ("mistral-bench-" + std::to_string(rng()));
+    std::filesystem::create_directories(dir);
+    auto info = persistence::parse_connection_url("sqlite:///" + (dir / "bench.db").string());
+    if (!info.ok())
+      throw std::runtime_error(info.err().message);
+    info->sqlite_synchronous = synchronous;
+    auto opened = persistence::open_database(*info);
+    if (!opened.ok())
+      throw std::runtime_error(opened.err().message);
+    db = *opened;
+    if (auto m = db->migrate(); !m.ok())
+      throw std::runtime_error(m.err().message);
+  }
+  ~temp_store() {
+    db.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+persistence::write_op environment_row(std::int64_t i) {
+  std::string id = "env-" + std::to_string(i % 1000);
+  return {persistence::write_op::kind::upsert,
+          &persistence::environments_table(),
+          {{"id", id}, {"name", id}, {"namespace", ""}, {"variables", json{{"i", i}}}, {"created_at", 1}},
+          {}};
+}
+
+/// One batch of `range(0)` upserts per transaction, synchronous=FULL (durable)
+/// or OFF (what the commit costs without the fsync).
+void store_commit(benchmark::State& state, const char* synchronous) {
+  temp_store store(synchronous);
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    std::vector<persistence::write_op> ops;
+    for (std::int64_t k = 0; k < state.range(0); ++k)
+      ops.push_back(environment_row(i++));
+    if (!store.db->write_batch(ops).ok())
+      state.SkipWithError("the commit failed");
+  }
+  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(i), benchmark::Counter::kIsRate);
+}
+BENCHMARK_CAPTURE(store_commit, durable, "FULL")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
+BENCHMARK_CAPTURE(store_commit, no_fsync, "OFF")->Arg(1)->Arg(100)->UseRealTime();
+
+/// `range(0)` callers each queue one small batch through group commit and
+/// wait for all of them: how many batches one durable commit absorbs.
+void group_commit(benchmark::State& state) {
+  temp_store store("FULL");
+  auto db = persistence::with_group_commit(store.db, std::chrono::microseconds(200));
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    std::mutex m;
+    std::condition_variable cv;
+    std::int64_t pending = state.range(0);
+    std::atomic<bool> failed{false};
+    for (std::int64_t k = 0; k < state.range(0); ++k)
+      db->write_batch_async({environment_row(i++)}, [&](status s) {
+        if (!s.ok())
+          failed = true;
+        std::lock_guard lock(m);
+        if (--pending == 0)
+          cv.notify_one();
+      });
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return pending == 0; });
+    if (failed)
+      state.SkipWithError("a commit failed");
+  }
+  state.counters["batches/s"] = benchmark::Counter(static_cast<double>(i), benchmark::Counter::kIsRate);
+}
+BENCHMARK(group_commit)->Arg(1)->Arg(64)->Arg(512)->UseRealTime();
+
+} // namespace
+
+BENCHMARK_MAIN();
