@@ -10,6 +10,8 @@
 # checkout); without them, or without the Debian packages their runners need,
 # the test exits 77 (skipped).
 # usage: conformance_suites.sh BIN_DIR SOURCE_DIR
+# CONFORMANCE_CLI_PORT / CONFORMANCE_TEMPEST_PORT pick the ports (default:
+# free ones).
 set -eu
 BIN="$1"
 SOURCE="$2"
@@ -53,6 +55,8 @@ start_server() {
   dir="$WORK/$1"
   mkdir -p "$dir"
   port=$(free_port)
+  [ "$1" = cli ] && port=${CONFORMANCE_CLI_PORT:-$port}
+  [ "$1" = tempest ] && port=${CONFORMANCE_TEMPEST_PORT:-$port}
   printf '[api]\nport = %s\n%s\n[database]\nconnection = sqlite:///%s/mistral.db\n' \
     "$port" "$2" "$dir" > "$dir/mistral.conf"
   if [ "$1" = tempest ]; then
