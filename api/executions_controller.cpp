@@ -198,7 +198,7 @@ result<std::optional<record>> find_execution(api_context& ctx, const std::string
 }
 
 http_response execution_not_found(const std::string& id) {
-  return wsme_fault(404, "Workflow execution not found [id=" + id + "]");
+  return wsme_fault(404, "WorkflowExecution not found [id=" + id + "]");
 }
 
 http_response get_execution(api_context& ctx, const std::string& id) {
