@@ -84,7 +84,10 @@ json task_resource(persistence::database& db, const record& r, bool with_result)
   out["state"] = r["state"];
   out["state_info"] = r["state_info"];
   out["project_id"] = r["project_id"].is_null() ? json(default_project) : r["project_id"];
-  out["runtime_context"] = json_string(r["runtime_context"]);
+  json runtime_context = r["runtime_context"];
+  if (runtime_context.is_object())
+    runtime_context.erase(engine::published_global_key);
+  out["runtime_context"] = json_string(runtime_context);
   if (with_result)
     out["result"] = python_json_dumps(task_result_of(db, r));
   out["published"] = json_string(r["published"]);
@@ -94,6 +97,14 @@ json task_resource(persistence::database& db, const record& r, bool with_result)
   out["started_at"] = time_field(r["started_at"]);
   out["finished_at"] = time_field(r["finished_at"]);
   return out;
+}
+
+/// Mistral accepts an action execution when its result arrives: one still
+/// running (an async action, say) is shown not accepted.
+json shown_accepted(const record& r) {
+  const json& st = r["state"];
+  bool completed = st == "SUCCESS" || st == "ERROR" || st == "CANCELLED";
+  return r["accepted"].is_boolean() && !completed ? json(false) : r["accepted"];
 }
 
 json action_resource(const record& r, bool with_output) {
@@ -110,7 +121,7 @@ json action_resource(const record& r, bool with_output) {
   bool in_task = r["task_execution_id"].is_string();
   out["description"] = r["description"].is_null() && in_task ? json("") : r["description"];
   out["project_id"] = r["project_id"].is_null() ? json(default_project) : r["project_id"];
-  out["accepted"] = r["accepted"];
+  out["accepted"] = shown_accepted(r);
   out["input"] = json_string(r["input"]);
   if (with_output)
     out["output"] = json_string(r["output"].is_null() ? json::object() : r["output"]);
@@ -187,7 +198,7 @@ result<std::optional<record>> find_execution(api_context& ctx, const std::string
 }
 
 http_response execution_not_found(const std::string& id) {
-  return wsme_fault(404, "Workflow execution not found [id=" + id + "]");
+  return wsme_fault(404, "WorkflowExecution not found [id=" + id + "]");
 }
 
 http_response get_execution(api_context& ctx, const std::string& id) {
@@ -349,8 +360,17 @@ void update_execution(api_context& ctx, const http_request& req, const std::stri
     m.what = actors::control_msg::pause;
   } else if (target == "RUNNING") {
     m.what = actors::control_msg::resume;
-    if (has_env)
-      m.env_json = params["env"].dump();
+    // An env update while paused went to the stored params only: the
+    // resumed execution takes it from there, then the request's own env.
+    json env =
+      (**row)["params"].is_object() ? (**row)["params"].value("env", json::object()) : json::object();
+    if (!env.is_object())
+      env = json::object();
+    if (has_env && params["env"].is_object())
+      for (auto it = params["env"].begin(); it != params["env"].end(); ++it)
+        env[it.key()] = it.value();
+    if (!env.empty())
+      m.env_json = env.dump();
   } else {
     m.what = actors::control_msg::stop;
     m.target_state = target;
@@ -597,7 +617,7 @@ std::optional<json> report_task(api_context& ctx, const record& task, const tree
     if (a.value("is_workflow", false) == true)
       continue; // a sub-workflow's link: it is listed under workflow_executions
     json e = json::object();
-    e["accepted"] = a["accepted"];
+    e["accepted"] = shown_accepted(a);
     e["last_heartbeat"] = time_field(a["updated_at"].is_null() ? a["created_at"] : a["updated_at"]);
     json base = report_entry(a, "name");
     for (auto it = base.begin(); it != base.end(); ++it)
@@ -692,7 +712,13 @@ http_response get_task(api_context& ctx, const std::string& id) {
     return wsme_fault(row.err());
   if (!row->has_value())
     return wsme_fault(404, "Task execution not found [id=" + id + "]");
-  return json_response(200, task_resource(*ctx.db, **row, true));
+  json task = task_resource(*ctx.db, **row, true);
+  // Mistral's GET adds the global variables a finished task published.
+  const json& rc = (**row)["runtime_context"];
+  if (rc.is_object() && rc.contains(engine::published_global_key) &&
+      !rc[engine::published_global_key].empty())
+    task["published_global"] = python_json_dumps(rc[engine::published_global_key]);
+  return json_response(200, task);
 }
 
 void rerun_task(api_context& ctx, const http_request& req, const std::string& id, responder respond) {
@@ -803,7 +829,9 @@ void update_action(api_context& ctx, const http_request& req, const std::string&
     json r = **row;
     r["state"] = st;
     r["output"] = json{{"result", st == "SUCCESS" ? output : json::parse(m.error_json)}};
-    return respond(json_response(200, action_resource(r, true)));
+    json answer = action_resource(r, true);
+    answer.erase("task_name"); // Mistral answers with the row, which has no task name
+    return respond(json_response(200, answer));
   }
   auto done = ctx.db->update(persistence::action_executions_table(), {filter{"id", filter_op::eq, {id}}},
                              {{"state", st}, {"updated_at", ctx.clock->now()}});

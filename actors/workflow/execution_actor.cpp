@@ -94,6 +94,7 @@ struct execution_state {
   caf::response_promise starter; ///< pending while the first decision's sub-workflows start
   bool starting = false;
   int pending_starts = 0;
+  std::string start_row; ///< the row as the start decision left it, before any action result
 };
 
 using self_ptr = caf::stateful_actor<execution_state>*;
@@ -123,7 +124,7 @@ void carry_out(self_ptr self, decision& d);
 void deliver_start(self_ptr self) {
   auto& st = self->state;
   if (st.starter.pending())
-    st.starter.deliver(row_json(st.ex));
+    st.starter.deliver(st.start_row.empty() ? row_json(st.ex) : st.start_row);
 }
 
 /// What to do once an event's writes are committed: `committed` is false
@@ -166,6 +167,10 @@ bool is_instant(const cmd_run_action& r) {
 decision decide_with_instant_actions(self_ptr self, const event& ev) {
   auto& st = self->state;
   decision total = decide(st.ex, ev, *st.env);
+  // Mistral answers a new execution with the state its start transaction
+  // left: the results of instant actions come later (RUNNING, not SUCCESS).
+  if (st.starting && st.start_row.empty())
+    st.start_row = row_json(st.ex);
   for (int round = 0; round < max_instant_rounds; ++round) {
     std::vector<event> results;
     std::vector<command> rest;

@@ -1646,7 +1646,11 @@ private:
       if (!v.ok())
         return failed(v.err());
       merge_into(ex_.wf.context, *v);
+      // Kept for the task's GET, which shows it as published_global.
+      t.runtime_context[published_global_key] = *v;
       touch_wf();
+    } else {
+      t.runtime_context.erase(published_global_key);
     }
     touch(t);
     return true;

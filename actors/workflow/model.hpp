@@ -37,6 +37,9 @@ struct action_execution {
 };
 
 /// A task execution.
+/// Where a task keeps the global variables it published (runtime_context).
+inline constexpr const char* published_global_key = "published_global";
+
 struct task_execution {
   std::string id;
   std::string name;
