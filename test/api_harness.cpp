@@ -34,8 +34,8 @@ api_harness::~api_harness() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-api::http_response api_harness::call(const std::string& method, const std::string& path,
-                                     const std::string& body, const std::string& content_type) {
+api::http_request make_request(const std::string& method, const std::string& path, const std::string& body,
+                               const std::string& content_type) {
   api::http_request req;
   req.method = method;
   auto q = path.find('?');
@@ -44,19 +44,28 @@ api::http_response api_harness::call(const std::string& method, const std::strin
     req.query = api::parse_query(path.substr(q + 1));
   req.headers["host"] = "127.0.0.1:8989";
   req.headers["content-type"] = content_type;
-  for (const auto& [name, value] : headers_)
-    req.headers[name] = value;
   req.body = body;
-  // Some handlers answer from another thread (action runs): wait for it.
+  return req;
+}
+
+api::http_response dispatch_and_wait(api::router& routes, const api::http_request& req) {
   auto answer = std::make_shared<std::promise<api::http_response>>();
   auto reply = answer->get_future();
-  routes_.dispatch(req, [answer](api::http_response r) { answer->set_value(std::move(r)); });
+  routes.dispatch(req, [answer](api::http_response r) { answer->set_value(std::move(r)); });
   if (reply.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
     api::http_response none;
     none.status = -1;
     return none;
   }
   return reply.get();
+}
+
+api::http_response api_harness::call(const std::string& method, const std::string& path,
+                                     const std::string& body, const std::string& content_type) {
+  auto req = make_request(method, path, body, content_type);
+  for (const auto& [name, value] : headers_)
+    req.headers[name] = value;
+  return dispatch_and_wait(routes_, req);
 }
 
 json api_harness::body_of(const api::http_response& r) {

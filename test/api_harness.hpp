@@ -15,6 +15,14 @@
 
 namespace mistral::test {
 
+/// A request as the HTTP layer builds it; `path` may carry a query string.
+api::http_request make_request(const std::string& method, const std::string& path, const std::string& body,
+                               const std::string& content_type);
+
+/// Dispatches `req` and waits for the reply, which some handlers send from
+/// another thread; status -1 when none came within a minute.
+api::http_response dispatch_and_wait(api::router& routes, const api::http_request& req);
+
 class api_harness {
 public:
   api_harness();

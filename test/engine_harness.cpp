@@ -1,5 +1,7 @@
 #include "test/engine_harness.hpp"
 
+#include "test/api_harness.hpp"
+
 #include "actors/cluster/roles.hpp"
 #include "api/api_service.hpp"
 #include "api/caf_engine_client.hpp"
@@ -54,21 +56,7 @@ engine_harness::~engine_harness() {
 
 api::http_response engine_harness::call(const std::string& method, const std::string& path,
                                         const std::string& body, const std::string& content_type) {
-  api::http_request req;
-  req.method = method;
-  auto q = path.find('?');
-  req.path = path.substr(0, q);
-  if (q != std::string::npos)
-    req.query = api::parse_query(path.substr(q + 1));
-  req.headers["host"] = "127.0.0.1:8989";
-  req.headers["content-type"] = content_type;
-  req.body = body;
-  auto reply = std::make_shared<std::promise<api::http_response>>();
-  auto answered = reply->get_future();
-  routes_.dispatch(req, [reply](api::http_response r) { reply->set_value(std::move(r)); });
-  if (answered.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
-    throw std::runtime_error("no reply to " + method + " " + path);
-  return answered.get();
+  return dispatch_and_wait(routes_, make_request(method, path, body, content_type));
 }
 
 json engine_harness::call_json(const std::string& method, const std::string& path, const std::string& body,
