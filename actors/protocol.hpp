@@ -120,6 +120,8 @@ CAF_ADD_ATOM(mistral, mistral::actors, start_atom, "start")
 CAF_ADD_ATOM(mistral, mistral::actors, started_atom, "started")
 CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
 CAF_ADD_ATOM(mistral, mistral::actors, committed_atom, "committed")
+CAF_ADD_ATOM(mistral, mistral::actors, lookup_atom, "lookup")
+CAF_ADD_ATOM(mistral, mistral::actors, members_atom, "members")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {
@@ -128,5 +130,12 @@ namespace mistral::actors {
 ///
 /// - `ping` → the role's name ("api", "engine", ...): a liveness probe.
 using role_actor = caf::typed_actor<caf::replies_to<ping_atom>::with<std::string>>;
+
+// The cluster directory (actors/cluster/, one per node) answers:
+// - (lookup_atom, role, node_name) → caf::actor: that node's actor for the
+//   role ("engine", "executor", "notifier"); an invalid handle when the node
+//   is unknown or gone. An empty node_name means "any live node with the role".
+// - (members_atom) → JSON text: [{"name", "roles": [...], "host", "port",
+//   "executor_target"}, ...] for every live node, this one included.
 
 } // namespace mistral::actors
