@@ -298,6 +298,10 @@ private:
     task_execution* t = ex_.find_task(link.task_id);
     if (!t)
       return;
+    // The workflow runs again before its task, as in Mistral's _recursive_rerun
+    // (WORKFLOW_RERUN is published before TASK_RERUN).
+    if (ex_.wf.st != state::paused)
+      rerun_workflow();
     if (is_completed(t->st)) {
       t->processed = false;
       t->error_handled = false;
@@ -306,8 +310,6 @@ private:
       t->finished_at.reset();
       set_task_state(*t, state::running, std::nullopt);
     }
-    if (ex_.wf.st != state::paused)
-      rerun_workflow();
   }
 
   void handle(const ev_action_update& ev) {

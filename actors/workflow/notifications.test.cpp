@@ -361,6 +361,24 @@ TEST_CASE("a rerun notifies WORKFLOW_RERUN then TASK_RERUN") {
                          "t2 TASK_SUCCEEDED", "wf WORKFLOW_SUCCEEDED"});
 }
 
+TEST_CASE("a rerun inside a sub-workflow reruns the parent workflow, then its task") {
+  notified_run r(R"(version: '2.0'
+wf:
+  tasks:
+    t1:
+      workflow: sub
+)",
+                 json{{"notify", webhook}});
+  REQUIRE(r.subs.size() == 1);
+  r.feed(ev_action_done{r.subs[0].execution_id, action::action_result::failed(json{{"result", "boom"}})});
+  CHECK(r.ex.wf.st == state::error);
+  r.feed(ev_action_update{r.subs[0].execution_id, state::running, true});
+  CHECK(r.log() == lines{"wf WORKFLOW_LAUNCHED", "t1 TASK_LAUNCHED", "t1 TASK_FAILED", "wf WORKFLOW_FAILED",
+                         "wf WORKFLOW_RERUN", "t1 TASK_RERUN"});
+  r.feed(ev_action_done{r.subs[0].execution_id, action::action_result::ok(json::object())});
+  CHECK(r.log().back() == "wf WORKFLOW_SUCCEEDED");
+}
+
 TEST_CASE("a retried task is launched again and its delay is a None event for unfiltered publishers") {
   const char* yaml = R"(version: '2.0'
 wf:
