@@ -43,12 +43,23 @@ json hook(const webhook_receiver& r, json extra = json::object()) {
   return p;
 }
 
+/// An actor system whose actors are told to stop when the test ends, even
+/// when an assertion ends it early (the system waits for them).
 struct system_fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
+  std::vector<caf::actor> owned;
   system_fixture() {
     cfg.add_message_types<caf::id_block::mistral>();
     sys = std::make_unique<caf::actor_system>(cfg);
+  }
+  ~system_fixture() {
+    for (const auto& a : owned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+  caf::actor keep(caf::actor a) {
+    owned.push_back(a);
+    return a;
   }
 };
 
@@ -129,7 +140,7 @@ TEST_CASE("[notifier] settings and publishers come from the configuration") {
 TEST_CASE("the notifier POSTs the data as JSON with the publisher's headers only") {
   webhook_receiver receiver;
   system_fixture f;
-  auto n = actors::spawn_notifier(*f.sys, quick());
+  auto n = f.keep(actors::spawn_notifier(*f.sys, quick()));
   caf::anon_send(n, message("wf-1", "WORKFLOW_LAUNCHED",
                             json::array({hook(receiver, {{"headers", {{"X-Token", "s3"}}}})})));
   REQUIRE(receiver.wait_for(1));
@@ -141,25 +152,23 @@ TEST_CASE("the notifier POSTs the data as JSON with the publisher's headers only
   CHECK(r.headers.count("content-type") == 0);
   CHECK(json::parse(r.body) == event_data("wf-1", "WORKFLOW_LAUNCHED"));
   CHECK(r.body == python_json_dumps(event_data("wf-1", "WORKFLOW_LAUNCHED")));
-  caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("a receiver that fails the first attempts still gets the event") {
   webhook_receiver receiver([](int n, const auto&) { return n < 2 ? 500 : 200; });
   system_fixture f;
-  auto n = actors::spawn_notifier(*f.sys, quick());
+  auto n = f.keep(actors::spawn_notifier(*f.sys, quick()));
   caf::anon_send(n, message("wf-1", "WORKFLOW_SUCCEEDED", json::array({hook(receiver)})));
   REQUIRE(receiver.wait_for(1));
   CHECK(receiver.failed() == 2);
   CHECK(json::parse(receiver.requests().at(0).body)["event"] == "WORKFLOW_SUCCEEDED");
-  caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("a delivery is dropped after the last attempt and the next events still go out in order") {
   webhook_receiver receiver(
     [](int, const auto& r) { return r.body.find("\"lost\"") != std::string::npos ? 503 : 200; });
   system_fixture f;
-  auto n = actors::spawn_notifier(*f.sys, quick()); // 3 attempts, all refused for "lost"
+  auto n = f.keep(actors::spawn_notifier(*f.sys, quick())); // 3 attempts, all refused for "lost"
   json to = json::array({hook(receiver)});
   caf::anon_send(n, message("lost", "WORKFLOW_LAUNCHED", to));
   for (int i = 0; i < 20; ++i)
@@ -171,7 +180,6 @@ TEST_CASE("a delivery is dropped after the last attempt and the next events stil
   REQUIRE(got.size() == 20);
   for (int i = 0; i < 20; ++i)
     CHECK(json::parse(got[i].body)["id"] == "wf-" + std::to_string(i));
-  caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("a receiver that never answers does not hold up another receiver") {
@@ -180,13 +188,12 @@ TEST_CASE("a receiver that never answers does not hold up another receiver") {
   system_fixture f;
   auto s = quick();
   s.attempts = 100;
-  auto n = actors::spawn_notifier(*f.sys, s);
+  auto n = f.keep(actors::spawn_notifier(*f.sys, s));
   for (int i = 0; i < 5; ++i)
     caf::anon_send(
       n, message("wf-" + std::to_string(i), "WORKFLOW_LAUNCHED", json::array({hook(down), hook(up)})));
   REQUIRE(up.wait_for(5));
   CHECK(up.requests().size() == 5);
-  caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
 }
 
 namespace {
@@ -213,32 +220,25 @@ TEST_CASE("without a notifier role the engine's notifications go to the node the
   system_fixture f;
   auto remote_got = std::make_shared<std::promise<std::string>>();
   auto local_got = std::make_shared<std::promise<std::string>>();
-  auto remote = f.sys->spawn(recorder, remote_got);
-  auto local = f.sys->spawn(recorder, local_got);
-  auto client = actors::spawn_notifier_client(*f.sys, local, f.sys->spawn(directory, remote));
+  auto remote = f.keep(f.sys->spawn(recorder, remote_got));
+  auto local = f.keep(f.sys->spawn(recorder, local_got));
+  auto client = f.keep(actors::spawn_notifier_client(*f.sys, local, f.keep(f.sys->spawn(directory, remote))));
   caf::anon_send(client, message("wf-1", "WORKFLOW_LAUNCHED", json::array()));
   auto from_remote = remote_got->get_future();
   CHECK(wait(from_remote) == "wf-1");
   auto from_local = local_got->get_future();
   CHECK(from_local.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
-  caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(remote, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(local, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("without a notifier node or directory the local notifier publishes") {
   system_fixture f;
   for (bool with_directory : {false, true}) {
     auto local_got = std::make_shared<std::promise<std::string>>();
-    auto local = f.sys->spawn(recorder, local_got);
-    caf::actor dir = with_directory ? f.sys->spawn(directory, caf::actor{}) : caf::actor{};
-    auto client = actors::spawn_notifier_client(*f.sys, local, dir);
+    auto local = f.keep(f.sys->spawn(recorder, local_got));
+    caf::actor dir = with_directory ? f.keep(f.sys->spawn(directory, caf::actor{})) : caf::actor{};
+    auto client = f.keep(actors::spawn_notifier_client(*f.sys, local, dir));
     caf::anon_send(client, message("wf-2", "TASK_LAUNCHED", json::array()));
     auto from_local = local_got->get_future();
     CHECK(wait(from_local) == "wf-2");
-    caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(local, caf::exit_reason::user_shutdown);
-    if (dir)
-      caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
   }
 }

@@ -103,24 +103,22 @@ private:
       buffer.erase(0, length);
       int status = 200;
       {
+        // Recorded before the answer: the sender's next request can only come
+        // after it, so the record keeps the order in which requests were sent.
         std::lock_guard<std::mutex> lock(mutex_);
         int index = static_cast<int>(answered_++);
         if (rule_)
           status = rule_(index, r);
-      }
-      std::string text = status == 200 || status == 201 ? "ok" : "receiver failure";
-      action::testing::send_all(fd, "HTTP/1.1 " + std::to_string(status) +
-                                      " X\r\nContent-Type: text/plain\r\n" +
-                                      "Content-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text);
-      {
-        // Recorded after the answer: a request counts once the sender has its reply.
-        std::lock_guard<std::mutex> lock(mutex_);
         if (status == 200 || status == 201)
-          requests_.push_back(std::move(r));
+          requests_.push_back(r);
         else
           ++failed_;
       }
       changed_.notify_all();
+      std::string text = status == 200 || status == 201 ? "ok" : "receiver failure";
+      action::testing::send_all(fd, "HTTP/1.1 " + std::to_string(status) +
+                                      " X\r\nContent-Type: text/plain\r\n" +
+                                      "Content-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text);
     }
   }
 
