@@ -4,6 +4,7 @@
 #include "actors/cron/cron_actor.hpp"
 #include "actors/engine/engine_actor.hpp"
 #include "actors/engine/expiration_actor.hpp"
+#include "actors/notifier/notifier_actor.hpp"
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
 
@@ -38,6 +39,9 @@ struct node::impl {
   caf::actor engine;
   caf::actor cron;
   caf::actor expiration;
+  caf::actor notifier;        ///< the notifier role's actor, when it runs here
+  caf::actor local_notifier;  ///< without the role: the notifier the engine falls back to
+  caf::actor notifier_client; ///< without the role: the engine's way to a notifier
   std::shared_ptr<persistence::database> db;
 };
 
@@ -84,9 +88,30 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
     state->executor = spawn_executor(state->system);
   if (roles.engine && policy->enabled())
     state->expiration = spawn_expiration(state->system, db, *policy);
-  if (roles.engine)
-    state->engine = spawn_engine(state->system, db, state->executor,
-                                 cfg.get_int("engine", "execution_field_size_limit_kb", 1024));
+  auto notifier_settings = notifier::read_settings(cfg);
+  if (roles.notifier)
+    state->notifier = spawn_notifier(state->system, notifier_settings);
+  if (roles.engine) {
+    engine_notifications notifications;
+    std::vector<std::string> warnings;
+    notifications.configured_publishers = notifier::config_publishers(cfg, &warnings);
+    for (const auto& w : warnings)
+      log::warning("node", w);
+    notifications.notifier = state->notifier;
+    if (!notifications.notifier) {
+      // No notifier role in this process. Hook for the cluster: pass the
+      // cluster directory here (its (lookup_atom, "notifier", "") names a
+      // notifier node) once the node has one; until then, and whenever no
+      // notifier node answers, a local notifier publishes the events.
+      caf::actor cluster_directory;
+      state->local_notifier = spawn_notifier(state->system, notifier_settings);
+      state->notifier_client = spawn_notifier_client(state->system, state->local_notifier, cluster_directory);
+      notifications.notifier = state->notifier_client;
+    }
+    state->engine =
+      spawn_engine(state->system, db, state->executor,
+                   cfg.get_int("engine", "execution_field_size_limit_kb", 1024), std::move(notifications));
+  }
   if (roles.engine && cfg.get_bool("cron_trigger", "enabled", true)) {
     auto interval =
       std::chrono::seconds(std::max<std::int64_t>(1, cfg.get_int("cron_trigger", "execution_interval", 1)));
@@ -114,7 +139,8 @@ void node::stop() {
   for (auto& sup : impl_->supervisors)
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   impl_->supervisors.clear();
-  for (auto* a : {&impl_->cron, &impl_->engine, &impl_->executor, &impl_->expiration})
+  for (auto* a : {&impl_->cron, &impl_->engine, &impl_->executor, &impl_->expiration, &impl_->notifier,
+                  &impl_->notifier_client, &impl_->local_notifier})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
 }

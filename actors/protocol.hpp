@@ -77,6 +77,20 @@ struct timer_msg {
   std::int32_t kind = 0;
 };
 
+/// A notification for the notifier role (Mistral's Notifier.notify(ex_id,
+/// data, event, timestamp, publishers)), sent by an execution actor once the
+/// state change it reports is committed. The notifier hands `data_json` to
+/// each publisher in `publishers_json` (params.notify entries: `type`
+/// webhook or noop, plus the publisher's own keys such as `url`, `headers`).
+struct notify_msg {
+  std::string execution_id;    ///< the workflow or task execution the event is about
+  std::string event;           ///< "WORKFLOW_LAUNCHED", ...; empty when has_event is false (None)
+  bool has_event = true;       ///< false for Mistral's None event (WAITING, IDLE, DELAYED)
+  std::string data_json;       ///< the JSON object sent, "event" included
+  std::string publishers_json; ///< JSON list of the publishers that take the event
+  std::int64_t timestamp = 0;  ///< the entity's updated_at, microseconds since the epoch
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, start_execution& x) {
   return f(caf::meta::type_name("mistral::actors::start_execution"), x.execution_id, x.workflow_id,
@@ -107,6 +121,12 @@ typename Inspector::result_type inspect(Inspector& f, timer_msg& x) {
   return f(caf::meta::type_name("mistral::actors::timer_msg"), x.execution_id, x.task_id, x.kind);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, notify_msg& x) {
+  return f(caf::meta::type_name("mistral::actors::notify_msg"), x.execution_id, x.event, x.has_event,
+           x.data_json, x.publishers_json, x.timestamp);
+}
+
 } // namespace mistral::actors
 
 CAF_BEGIN_TYPE_ID_BLOCK(mistral, caf::first_custom_type_id)
@@ -122,6 +142,8 @@ CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
 CAF_ADD_ATOM(mistral, mistral::actors, committed_atom, "committed")
 CAF_ADD_ATOM(mistral, mistral::actors, lookup_atom, "lookup")
 CAF_ADD_ATOM(mistral, mistral::actors, members_atom, "members")
+// notifier role (issue 7 item 4)
+CAF_ADD_TYPE_ID(mistral, (mistral::actors::notify_msg))
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

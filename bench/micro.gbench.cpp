@@ -88,8 +88,9 @@ std::shared_ptr<const dsl::workflow_spec> spec_of(const std::string& yaml) {
 
 /// Runs one execution to its end with decide() alone: every action succeeds
 /// at once and every timer fires at once. Returns the number of decide() calls.
-std::int64_t run_to_end(const std::shared_ptr<const dsl::workflow_spec>& spec) {
+std::int64_t run_to_end(const std::shared_ptr<const dsl::workflow_spec>& spec, json params = json::object()) {
   engine::execution ex;
+  ex.wf.params = std::move(params);
   bench_env env;
   ex.spec = spec;
   ex.wf.id = "wf-1";
@@ -124,6 +125,19 @@ void decide_sequence(benchmark::State& state) {
     benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
 }
 BENCHMARK(decide_sequence)->Arg(10)->Arg(50)->Unit(benchmark::kMicrosecond);
+
+// The same with a webhook in params.notify: every state change also builds
+// its notification (payload and publishers), as the engine then sends it.
+void decide_sequence_notified(benchmark::State& state) {
+  auto spec = spec_of(sequence_yaml(static_cast<int>(state.range(0))));
+  json params = {{"notify", json::array({json{{"type", "webhook"}, {"url", "http://127.0.0.1:9/hook"}}})}};
+  std::int64_t decisions = 0;
+  for (auto _ : state)
+    decisions += run_to_end(spec, params);
+  state.counters["decisions/s"] =
+    benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+}
+BENCHMARK(decide_sequence_notified)->Arg(10)->Arg(50)->Unit(benchmark::kMicrosecond);
 
 void decide_fan_out_join(benchmark::State& state) {
   auto spec = spec_of(fan_out_yaml(static_cast<int>(state.range(0))));

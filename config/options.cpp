@@ -64,6 +64,7 @@ void mark_acted_on(std::vector<option>& opts) {
     {"executor", "type"},
     {"cron_trigger", "enabled"},
     {"cron_trigger", "execution_interval"},
+    {"notifier", "notify"},
     {"yaql", "limit_iterators"},
     {"yaql", "memory_quota"},
     {"coordination", "backend_url"},
@@ -96,6 +97,12 @@ void change_defaults(std::vector<option>& opts) {
   change_default(at(opts, "execution_expiration_policy", "evaluation_interval"), "60",
                  "This server's default is 60, so expired executions are removed hourly "
                  "(Mistral's default None switches the policy off); set it empty to switch it off");
+  at(opts, "notifier", "notify").note =
+    "Each item is a JSON object such as {\"type\": \"webhook\", \"url\": \"http://host/path\", "
+    "\"headers\": {...}, \"event_types\": [\"WORKFLOW_SUCCEEDED\"]} or {\"type\": \"noop\"}; they are "
+    "appended to params.notify of every execution started, as in Mistral";
+  at(opts, "notifier", "type").note = "This server publishes from the process that runs the notifier role, "
+                                      "else from the engine's own process";
   change_default(at(opts, "execution_expiration_policy", "older_than"), "10080",
                  "This server's default is 10080, one week (Mistral's is None)");
 }
@@ -144,6 +151,28 @@ void add_cluster_options(std::vector<option>& opts) {
                      "listen_host and listen_port. Empty means a single node"));
 }
 
+void add_notifier_options(std::vector<option>& opts) {
+  auto attempts = own("notifier", "webhook_attempts", opt_kind::integer, "5",
+                      "How many times the C++ server's notifier tries to POST one event to a webhook "
+                      "before it drops it (Mistral tries once). A try fails without an HTTP 200 or 201 "
+                      "answer");
+  attempts.min = "1";
+  opts.push_back(std::move(attempts));
+  auto floating = [](std::string name, std::string def, std::string help) {
+    auto o = own("notifier", std::move(name), opt_kind::floating, std::move(def), std::move(help));
+    o.type_name = "floating point value";
+    o.min = "0";
+    return o;
+  };
+  opts.push_back(floating("webhook_retry_delay", "1.0",
+                          "Seconds before a failed webhook delivery is tried again; the wait doubles "
+                          "after each failed try, up to webhook_max_retry_delay"));
+  opts.push_back(floating("webhook_max_retry_delay", "60.0",
+                          "The longest wait, in seconds, between two tries of one webhook delivery"));
+  opts.push_back(
+    floating("webhook_timeout", "30.0", "Seconds one webhook POST may take before it counts as failed"));
+}
+
 } // namespace
 
 void apply_server_settings(std::vector<option>& options) {
@@ -151,6 +180,7 @@ void apply_server_settings(std::vector<option>& options) {
   change_defaults(options);
   add_database_options(options);
   add_cluster_options(options);
+  add_notifier_options(options);
 }
 
 } // namespace mistral::config::detail

@@ -18,7 +18,7 @@
 
 namespace mistral::test {
 
-engine_harness::engine_harness() {
+engine_harness::engine_harness(std::shared_ptr<config::config> cfg, const std::string& role_names) {
   std::mt19937_64 rng{std::random_device{}()};
   dir_ = std::filesystem::temp_directory_path() / ("mistral-engine-" + std::to_string(rng()));
   auto info = persistence::parse_connection_url("sqlite:///" + (dir_ / "engine.db").string());
@@ -30,18 +30,16 @@ engine_harness::engine_harness() {
   if (auto m = (*opened)->migrate(); !m.ok())
     throw std::runtime_error(m.err().message);
   auto db = persistence::with_group_commit(*opened, std::chrono::milliseconds(2));
-  auto cfg = std::make_shared<config::config>();
-  auto roles = cluster::parse_roles("engine,executor");
+  if (!cfg)
+    cfg = std::make_shared<config::config>();
+  auto roles = cluster::parse_roles(role_names);
   auto started = actors::node::start(*cfg, *roles, db);
   if (!started.ok())
     throw std::runtime_error(started.err().message);
   node_ = std::move(*started);
   ctx_ = std::make_shared<api::api_context>(
-    api::api_context{db,
-                     cfg,
-                     std::make_shared<system_clock>(),
-                     api::make_caf_engine_client(node_->system(), node_->engine()),
-                     {"engine", "executor"}});
+    api::api_context{db, cfg, std::make_shared<system_clock>(),
+                     api::make_caf_engine_client(node_->system(), node_->engine()), roles->names()});
   api::add_v2_routes(routes_, ctx_);
 }
 
@@ -71,7 +69,14 @@ void engine_harness::upload_workflows(const std::string& yaml) {
 }
 
 std::string engine_harness::start(const std::string& workflow, const json& input) {
-  auto r = call("POST", "/v2/executions", json{{"workflow_name", workflow}, {"input", input}}.dump());
+  return start(workflow, input, json::object());
+}
+
+std::string engine_harness::start(const std::string& workflow, const json& input, const json& params) {
+  json body = {{"workflow_name", workflow}, {"input", input}};
+  if (!params.empty())
+    body["params"] = params;
+  auto r = call("POST", "/v2/executions", body.dump());
   REQUIRE_MESSAGE(r.status == 201, r.body);
   return json::parse(r.body)["id"].get<std::string>();
 }

@@ -19,7 +19,9 @@ namespace mistral::test {
 
 class engine_harness {
 public:
-  engine_harness();
+  /// `cfg` (default: an empty configuration) and `roles` are the node's.
+  explicit engine_harness(std::shared_ptr<config::config> cfg = nullptr,
+                          const std::string& roles = "engine,executor");
   ~engine_harness();
 
   /// Sends one request and waits for its reply.
@@ -33,6 +35,8 @@ public:
   void upload_workflows(const std::string& yaml);
   /// Starts `workflow` with `input`; returns the execution's id.
   std::string start(const std::string& workflow, const json& input = json::object());
+  /// Starts `workflow` with `input` and `params`; returns the execution's id.
+  std::string start(const std::string& workflow, const json& input, const json& params);
   /// Polls the execution until it is SUCCESS, ERROR or CANCELLED (or the
   /// deadline passes) and returns its last row.
   json wait_terminal(const std::string& id, std::chrono::seconds deadline = std::chrono::seconds(60));

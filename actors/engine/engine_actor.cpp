@@ -2,6 +2,7 @@
 
 #include "actors/engine/records.hpp"
 #include "actors/engine/recovery.hpp"
+#include "actors/notifier/delivery.hpp"
 #include "actors/protocol.hpp"
 #include "actors/workflow/execution_actor.hpp"
 #include "actors/workflow/field_size.hpp"
@@ -24,6 +25,7 @@ struct engine_state {
   std::shared_ptr<persistence::database> db;
   caf::actor executor;
   std::int64_t field_size_limit_kb = 1024;
+  engine_notifications notifications;
   std::unordered_map<std::string, caf::actor> executions;
   std::unordered_map<std::string, std::string> parent_of; ///< child execution id → parent execution id
 };
@@ -32,7 +34,7 @@ using self_ptr = caf::stateful_actor<engine_state>*;
 
 execution_deps deps_of(self_ptr self) {
   return execution_deps{self->state.db, caf::actor_cast<caf::actor>(self), self->state.executor,
-                        self->state.field_size_limit_kb};
+                        self->state.field_size_limit_kb, self->state.notifications.notifier};
 }
 
 void track(self_ptr self, const std::string& id, caf::actor a) {
@@ -270,10 +272,11 @@ void recover_unfinished(self_ptr self) {
 }
 
 caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, caf::actor executor,
-                     std::int64_t field_size_limit_kb) {
+                     std::int64_t field_size_limit_kb, engine_notifications notifications) {
   self->state.db = std::move(db);
   self->state.executor = std::move(executor);
   self->state.field_size_limit_kb = field_size_limit_kb;
+  self->state.notifications = std::move(notifications);
   recover_unfinished(self);
   self->set_down_handler([self](const caf::down_msg& dm) {
     for (auto it = self->state.executions.begin(); it != self->state.executions.end(); ++it)
@@ -286,6 +289,9 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
     [self](start_atom, start_execution& req) -> caf::result<std::string> {
       auto rp = self->make_response_promise<std::string>();
       auto ex = new_execution(req);
+      // Root executions only: a sub-workflow inherits its parent's params.notify.
+      if (req.parent_execution_id.empty())
+        notifier::add_configured_publishers(ex.wf.params, self->state.notifications.configured_publishers);
       if (!ex.spec)
         return caf::make_error(caf::sec::invalid_argument, "the workflow spec cannot be read");
       auto a = spawn_execution(self->system(), deps_of(self), std::move(ex), true, rp);
@@ -362,8 +368,9 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
 } // namespace
 
 caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db,
-                        caf::actor executor, std::int64_t field_size_limit_kb) {
-  return sys.spawn(engine, std::move(db), std::move(executor), field_size_limit_kb);
+                        caf::actor executor, std::int64_t field_size_limit_kb,
+                        engine_notifications notifications) {
+  return sys.spawn(engine, std::move(db), std::move(executor), field_size_limit_kb, std::move(notifications));
 }
 
 } // namespace mistral::actors

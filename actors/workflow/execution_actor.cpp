@@ -237,6 +237,22 @@ void schedule_timer(self_ptr self, const cmd_schedule_timer& t) {
                      timer_msg{self->state.ex.wf.id, t.task_id, static_cast<std::int32_t>(t.kind)});
 }
 
+// Only ever called after the commit: a notification never reports a state
+// the store does not have (Mistral's post_tx_queue).
+void send_notification(self_ptr self, const cmd_notify& n) {
+  notify_msg m;
+  m.execution_id = n.execution_id;
+  m.has_event = n.event.has_value();
+  m.event = n.event.value_or("");
+  m.data_json = n.data.dump();
+  m.publishers_json = n.publishers.dump();
+  m.timestamp = n.at;
+  if (self->state.deps.notifier)
+    self->send(self->state.deps.notifier, std::move(m));
+  else
+    log::warning("engine", "no notifier: " + m.event + " of " + m.execution_id + " is not published");
+}
+
 void carry_out(self_ptr self, decision& d) {
   auto& st = self->state;
   for (auto& c : d.commands) {
@@ -299,6 +315,8 @@ void carry_out(self_ptr self, decision& d) {
       m.data_json = done->output.dump();
       m.error_json = done->state_info ? json(*done->state_info).dump() : json(nullptr).dump();
       self->send(st.deps.engine, finished_atom_v, std::move(m));
+    } else if (auto* note = std::get_if<cmd_notify>(&c)) {
+      send_notification(self, *note);
     } else if (auto* changed = std::get_if<cmd_notify_parent>(&c)) {
       action_result_msg m;
       m.execution_id = "parent";

@@ -17,6 +17,10 @@ struct execution_deps {
   caf::actor engine;                       ///< the router: sub-workflows, completion reports
   caf::actor executor;                     ///< runs actions
   std::int64_t field_size_limit_kb = 1024; ///< [engine] execution_field_size_limit_kb
+  /// Takes notify_msg once a decision is committed: the notifier role's
+  /// actor, or the client that finds one (actors/notifier). Invalid: the
+  /// notifications are logged as lost.
+  caf::actor notifier;
 };
 
 /// Spawns the actor that owns one workflow execution: it applies events

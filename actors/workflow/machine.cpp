@@ -2,6 +2,7 @@
 
 #include "actors/workflow/expression_host.hpp"
 #include "actors/workflow/field_size.hpp"
+#include "actors/workflow/notifications.hpp"
 #include "dsl/expr/expression.hpp"
 #include "dsl/expr/py_value.hpp"
 #include "dsl/parser.hpp"
@@ -297,6 +298,10 @@ private:
     task_execution* t = ex_.find_task(link.task_id);
     if (!t)
       return;
+    // The workflow runs again before its task, as in Mistral's _recursive_rerun
+    // (WORKFLOW_RERUN is published before TASK_RERUN).
+    if (ex_.wf.st != state::paused)
+      rerun_workflow();
     if (is_completed(t->st)) {
       t->processed = false;
       t->error_handled = false;
@@ -305,8 +310,6 @@ private:
       t->finished_at.reset();
       set_task_state(*t, state::running, std::nullopt);
     }
-    if (ex_.wf.st != state::paused)
-      rerun_workflow();
   }
 
   void handle(const ev_action_update& ev) {
@@ -412,19 +415,60 @@ private:
     bool resumed = s == state::running && ex_.wf.st == state::paused;
     if (ex_.wf.task_execution_id && (paused || resumed))
       d_.commands.push_back(cmd_notify_parent{s});
+    state from = ex_.wf.st;
     ex_.wf.st = s;
     ex_.wf.state_info = info ? std::optional<std::string>(cut_state_info(*info)) : std::nullopt;
     touch_wf();
+    notify_workflow(from);
   }
 
-  void set_task_state(task_execution& t, state s, std::optional<std::string> info) {
+  /// How a task's state change is announced: as Mistral's Task.set_state does
+  /// (only when the state or state_info changed), as the first state of a new
+  /// task (Mistral creates it without a state: TASK_LAUNCHED), or not at all
+  /// (a step Mistral does not take, e.g. a failing join set RUNNING first).
+  enum class announce { change, created, silent };
+
+  void set_task_state(task_execution& t, state s, std::optional<std::string> info,
+                      announce how = announce::change) {
     if (s == state::running && !t.started_at)
       t.started_at = env_.now();
     if (is_completed(s))
       t.finished_at = env_.now();
+    state from = t.st;
+    auto old_info = std::move(t.state_info);
     t.st = s;
     t.state_info = info ? std::optional<std::string>(cut_state_info(*info)) : std::nullopt;
     touch(t);
+    if (how == announce::created)
+      notify_task(t, std::nullopt);
+    else if (how == announce::change && (from != s || old_info != t.state_info))
+      notify_task(t, from);
+  }
+
+  // ---- notifications -------------------------------------------------------
+
+  /// Mistral's Workflow._notify after a state change from `from`.
+  void notify_workflow(state from) {
+    if (!has_publishers(ex_.wf.params))
+      return;
+    auto event = workflow_event(from, ex_.wf.st);
+    json publishers = publishers_for(ex_.wf.params, event);
+    if (publishers.empty())
+      return;
+    d_.commands.push_back(cmd_notify{ex_.wf.id, event, workflow_notification(ex_.wf, event),
+                                     std::move(publishers), ex_.wf.updated_at});
+  }
+
+  /// Mistral's Task._notify after a state change from `from` (nullopt: created).
+  void notify_task(const task_execution& t, std::optional<state> from) {
+    if (!has_publishers(ex_.wf.params))
+      return;
+    auto event = task_event(from, t.st);
+    json publishers = publishers_for(ex_.wf.params, event);
+    if (publishers.empty())
+      return;
+    d_.commands.push_back(
+      cmd_notify{t.id, event, task_notification(ex_.wf, t, event), std::move(publishers), t.updated_at});
   }
 
   void control_subworkflows(event what) {
@@ -783,12 +827,14 @@ private:
     task_execution& t = new_task(ts, in_ctx, state::idle);
     if (triggered_by.is_array())
       t.runtime_context["triggered_by"] = triggered_by;
-    start_task(t.id, ts);
+    start_task(t.id, ts, announce::created);
   }
 
-  void start_task(const std::string& task_id, const dsl::task_spec& ts) {
+  /// `how`: `created` for a task made by this decision; a waiting join that
+  /// fires is announced from WAITING (TASK_RESUMED, as Mistral's continue_task).
+  void start_task(const std::string& task_id, const dsl::task_spec& ts, announce how = announce::change) {
     task_execution* t = ex_.find_task(task_id);
-    set_task_state(*t, state::running, std::nullopt);
+    set_task_state(*t, state::running, std::nullopt, how);
     // pause-before: hold the task IDLE and pause the workflow.
     auto pause_before = policy_bool(ts, "pause-before", *t);
     if (!pause_before.ok()) {
@@ -979,7 +1025,8 @@ private:
     t->in_context = ctx;
     t->runtime_context["triggered_by"] = s.triggered_by;
     if (s.st == state::error) {
-      set_task_state(*t, state::running, std::nullopt);
+      // Mistral completes the waiting task at once: only TASK_FAILED is raised.
+      set_task_state(*t, state::running, std::nullopt, announce::silent);
       complete_task(*t, state::error, s.info);
       return;
     }
@@ -1700,10 +1747,12 @@ private:
         rc["wait_after_policy"] =
           json{{"end_state", to_string(t.st)},
                {"end_state_info", t.state_info ? json(*t.state_info) : json(nullptr)}};
+        state from = t.st;
         t.st = state::delayed;
         t.state_info = "Delayed by 'wait-after' policy [delay=" + number_text(*wait_after) + "]";
         t.finished_at.reset();
         touch(t);
+        notify_task(t, from);
         d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::wait_after, *wait_after});
         return false;
       }
@@ -1722,6 +1771,7 @@ private:
         t.st = state::error;
         t.state_info = "Failed by 'fail-on' policy";
         touch(t);
+        notify_task(t, state::success);
         if (auto spec = publish_spec(ts, state::error); spec && spec->branch.is_object()) {
           auto p = eval(spec->branch, &t, t.in_context);
           if (p.ok())
@@ -1793,15 +1843,19 @@ private:
     t.finished_at.reset();
     if (!is_reverse() && !ts.join.is_null()) {
       // A join cannot run again as is: it waits and its state is refreshed.
+      state from = t.st;
       t.st = state::waiting;
       t.state_info = "Delayed by 'retry' policy [delay=" + number_text(delay) + "]";
       touch(t);
+      notify_task(t, from);
       d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::retry, delay});
       return true;
     }
+    state from = t.st;
     t.st = state::delayed;
     t.state_info = "Delayed by 'retry' policy [delay=" + number_text(delay) + "]";
     touch(t);
+    notify_task(t, from);
     d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::retry, delay});
     return true;
   }

@@ -135,8 +135,18 @@ struct cmd_notify_parent {
   state st = state::paused;
   bool rerun = false; ///< Mistral's _recursive_rerun: the parents run again
 };
+/// A notification to publish once the decision is committed (Mistral's _notify,
+/// run from the post-transaction queue): made only when params.notify has a
+/// publisher that takes the event. See notifications.hpp.
+struct cmd_notify {
+  std::string execution_id;         ///< the workflow or task execution the event is about
+  std::optional<std::string> event; ///< "WORKFLOW_LAUNCHED", ...; nullopt is Mistral's None
+  json data;                        ///< the data sent, "event" included
+  json publishers;                  ///< the params.notify entries that take the event
+  timestamp at = 0;                 ///< the entity's updated_at (Mistral's timestamp argument)
+};
 using command = std::variant<cmd_run_action, cmd_start_subworkflow, cmd_schedule_timer,
-                             cmd_control_subworkflows, cmd_completed, cmd_notify_parent>;
+                             cmd_control_subworkflows, cmd_completed, cmd_notify_parent, cmd_notify>;
 
 /// What one decide() call changed and wants done.
 struct decision {
