@@ -129,6 +129,7 @@ CAF_ADD_ATOM(mistral, mistral::actors, cluster_subscribe_atom, "csub")
 CAF_ADD_ATOM(mistral, mistral::actors, cluster_member_up_atom, "cmemberup")
 CAF_ADD_ATOM(mistral, mistral::actors, cluster_member_down_atom, "cmemberdn")
 CAF_ADD_ATOM(mistral, mistral::actors, cluster_tick_atom, "ctick")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_waiting_atom, "cwaiting")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {
@@ -152,5 +153,8 @@ using role_actor = caf::typed_actor<caf::replies_to<ping_atom>::with<std::string
 //   member_json, engine, executor, notifier) for every member now and later,
 //   and (cluster_member_down_atom, node_name) when one leaves or dies.
 // - (cluster_register_atom, role, actor): this node's actor for a role.
+// The engine's dispatcher tells an action's requester (execution actor or
+// router) (cluster_waiting_atom, execution_id, task_id, state_info) while the
+// action waits for an executor, and again with "" once it was sent.
 
 } // namespace mistral::actors

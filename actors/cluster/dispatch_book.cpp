@@ -69,6 +69,8 @@ std::string lost_action_text(const std::string& node) {
 }
 
 std::string waiting_for_target_text(const std::string& target) {
+  if (target.empty())
+    return "Waiting for an executor to join the cluster";
   return "Waiting for an executor with target '" + target + "'";
 }
 

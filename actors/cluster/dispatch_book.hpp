@@ -61,7 +61,8 @@ private:
 /// The state_info/error text of a non-safe-rerun action whose executor died.
 std::string lost_action_text(const std::string& node);
 
-/// The state_info of a task whose action waits for an executor with `target`.
+/// The state_info of a task whose action waits for an executor with `target`
+/// (or for any executor when `target` is empty).
 std::string waiting_for_target_text(const std::string& target);
 
 } // namespace mistral::cluster

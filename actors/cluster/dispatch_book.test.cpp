@@ -57,4 +57,5 @@ TEST_CASE("the texts name the dead node and the awaited target") {
         "The action was running on executor node 'executor-2', which stopped responding; it is not "
         "safe-rerun so it was failed");
   CHECK(waiting_for_target_text("gpu") == "Waiting for an executor with target 'gpu'");
+  CHECK(waiting_for_target_text("") == "Waiting for an executor to join the cluster");
 }

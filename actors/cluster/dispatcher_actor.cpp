@@ -17,6 +17,7 @@ using namespace mistral::actors;
 struct job {
   run_action_msg msg;
   caf::actor requester;
+  bool announced = false; ///< the requester was told the action waits
 };
 
 struct dispatcher_state {
@@ -39,11 +40,24 @@ void send_job(self_ptr self, const std::string& action_id) {
   auto it = st.jobs.find(action_id);
   if (it == st.jobs.end())
     return;
-  const auto& m = it->second.msg;
+  auto& j = it->second;
+  const auto& m = j.msg;
   auto pick = next_after(st.executors.executors_for(m.target), st.last_pick[m.target]);
   if (!pick) {
     st.book.wait(job_of(m));
+    if (!j.announced) {
+      j.announced = true;
+      self->send(j.requester, cluster_waiting_atom_v, m.execution_id, m.task_id,
+                 waiting_for_target_text(m.target));
+      // The task's own timeout fails it; the action must not run after that.
+      if (m.timeout > 0)
+        self->delayed_send(self, std::chrono::seconds(m.timeout), cluster_tick_atom_v, m.action_id);
+    }
     return;
+  }
+  if (j.announced) {
+    j.announced = false;
+    self->send(j.requester, cluster_waiting_atom_v, m.execution_id, m.task_id, std::string());
   }
   st.last_pick[m.target] = *pick;
   self->send(st.handles[*pick], m);
@@ -90,6 +104,15 @@ caf::behavior dispatcher(self_ptr self, caf::actor directory) {
       if (it == st.jobs.end())
         return;
       self->send(it->second.requester, std::move(r));
+      st.jobs.erase(it);
+    },
+    [self](cluster_tick_atom, const std::string& action_id) {
+      auto& st = self->state;
+      auto it = st.jobs.find(action_id);
+      if (it == st.jobs.end() || !it->second.announced)
+        return; // it was sent meanwhile
+      log::info("cluster", "action " + action_id + " stopped waiting for an executor: its task timed out");
+      st.book.drop(action_id);
       st.jobs.erase(it);
     },
     [self](cluster_member_up_atom, const std::string& info_json, caf::actor&, caf::actor& executor,

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """A small cluster on loopback: 1 api, 1 engine, 2 executors as separate
-processes (deploy/cluster.sh). Workflows run over HTTP to SUCCESS; then an
+processes (deploy/cluster.sh). Workflows run over HTTP to SUCCESS; a task
+with a target runs only on the executor of that target ([executor] host),
+one whose target is absent waits with a clear state_info; then an
 executor is killed with kill -9 while two non-safe-rerun and two safe-rerun
 std.sleep actions run (round robin puts one of each on either executor): the
 non-safe one of the dead node fails with the clear text within 5 s, every
@@ -54,6 +56,13 @@ parent:
       workflow: chain name="child"
       publish:
         child: <% task().result.greeting %>
+targeted:
+  input: [target]
+  tasks:
+    there:
+      action: std.echo output="ran"
+      target: <% $.target %>
+      timeout: 4
 sleeper:
   input: [safe, seconds]
   tasks:
@@ -117,7 +126,8 @@ def main():
         return subprocess.run([SCRIPT, *args], env=env, capture_output=True, text=True, timeout=180)
 
     try:
-        up = cluster("up", "--engines", "1", "--executors", "2", "--base-port", base)
+        up = cluster("up", "--engines", "1", "--executors", "2", "--base-port", base,
+                     "--executor-targets", ",gpu")
         if up.returncode != 0:
             fail("cluster.sh up: %s\n%s" % (up.stdout, up.stderr))
         api = up.stdout.strip().splitlines()[-1]
@@ -142,6 +152,25 @@ def main():
             if ex["state"] != "SUCCESS" or json.loads(ex["output"]) != out:
                 fail("%s ended %s with %s (state_info %s)" % (wf, ex["state"], ex["output"], ex["state_info"]))
         print("ok: %d workflows ran to SUCCESS across the nodes" % len(ids))
+
+        ex = wait_state(api, start(api, "targeted", {"target": "gpu"}), ("SUCCESS", "ERROR"), 30)
+        if ex["state"] != "SUCCESS":
+            fail("the task for target gpu ended %s: %s" % (ex["state"], ex["state_info"]))
+        waiting = start(api, "targeted", {"target": "tpu"})
+        deadline = time.monotonic() + 3
+        while True:
+            code, body = call(api + "/v2/executions/%s/tasks" % waiting)
+            infos = [t["state_info"] for t in body["tasks"]] if code == 200 else []
+            if "Waiting for an executor with target 'tpu'" in infos:
+                break
+            if time.monotonic() > deadline:
+                fail("no waiting state_info on the task for target tpu: %s" % body)
+            time.sleep(0.1)
+        ex = wait_state(api, waiting, ("SUCCESS", "ERROR"), 30)
+        if ex["state"] != "ERROR":
+            fail("the task for the absent target tpu ended %s instead of timing out" % ex["state"])
+        print("ok: a task with target gpu ran on the gpu executor; one for the absent tpu waited, "
+              "saying so, until its timeout")
 
         # Consecutive dispatches alternate between the two executors.
         sleepers = []
