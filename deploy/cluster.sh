@@ -21,15 +21,19 @@
 # P+10+i, executor i P+40+i. `up` refuses ports already in use.
 #
 # --netns puts every node in its own network namespace (ip netns, a veth pair
-# to the bridge mcl-br0, address 10.213.0.K/24); PostgreSQL and the API are
-# reached on the bridge address 10.213.0.1 from the host side. Needs root.
+# to a bridge, address 10.213.X.K/24 with X derived from the state folder);
+# PostgreSQL listens on the bridge address 10.213.X.1 too, and the API URL is
+# the api node's address. Needs root. `down` removes them.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 STATE="${MISTRAL_CLUSTER_DIR:-$PWD/cluster-state}"
 BIN="${MISTRAL_BIN_DIR:-$HERE/../build/bin}"
-BRIDGE=mcl-br0
-NET_PREFIX=10.213.0
+# Names and addresses of --netns derive from the state folder, so two
+# clusters with different state folders do not collide.
+NET_KEY=$(($(echo "$STATE" | cksum | cut -d' ' -f1) % 200 + 20))
+BRIDGE=mclbr$NET_KEY
+NET_PREFIX=10.213.$NET_KEY
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -74,6 +78,9 @@ start_postgres() {
     as_pg "$bin/initdb" -D "$dir/data" -U "$(pg_user)" -A trust -E UTF8 --no-locale >"$STATE/initdb.log" 2>&1 ||
       { cat "$STATE/initdb.log" >&2; die "initdb failed"; }
   fi
+  # Nodes in namespaces connect from the bridge's network.
+  grep -q "$NET_PREFIX.0/24" "$dir/data/pg_hba.conf" ||
+    echo "host all all $NET_PREFIX.0/24 trust" | as_pg tee -a "$dir/data/pg_hba.conf" >/dev/null
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
     -o "-c listen_addresses=$listen -p $port -c unix_socket_directories='' -c fsync=off -c max_connections=200" \
     >/dev/null || { tail -n 20 "$dir/server.log" >&2; die "PostgreSQL did not start"; }
@@ -126,9 +133,9 @@ setup_netns() {
   ip link set "$BRIDGE" up
 }
 
-# add_netns NAME K: namespace mcl-NAME with address NET_PREFIX.(K+1).
+# add_netns NAME K: namespace mclX-NAME with address NET_PREFIX.(K+1).
 add_netns() {
-  local name=$1 k=$2 ns="mcl-$1" host_if="mcv$2" ns_if="mcvn$2"
+  local name=$1 k=$2 ns="mcl$NET_KEY-$1" host_if="mcv${NET_KEY}h$2" ns_if="mcv${NET_KEY}n$2"
   ip netns del "$ns" 2>/dev/null || true
   ip link del "$host_if" 2>/dev/null || true
   ip netns add "$ns"
@@ -149,7 +156,7 @@ teardown_netns() {
     rm -f "$STATE/netns.list"
   fi
   if [ -f "$STATE/bridge" ]; then
-    ip link del "$BRIDGE" 2>/dev/null || true
+    ip link del "$(cat "$STATE/bridge")" 2>/dev/null || true
     rm -f "$STATE/bridge"
   fi
 }
@@ -158,7 +165,7 @@ start_node() {
   local name=$1 role
   role=$(sed -n 's/^server = //p' "$STATE/$name.conf")
   local cmd=("$BIN/mistral-server" --server "$role" --config-file "$STATE/$name.conf")
-  if [ "$NETNS" = 1 ]; then cmd=(ip netns exec "mcl-$name" "${cmd[@]}"); fi
+  if [ "$NETNS" = 1 ]; then cmd=(ip netns exec "mcl$NET_KEY-$name" "${cmd[@]}"); fi
   # setsid: the node must not die with the shell that started it.
   setsid "${cmd[@]}" >>"$STATE/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/$name.pid"
@@ -225,7 +232,7 @@ cmd_up() {
   local pg_listen=127.0.0.1 api_host=127.0.0.1
   if [ "$netns" = 1 ]; then
     setup_netns
-    touch "$STATE/bridge"
+    echo "$BRIDGE" >"$STATE/bridge"
     pg_listen="127.0.0.1,$NET_PREFIX.1"
   fi
   start_postgres "$pg_port" "$pg_listen"

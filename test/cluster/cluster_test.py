@@ -8,7 +8,9 @@ std.sleep actions run (round robin puts one of each on either executor): the
 non-safe one of the dead node fails with the clear text within 5 s, every
 other one succeeds.
 
-usage: cluster_test.py BIN_DIR SOURCE_DIR   (exit 77 when PostgreSQL is absent)
+usage: cluster_test.py BIN_DIR SOURCE_DIR [--netns]   (exit 77 when PostgreSQL,
+or for --netns root and `ip netns`, are absent). --netns puts every node in its
+own network namespace.
 The ports start at $MISTRAL_CLUSTER_TEST_BASE_PORT (default 29100).
 """
 import glob
@@ -22,6 +24,7 @@ import time
 import urllib.request
 
 BIN, SRC = sys.argv[1], sys.argv[2]
+NETNS = "--netns" in sys.argv[3:]
 SCRIPT = os.path.join(SRC, "deploy", "cluster.sh")
 LOST = "The action was running on executor node '%s', which stopped responding; it is not safe-rerun so it was failed"
 
@@ -116,6 +119,9 @@ def main():
     if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
         print("SKIP: PostgreSQL binaries are absent")
         return 77
+    if NETNS and (os.geteuid() != 0 or subprocess.run(["ip", "netns", "list"], capture_output=True).returncode):
+        print("SKIP: network namespaces need root and iproute2")
+        return 77
     began = time.monotonic()
     state = tempfile.mkdtemp(prefix="mistral-cluster-test-")
     os.chmod(state, 0o755)
@@ -127,7 +133,7 @@ def main():
 
     try:
         up = cluster("up", "--engines", "1", "--executors", "2", "--base-port", base,
-                     "--executor-targets", ",gpu")
+                     "--executor-targets", ",gpu", *(["--netns"] if NETNS else []))
         if up.returncode != 0:
             fail("cluster.sh up: %s\n%s" % (up.stdout, up.stderr))
         api = up.stdout.strip().splitlines()[-1]
