@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/action/std_actions.hpp"
 #include "api/engine_client.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
@@ -22,6 +23,12 @@ struct api_context {
   /// Cluster mode only: asks the node's cluster directory for the live
   /// members (JSON text: [{"name", "roles", ...}]) and calls back with them.
   std::function<void(std::function<void(result<std::string>)>)> cluster_members;
+  /// Cluster mode only: runs a standalone action on an executor whose
+  /// [executor] host is `target` (POST /v2/action_executions params.target),
+  /// blocking the calling thread until the result or `timeout_s` has passed.
+  std::function<action::action_result(const std::string& action_id, const std::string& action,
+                                      const json& input, const std::string& target, std::int64_t timeout_s)>
+    run_on_target;
 };
 
 } // namespace mistral::api

@@ -42,6 +42,7 @@ engine_harness::engine_harness() {
                      std::make_shared<system_clock>(),
                      api::make_caf_engine_client(node_->system(), node_->engine()),
                      {"engine", "executor"},
+                     {},
                      {}});
   api::add_v2_routes(routes_, ctx_);
 }

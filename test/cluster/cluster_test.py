@@ -177,6 +177,11 @@ def main():
             fail("the task for the absent target tpu ended %s instead of timing out" % ex["state"])
         print("ok: a task with target gpu ran on the gpu executor; one for the absent tpu waited, "
               "saying so, until its timeout")
+        code, run = call(api + "/v2/action_executions", "POST", json.dumps(
+            {"name": "std.echo", "input": {"output": "far"}, "params": {"target": "gpu", "run_sync": True}}))
+        if code != 201 or json.loads(run["output"]) != {"result": "far"}:
+            fail("run-action with params.target: %s %s" % (code, run))
+        print("ok: a run-action with params.target ran through the gpu executor")
 
         # Consecutive dispatches alternate between the two executors.
         sleepers = []
