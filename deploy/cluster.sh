@@ -97,6 +97,13 @@ stop_postgres() {
   if [ -f "$dir/data/postmaster.pid" ]; then
     as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
   fi
+  # `up` re-creates the database anyway; a data folder outside the state
+  # folder (see pg_dir) would outlive it, so it goes.
+  case "$dir" in
+    "$STATE"/*) ;;
+    /tmp/mistral-cluster-pg-*) rm -rf "$dir" ;;
+  esac
+  rm -f "$STATE/pg.dir"
 }
 
 # write_config NAME ROLE CLUSTER_HOST CLUSTER_PORT SEEDS [EXECUTOR_TARGET]
