@@ -144,6 +144,14 @@ CAF_ADD_ATOM(mistral, mistral::actors, lookup_atom, "lookup")
 CAF_ADD_ATOM(mistral, mistral::actors, members_atom, "members")
 // notifier role (issue 7 item 4)
 CAF_ADD_TYPE_ID(mistral, (mistral::actors::notify_msg))
+// cluster-net: membership (join), directory subscriptions, dialing ticks.
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_join_atom, "cjoin")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_register_atom, "creg")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_subscribe_atom, "csub")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_member_up_atom, "cmemberup")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_member_down_atom, "cmemberdn")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_tick_atom, "ctick")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_waiting_atom, "cwaiting")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {
@@ -159,5 +167,16 @@ using role_actor = caf::typed_actor<caf::replies_to<ping_atom>::with<std::string
 //   is unknown or gone. An empty node_name means "any live node with the role".
 // - (members_atom) → JSON text: [{"name", "roles": [...], "host", "port",
 //   "executor_target"}, ...] for every live node, this one included.
+// More of its messages (actors/cluster/directory_actor.hpp):
+// - (cluster_join_atom, member_json, engine, executor, notifier) → (member_json,
+//   engine, executor, notifier, members_json): a node joins; the answer is the
+//   answering node's own entry and handles, and every member it knows.
+// - (cluster_subscribe_atom): the sender gets (cluster_member_up_atom,
+//   member_json, engine, executor, notifier) for every member now and later,
+//   and (cluster_member_down_atom, node_name) when one leaves or dies.
+// - (cluster_register_atom, role, actor): this node's actor for a role.
+// The engine's dispatcher tells an action's requester (execution actor or
+// router) (cluster_waiting_atom, execution_id, task_id, state_info) while the
+// action waits for an executor, and again with "" once it was sent.
 
 } // namespace mistral::actors

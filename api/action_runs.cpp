@@ -115,12 +115,28 @@ record new_row(api_context& ctx, const std::string& name, const std::string& ns,
   return row;
 }
 
+/// In a cluster, params.target sends the action to an executor of that
+/// target (as Mistral's engine does); otherwise, or for an async action, it
+/// runs here.
+action::action_run run_here_or_on_target(const api_context& ctx, const action::standalone_action& act,
+                                         const action::action_context& actx, const std::string& target,
+                                         const std::string& action_id) {
+  if (target.empty() || !ctx.run_on_target || action::is_async_action(act.base))
+    return action::run_std_action(act.base, act.input, actx);
+  return action::action_run{false, ctx.run_on_target(action_id, act.base, act.input, target, 60)};
+}
+
+std::string target_of(const json& params) {
+  auto t = params.find("target");
+  return t != params.end() && t->is_string() ? t->get<std::string>() : "";
+}
+
 /// Runs a saved, scheduled action in the background and stores its end.
 void run_in_background(std::shared_ptr<api_context> ctx, record row, action::standalone_action act,
-                       std::string host_url) {
-  std::thread([ctx, row = std::move(row), act = std::move(act), host_url] {
+                       std::string host_url, std::string target) {
+  std::thread([ctx, row = std::move(row), act = std::move(act), host_url, target] {
     std::string id = row["id"];
-    auto run = action::run_std_action(act.base, act.input, context_for(id, host_url));
+    auto run = run_here_or_on_target(*ctx, act, context_for(id, host_url), target, id);
     if (run.async) { // completed later through PUT /v2/action_executions/{id}
       (void)ctx->db->update(persistence::action_executions_table(), {filter{"id", filter_op::eq, {id}}},
                             {{"updated_at", ctx->clock->now()}});
@@ -181,14 +197,15 @@ void run_action(std::shared_ptr<api_context> ctx, const http_request& req, respo
     if (auto done = ctx->db->insert(persistence::action_executions_table(), row); !done.ok())
       return respond(wsme_fault(done.err()));
     respond(json_response(201, run_resource(row, time_field(row["created_at"]), nullptr)));
-    run_in_background(ctx, std::move(row), std::move(act), req.host_url());
+    run_in_background(ctx, std::move(row), std::move(act), req.host_url(), target_of(pa));
     return;
   }
 
-  std::thread([ctx, name, ns, in, act = std::move(act), save, is_sync, description, respond] {
+  std::thread([ctx, name, ns, in, act = std::move(act), save, is_sync, description, respond,
+               target = target_of(pa)] {
     // Mistral applies an ad-hoc action's output clause only on completion
     // through the engine, not to a run it answers at once.
-    auto run = action::run_std_action(act.base, act.input, action::action_context{});
+    auto run = run_here_or_on_target(*ctx, act, action::action_context{}, target, make_uuid());
     auto [ok, output] = finished_output(run.result, {});
     if (!save) {
       record row = json::object();

@@ -1,10 +1,12 @@
 #pragma once
 
+#include "actors/action/std_actions.hpp"
 #include "api/engine_client.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "persistence/database.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +20,15 @@ struct api_context {
   std::shared_ptr<const mistral::clock> clock;
   std::shared_ptr<engine_client> engine; ///< null when this node runs no engine
   std::vector<std::string> node_roles;   ///< the roles this node runs ("api", "engine", ...)
+  /// Cluster mode only: asks the node's cluster directory for the live
+  /// members (JSON text: [{"name", "roles", ...}]) and calls back with them.
+  std::function<void(std::function<void(result<std::string>)>)> cluster_members;
+  /// Cluster mode only: runs a standalone action on an executor whose
+  /// [executor] host is `target` (POST /v2/action_executions params.target),
+  /// blocking the calling thread until the result or `timeout_s` has passed.
+  std::function<action::action_result(const std::string& action_id, const std::string& action,
+                                      const json& input, const std::string& target, std::int64_t timeout_s)>
+    run_on_target;
 };
 
 } // namespace mistral::api

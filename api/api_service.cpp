@@ -1,5 +1,6 @@
 #include "api/api_service.hpp"
 
+#include "actors/cluster/dispatcher_actor.hpp"
 #include "api/actions_controller.hpp"
 #include "api/api_context.hpp"
 #include "api/caf_engine_client.hpp"
@@ -20,6 +21,7 @@ namespace mistral::api {
 struct api_service::impl {
   std::string base_url;
   caf::actor http;
+  caf::actor dispatcher;
   std::unique_ptr<http_server> server;
 };
 
@@ -43,19 +45,29 @@ api_service::~api_service() {
   stop();
 }
 
-result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
-                                                        std::shared_ptr<const config::config> config,
-                                                        std::shared_ptr<persistence::database> db,
-                                                        caf::actor engine,
-                                                        std::vector<std::string> node_roles) {
-  auto ctx = std::make_shared<api_context>(
-    api_context{std::move(db), config, std::make_shared<system_clock>(),
-                engine ? make_caf_engine_client(sys, engine) : nullptr, std::move(node_roles)});
+result<std::unique_ptr<api_service>>
+api_service::start(caf::actor_system& sys, std::shared_ptr<const config::config> config,
+                   std::shared_ptr<persistence::database> db, caf::actor engine,
+                   std::vector<std::string> node_roles, caf::actor directory) {
+  caf::actor state_dispatcher; // runs actions with params.target on the executors
+  auto ctx = std::make_shared<api_context>(api_context{std::move(db),
+                                                       config,
+                                                       std::make_shared<system_clock>(),
+                                                       engine ? make_caf_engine_client(sys, engine) : nullptr,
+                                                       std::move(node_roles),
+                                                       {},
+                                                       {}});
+  if (directory) {
+    ctx->cluster_members = make_cluster_members_query(sys, directory);
+    state_dispatcher = cluster::spawn_dispatcher(sys, directory);
+    ctx->run_on_target = make_target_runner(sys, state_dispatcher);
+  }
   const config::config& cfg = *config;
   auto routes = std::make_shared<router>();
   add_v2_routes(*routes, ctx);
 
   auto state = std::make_unique<impl>();
+  state->dispatcher = state_dispatcher;
   state->http = spawn_http_actor(sys, routes);
   std::string host = cfg.get_string("api", "host", "127.0.0.1");
   auto port = cfg.get_int("api", "port", 8989);
@@ -90,6 +102,9 @@ void api_service::stop() {
   if (impl_->http)
     caf::anon_send_exit(impl_->http, caf::exit_reason::user_shutdown);
   impl_->http = nullptr;
+  if (impl_->dispatcher)
+    caf::anon_send_exit(impl_->dispatcher, caf::exit_reason::user_shutdown);
+  impl_->dispatcher = nullptr;
 }
 
 } // namespace mistral::api

@@ -1,12 +1,26 @@
 #pragma once
 
+#include "actors/action/std_actions.hpp"
 #include "api/engine_client.hpp"
 
 #include <caf/fwd.hpp>
+
+#include <functional>
 
 namespace mistral::api {
 
 /// The engine client over CAF: a short-lived actor per call does the request.
 std::shared_ptr<engine_client> make_caf_engine_client(caf::actor_system& sys, caf::actor engine);
+
+/// Runs an action through a cluster dispatcher (actors/cluster): sends a
+/// run_action_msg and waits on the calling (non-CAF) thread for its result.
+std::function<action::action_result(const std::string&, const std::string&, const json&, const std::string&,
+                                    std::int64_t)>
+make_target_runner(caf::actor_system& sys, caf::actor dispatcher);
+
+/// Asks the cluster `directory` for its members (members_atom); the callback
+/// gets the JSON text or an error.
+std::function<void(std::function<void(result<std::string>)>)>
+make_cluster_members_query(caf::actor_system& sys, caf::actor directory);
 
 } // namespace mistral::api

@@ -23,8 +23,8 @@ api_harness::api_harness() {
   if (auto m = (*db)->migrate(); !m.ok())
     throw std::runtime_error(m.err().message);
   auto cfg = std::make_shared<config::config>();
-  ctx_ = std::make_shared<api::api_context>(
-    api::api_context{*db, cfg, std::make_shared<system_clock>(), nullptr, {"api", "engine", "executor"}});
+  ctx_ = std::make_shared<api::api_context>(api::api_context{
+    *db, cfg, std::make_shared<system_clock>(), nullptr, {"api", "engine", "executor"}, {}, {}});
   api::add_v2_routes(routes_, ctx_);
 }
 

@@ -38,8 +38,13 @@ engine_harness::engine_harness(std::shared_ptr<config::config> cfg, const std::s
     throw std::runtime_error(started.err().message);
   node_ = std::move(*started);
   ctx_ = std::make_shared<api::api_context>(
-    api::api_context{db, cfg, std::make_shared<system_clock>(),
-                     api::make_caf_engine_client(node_->system(), node_->engine()), roles->names()});
+    api::api_context{db,
+                     cfg,
+                     std::make_shared<system_clock>(),
+                     api::make_caf_engine_client(node_->system(), node_->engine()),
+                     roles->names(),
+                     {},
+                     {}});
   api::add_v2_routes(routes_, ctx_);
 }
 

@@ -318,6 +318,12 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
       if (auto owner = owner_of(self, m.execution_id))
         self->send(owner, std::move(m));
     },
+    [self](cluster_waiting_atom, std::string& execution_id, std::string& task_id, std::string& info) {
+      // A recovered action waits for an executor: its execution writes why.
+      if (auto owner = owner_of(self, execution_id))
+        self->send(owner, cluster_waiting_atom_v, std::move(execution_id), std::move(task_id),
+                   std::move(info));
+    },
     [self](finished_atom, action_result_msg& m) {
       const std::string child = m.action_id;
       auto it = self->state.parent_of.find(child);

@@ -382,6 +382,20 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
         {persistence::filter{"id", persistence::filter_op::eq, {timer_id(m.task_id, m.kind)}}}};
       apply_event(self, ev_timer{m.task_id, static_cast<timer_kind>(m.kind)}, {}, {std::move(fired)});
     },
+    [self](cluster_waiting_atom, const std::string&, const std::string& task_id, const std::string& info) {
+      // The cluster dispatcher holds the task's action until an executor
+      // (of its target) joins: the task row says so meanwhile.
+      auto& st = self->state;
+      auto* t = st.ex.find_task(task_id);
+      if (!t || t->st != state::running)
+        return;
+      t->state_info = info.empty() ? std::nullopt : std::optional<std::string>(info);
+      std::vector<persistence::write_op> w{{persistence::write_op::kind::upsert,
+                                            &persistence::task_executions_table(),
+                                            engine::to_record(*t, st.ex.wf),
+                                            {}}};
+      st.deps.db->write_batch_async(std::move(w), [](status) {});
+    },
     [self](control_msg& m) {
       auto reply = self->make_response_promise();
       if (m.what == control_msg::forget) {
