@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <optional>
 
 namespace mistral::api {
 
@@ -47,11 +48,22 @@ http_request convert(const http::http_request& in, std::string body) {
   return out;
 }
 
-void send(const http::http_request& req, const http_response& resp) {
+// cpprest sends whatever body it is given, also to a HEAD (RFC 9110 9.3.2
+// forbids one): the client would read those bytes as the next response.
+void send(const http::http_request& req, const http_response& resp, const std::string& connection) {
   http::http_response out(static_cast<http::status_code>(resp.status));
   for (const auto& [name, value] : resp.headers)
     out.headers().add(name, value);
-  out.set_body(resp.body, resp.content_type);
+  // A "Connection: close" here also makes cpprest close after writing, so the
+  // header and the socket never disagree.
+  if (!connection.empty())
+    out.headers()[http::header_names::connection] = connection;
+  if (req.method() == http::methods::HEAD || (resp.body.empty() && resp.content_type.empty())) {
+    if (!resp.content_type.empty())
+      out.headers()[http::header_names::content_type] = resp.content_type;
+  } else {
+    out.set_body(resp.body, resp.content_type);
+  }
   req.reply(out).then([](pplx::task<void> t) {
     try {
       t.get();
@@ -67,6 +79,44 @@ void ensure_pool(int threads) {
 }
 
 } // namespace
+
+std::string connection_header(int major, int minor, const std::optional<std::string>& request_connection) {
+  // The asio listener (http_server_asio.cpp, handle_http_line/handle_headers)
+  // closes after the answer when the request's Connection header is exactly
+  // "close" (trimmed, any case), or when an HTTP/1.0 request has no Connection
+  // header. It never says so in the answer, so a client that asked for close
+  // but got an HTTP/1.1 answer without "Connection: close" keeps the socket
+  // and may send its next request into the closing connection: Python's
+  // http.client then raises RemoteDisconnected (tempest's ClosingHttp sends
+  // "connection: close" on every request and reuses the pooled socket).
+  // We answer "close" for any close token, which makes cpprest close as well.
+  if (request_connection) {
+    std::string tokens = *request_connection;
+    std::transform(tokens.begin(), tokens.end(), tokens.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    bool close = false;
+    bool keep_alive = false;
+    for (std::size_t start = 0; start <= tokens.size();) {
+      std::size_t end = std::min(tokens.find(',', start), tokens.size());
+      std::string token = tokens.substr(start, end - start);
+      token.erase(0, token.find_first_not_of(" \t"));
+      token.erase(token.find_last_not_of(" \t") + 1);
+      close = close || token == "close";
+      keep_alive = keep_alive || token == "keep-alive";
+      start = end + 1;
+    }
+    if (close)
+      return "close";
+    // cpprest keeps an HTTP/1.0 connection that asks for keep-alive; a 1.0
+    // client only reuses it when the answer says so.
+    if (keep_alive && major == 1 && minor == 0)
+      return "keep-alive";
+    return "";
+  }
+  if (major < 1 || (major == 1 && minor == 0))
+    return "close";
+  return "";
+}
 
 std::string percent_decode(const std::string& text, bool plus_is_space) {
   std::string out;
@@ -121,7 +171,7 @@ result<std::unique_ptr<http_server>> http_server::start(const std::string& host,
   try {
     state->listener = std::make_unique<http::experimental::listener::http_listener>(url);
     auto* raw = state.get();
-    state->listener->support([raw](http::http_request req) {
+    auto handler = [raw](http::http_request req) {
       req.extract_string(true).then([raw, req](pplx::task<std::string> body_task) {
         std::string body;
         try {
@@ -129,9 +179,20 @@ result<std::unique_ptr<http_server>> http_server::start(const std::string& host,
         } catch (...) {
           // An unreadable body is treated as empty; the controller answers.
         }
-        raw->handle(convert(req, std::move(body)), [req](http_response resp) { send(req, resp); });
+        const auto version = req.http_version();
+        auto connection = req.headers().find(http::header_names::connection);
+        std::string answer = connection_header(
+          version.major, version.minor,
+          connection == req.headers().end() ? std::nullopt : std::optional<std::string>(connection->second));
+        raw->handle(convert(req, std::move(body)),
+                    [req, answer](http_response resp) { send(req, resp, answer); });
       });
-    });
+    };
+    state->listener->support(handler);
+    // The catch-all above does not see OPTIONS and TRACE: cpprest answers them
+    // itself, without our Connection header, unless they are named.
+    state->listener->support(http::methods::OPTIONS, handler);
+    state->listener->support(http::methods::TRCE, handler);
     state->listener->open().wait();
     state->open = true;
   } catch (const std::exception& e) {

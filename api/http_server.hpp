@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace mistral::api {
@@ -33,6 +34,13 @@ private:
   explicit http_server(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
+
+/// The Connection header our answer must carry so that it tells the client
+/// what cpprest's listener will do with the connection: "close" when it will
+/// close it after the answer (the request asked for close, or HTTP/1.0 without
+/// a Connection header), "keep-alive" for an HTTP/1.0 request that asked to
+/// keep it, else "" (HTTP/1.1 persistent, no header needed).
+std::string connection_header(int major, int minor, const std::optional<std::string>& request_connection);
 
 /// Splits and decodes a raw query string ("a=1&b=x+y") as Python's parse_qsl does.
 std::vector<std::pair<std::string, std::string>> parse_query(const std::string& raw);

@@ -51,6 +51,20 @@ void router::dispatch(const http_request& req, responder respond) const {
       return;
     }
   }
+  if (req.method == "OPTIONS") {
+    // Pecan answers OPTIONS on any path with an empty 200, except the root
+    // controller, whose index answers every method.
+    if (parts.empty()) {
+      http_request as_get = req;
+      as_get.method = "GET";
+      dispatch(as_get, std::move(respond));
+      return;
+    }
+    http_response r;
+    r.content_type.clear();
+    respond(std::move(r));
+    return;
+  }
   if (!path_known) {
     respond(not_found_html());
     return;

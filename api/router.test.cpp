@@ -70,3 +70,15 @@ TEST_CASE("route captures are passed to the handler") {
   CHECK(seen == "wf1");
   CHECK(call(r, "GET", "/v2/workflows").status == 404);
 }
+
+TEST_CASE("OPTIONS answers an empty 200 on any path, and the root's document on /, as pecan does") {
+  for (const char* path : {"/v2", "/v2/workflows", "/no/such/route"}) {
+    auto r = call(root_router(), "OPTIONS", path);
+    CHECK(r.status == 200);
+    CHECK(r.body.empty());
+    CHECK(r.content_type.empty());
+  }
+  auto root = call(root_router(), "OPTIONS", "/");
+  CHECK(root.status == 200);
+  CHECK(root.body == call(root_router(), "GET", "/").body);
+}

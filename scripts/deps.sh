@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="g++ cmake make pkg-config ccache git curl python3 clang-format \
   libcaf-dev libyaml-cpp-dev nlohmann-json3-dev libcpprest-dev libboost-dev \
-  libsoci-dev libsqlite3-dev libpq-dev postgresql doctest-dev libbenchmark-dev duktape-dev libssh-dev openssh-server"
+  libsoci-dev libsqlite3-dev libpq-dev postgresql doctest-dev libbenchmark-dev duktape-dev libssh-dev openssh-server \
+  python3-mistralclient python3-tempest mistral-tempest-plugin"
 
 missing=""
 for p in $PACKAGES; do

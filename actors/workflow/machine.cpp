@@ -114,8 +114,9 @@ private:
   }
 
   /// Task.evaluate's view (action input, action name, with-items, target):
-  /// __task_execution, __env, the item merged over the task context, the
-  /// task context, the workflow context, the workflow input.
+  /// __task_execution, __env, the item merged over the task context (or the
+  /// extra context, or nothing), the task context, the workflow context, the
+  /// workflow input.
   result<json> eval_for_task(const json& value, const task_execution& t, const json* item = nullptr,
                              const json* ctx = nullptr) {
     eval_scope scope;
@@ -126,7 +127,10 @@ private:
       merged = *item;
       merge_into(merged, t.in_context);
     }
-    const json* first = item ? &merged : ctx ? ctx : &t.in_context;
+    // Without an item or an extra context Mistral passes `ctx or {}`: the
+    // layer is empty (it shows as an empty part in the data= text of errors).
+    static const json no_ctx = json::object();
+    const json* first = item ? &merged : ctx ? ctx : &no_ctx;
     std::vector<const json*> layers{&scope.task_dict, &scope.env_layer, first,
                                     &t.in_context,    &ex_.wf.context,  &ex_.wf.input};
     return evaluate_over(value, std::move(layers), &t);

@@ -328,3 +328,35 @@ TEST_CASE("whitespace control strips around tags as Jinja does") {
   CHECK(eval("{% if true +%}\nx{% endif %} {{ 1 }}") == "\nx 1");
   CHECK(eval("{{ _.a }}\r\n{{ _.b }}\r\n") == "1\n2");
 }
+
+namespace {
+
+std::string failure(const std::string& text, const expr::data_view& data) {
+  expr::eval_env env{data};
+  auto r = expr::jinja::evaluate(text, env);
+  REQUIRE_FALSE(r.ok());
+  auto at = r.err().message.find("error=");
+  return r.err().message.substr(at + 6, r.err().message.find(", data=") - at - 6);
+}
+
+} // namespace
+
+TEST_CASE("a callable in a TypeError is named by its Python type") {
+  expr::data_view plain(context());
+  CHECK(failure("{{ range | sort }}", plain) ==
+        "'function' object is not iterable"); // the sandbox's safe_range
+  CHECK(failure("{{ dict | sort }}", plain) == "'type' object is not iterable");
+  CHECK(failure("{{ joiner | sort }}", plain) == "'type' object is not iterable");
+  CHECK(failure("{{ 'a'.upper | sort }}", plain) == "'builtin_function_or_method' object is not iterable");
+  CHECK(failure("{{ [1].append | sort }}", plain) == "'builtin_function_or_method' object is not iterable");
+  CHECK(failure("{{ {}.items | sort }}", plain) == "'builtin_function_or_method' object is not iterable");
+  CHECK(failure("{% macro m() %}x{% endmacro %}{{ m | sort }}", plain) == "'Macro' object is not iterable");
+}
+
+TEST_CASE("the methods Mistral's ContextView defines in Python are bound methods, the others builtins") {
+  json task = {{"__task_execution", {{"id", "t"}, {"name", "t1"}}}};
+  expr::data_view view(std::vector<const json*>{&task, &context()});
+  CHECK(failure("{{ _.items | sort }}", view) == "'method' object is not iterable");
+  CHECK(failure("{{ _.keys | sort }}", view) == "'method' object is not iterable");
+  CHECK(failure("{{ _.copy | sort }}", view) == "'builtin_function_or_method' object is not iterable");
+}

@@ -2318,16 +2318,20 @@ std::optional<value> find_global(evaluator& ev, const std::string& name) {
   auto it = globals.find(name);
   if (it == globals.end())
     return std::nullopt;
-  return value::callable(name, it->second);
+  // The sandbox's range is a function; dict, namespace, joiner and cycler are classes.
+  return value::callable(name, it->second, name == "range" ? "function" : "type");
 }
 
 std::optional<value> find_method(const value& obj, const std::string& name) {
+  // A bound method of a builtin type (str.upper, dict.items, list.append).
+  static const std::string builtin_method = "builtin_function_or_method";
   if (obj.is_str()) {
     if (!str_methods().count(name))
       return std::nullopt;
     std::string s = obj.s;
-    return value::callable("str." + name,
-                           [s, name](evaluator& ev, call_args& a) { return str_method(ev, s, name, a); });
+    return value::callable(
+      "str." + name, [s, name](evaluator& ev, call_args& a) { return str_method(ev, s, name, a); },
+      builtin_method);
   }
   if (obj.is_map()) {
     static const std::unordered_set<std::string> names = {"keys",  "values",  "items",   "get",
@@ -2337,8 +2341,13 @@ std::optional<value> find_method(const value& obj, const std::string& name) {
       return std::nullopt; // a namespace has attributes only
     if (!names.count(name))
       return std::nullopt;
+    // `_` is Mistral's ContextView: these are methods it defines in Python.
+    static const std::unordered_set<std::string> view_methods = {"get",    "keys",  "items", "values",
+                                                                 "update", "clear", "pop",   "popitem"};
+    bool python_defined = obj.k == vkind::view && view_methods.count(name);
     return value::callable(
-      "dict." + name, [obj, name](evaluator& ev, call_args& a) { return dict_method(ev, obj, name, a); });
+      "dict." + name, [obj, name](evaluator& ev, call_args& a) { return dict_method(ev, obj, name, a); },
+      python_defined ? "method" : builtin_method);
   }
   if (obj.k == vkind::integer || obj.k == vkind::floating) {
     if (name == "real" || name == "imag" ||
@@ -2350,21 +2359,27 @@ std::optional<value> find_method(const value& obj, const std::string& name) {
       return obj;
     }
     if (name == "is_integer" && obj.k == vkind::floating)
-      return value::callable("float.is_integer", [obj](evaluator&, call_args& a) {
-        bind_args(a, {}, "is_integer");
-        return value::boolean(std::isfinite(obj.f) && obj.f == std::floor(obj.f));
-      });
+      return value::callable(
+        "float.is_integer",
+        [obj](evaluator&, call_args& a) {
+          bind_args(a, {}, "is_integer");
+          return value::boolean(std::isfinite(obj.f) && obj.f == std::floor(obj.f));
+        },
+        builtin_method);
     if (name == "bit_length" && obj.k == vkind::integer)
-      return value::callable("int.bit_length", [obj](evaluator&, call_args& a) {
-        bind_args(a, {}, "bit_length");
-        int_t x = obj.i < 0 ? -obj.i : obj.i;
-        int_t bits = 0;
-        while (x) {
-          ++bits;
-          x >>= 1;
-        }
-        return value::integer(bits);
-      });
+      return value::callable(
+        "int.bit_length",
+        [obj](evaluator&, call_args& a) {
+          bind_args(a, {}, "bit_length");
+          int_t x = obj.i < 0 ? -obj.i : obj.i;
+          int_t bits = 0;
+          while (x) {
+            ++bits;
+            x >>= 1;
+          }
+          return value::integer(bits);
+        },
+        builtin_method);
     return std::nullopt;
   }
   if (obj.is_seq()) {
@@ -2374,7 +2389,8 @@ std::optional<value> find_method(const value& obj, const std::string& name) {
     if (!(obj.k == vkind::tuple ? tuple_names : list_names).count(name))
       return std::nullopt;
     return value::callable(
-      "list." + name, [obj, name](evaluator& ev, call_args& a) { return list_method(ev, obj, name, a); });
+      "list." + name, [obj, name](evaluator& ev, call_args& a) { return list_method(ev, obj, name, a); },
+      builtin_method);
   }
   return std::nullopt;
 }

@@ -907,32 +907,36 @@ void evaluator::exec_one(const node& n, std::string& out) {
       value fn = eval(*call_node.a);
       call_args args = eval_args(call_node);
       const node* block = &n;
-      args.kw.emplace_back("caller", value::callable("caller", [block](evaluator& ev, call_args& a) {
-                             ev.frames_.emplace_back();
-                             std::string text;
-                             try {
-                               for (std::size_t k = 0; k < block->kids.size(); ++k) {
-                                 value v;
-                                 if (k < a.pos.size())
-                                   v = a.pos[k];
-                                 else {
-                                   std::size_t d = k + block->vals.size() - block->kids.size();
-                                   if (k + block->vals.size() >= block->kids.size() && d < block->vals.size())
-                                     v = ev.eval(*block->vals[d]);
-                                   else
-                                     v = value::undefined("parameter '" + block->kids[k]->name +
-                                                          "' was not provided");
-                                 }
-                                 ev.set_local(block->kids[k]->name, v);
-                               }
-                               ev.exec(block->body, text);
-                             } catch (...) {
-                               ev.frames_.pop_back();
-                               throw;
-                             }
-                             ev.frames_.pop_back();
-                             return value::string(std::move(text));
-                           }));
+      args.kw.emplace_back(
+        "caller", value::callable(
+                    "caller",
+                    [block](evaluator& ev, call_args& a) {
+                      ev.frames_.emplace_back();
+                      std::string text;
+                      try {
+                        for (std::size_t k = 0; k < block->kids.size(); ++k) {
+                          value v;
+                          if (k < a.pos.size())
+                            v = a.pos[k];
+                          else {
+                            std::size_t d = k + block->vals.size() - block->kids.size();
+                            if (k + block->vals.size() >= block->kids.size() && d < block->vals.size())
+                              v = ev.eval(*block->vals[d]);
+                            else
+                              v =
+                                value::undefined("parameter '" + block->kids[k]->name + "' was not provided");
+                          }
+                          ev.set_local(block->kids[k]->name, v);
+                        }
+                        ev.exec(block->body, text);
+                      } catch (...) {
+                        ev.frames_.pop_back();
+                        throw;
+                      }
+                      ev.frames_.pop_back();
+                      return value::string(std::move(text));
+                    },
+                    "Macro"));
       depth_guard g(*this);
       value v = call(fn, args);
       check_defined(v);
@@ -956,69 +960,73 @@ void evaluator::exec_one(const node& n, std::string& out) {
 
 value evaluator::make_macro(const node& n) {
   const node* m = &n;
-  return value::callable(n.name, [m](evaluator& ev, call_args& a) {
-    depth_guard g(ev);
-    std::size_t nargs = m->kids.size();
-    std::size_t first_default = nargs - m->vals.size();
-    ev.frames_.emplace_back();
-    std::string text;
-    try {
-      std::vector<std::pair<std::string, value>> kw = a.kw;
-      for (std::size_t k = 0; k < nargs; ++k) {
-        const std::string& pname = m->kids[k]->name;
-        value v;
-        bool have = false;
-        if (k < a.pos.size()) {
-          v = a.pos[k];
-          have = true;
-        }
-        for (auto it = kw.begin(); it != kw.end(); ++it)
-          if (it->first == pname) {
-            if (have)
-              raise("TypeError", "macro '" + m->name + "' got multiple values for argument '" + pname + "'");
-            v = it->second;
+  return value::callable(
+    n.name,
+    [m](evaluator& ev, call_args& a) {
+      depth_guard g(ev);
+      std::size_t nargs = m->kids.size();
+      std::size_t first_default = nargs - m->vals.size();
+      ev.frames_.emplace_back();
+      std::string text;
+      try {
+        std::vector<std::pair<std::string, value>> kw = a.kw;
+        for (std::size_t k = 0; k < nargs; ++k) {
+          const std::string& pname = m->kids[k]->name;
+          value v;
+          bool have = false;
+          if (k < a.pos.size()) {
+            v = a.pos[k];
             have = true;
-            kw.erase(it);
-            break;
           }
-        if (!have) {
-          if (k >= first_default)
-            v = ev.eval(*m->vals[k - first_default]);
-          else
-            v = value::undefined("parameter '" + pname + "' was not provided");
+          for (auto it = kw.begin(); it != kw.end(); ++it)
+            if (it->first == pname) {
+              if (have)
+                raise("TypeError",
+                      "macro '" + m->name + "' got multiple values for argument '" + pname + "'");
+              v = it->second;
+              have = true;
+              kw.erase(it);
+              break;
+            }
+          if (!have) {
+            if (k >= first_default)
+              v = ev.eval(*m->vals[k - first_default]);
+            else
+              v = value::undefined("parameter '" + pname + "' was not provided");
+          }
+          ev.set_local(pname, v);
         }
-        ev.set_local(pname, v);
-      }
-      auto uses = [m](const char* name) {
-        return std::find(m->ops.begin(), m->ops.end(), name) != m->ops.end();
-      };
-      if (a.pos.size() > nargs && !uses("varargs"))
-        raise("TypeError",
-              "macro '" + m->name + "' takes not more than " + std::to_string(nargs) + " argument(s)");
-      for (auto& [k, v] : kw)
-        if (!uses("kwargs") && !(k == "caller" && uses("caller")))
-          raise("TypeError", "macro '" + m->name + "' takes no keyword argument '" + k + "'");
-      std::vector<value> extra;
-      for (std::size_t k = nargs; k < a.pos.size(); ++k)
-        extra.push_back(a.pos[k]);
-      ev.set_local("varargs", value::tuple(extra));
-      dict_t kwd;
-      for (auto& [k, v] : kw) {
-        if (k == "caller") {
-          ev.set_local("caller", v);
-          continue;
+        auto uses = [m](const char* name) {
+          return std::find(m->ops.begin(), m->ops.end(), name) != m->ops.end();
+        };
+        if (a.pos.size() > nargs && !uses("varargs"))
+          raise("TypeError",
+                "macro '" + m->name + "' takes not more than " + std::to_string(nargs) + " argument(s)");
+        for (auto& [k, v] : kw)
+          if (!uses("kwargs") && !(k == "caller" && uses("caller")))
+            raise("TypeError", "macro '" + m->name + "' takes no keyword argument '" + k + "'");
+        std::vector<value> extra;
+        for (std::size_t k = nargs; k < a.pos.size(); ++k)
+          extra.push_back(a.pos[k]);
+        ev.set_local("varargs", value::tuple(extra));
+        dict_t kwd;
+        for (auto& [k, v] : kw) {
+          if (k == "caller") {
+            ev.set_local("caller", v);
+            continue;
+          }
+          kwd.set(value::string(k), v);
         }
-        kwd.set(value::string(k), v);
+        ev.set_local("kwargs", value::dict(std::move(kwd)));
+        ev.exec(m->body, text);
+      } catch (...) {
+        ev.frames_.pop_back();
+        throw;
       }
-      ev.set_local("kwargs", value::dict(std::move(kwd)));
-      ev.exec(m->body, text);
-    } catch (...) {
       ev.frames_.pop_back();
-      throw;
-    }
-    ev.frames_.pop_back();
-    return value::string(std::move(text));
-  });
+      return value::string(std::move(text));
+    },
+    "Macro");
 }
 
 void evaluator::exec_for(const node& n, const value& seq, std::string& out, int depth) {

@@ -94,10 +94,10 @@ value value::lenient_undefined(std::string message) {
   return r;
 }
 
-value value::callable(std::string name, native_fn f) {
+value value::callable(std::string name, native_fn f, std::string py_type) {
   value r;
   r.k = vkind::callable;
-  r.p = std::make_shared<callable_t>(callable_t{std::move(name), std::move(f)});
+  r.p = std::make_shared<callable_t>(callable_t{std::move(name), std::move(f), std::move(py_type)});
   return r;
 }
 
@@ -212,7 +212,7 @@ std::string type_name(const value& v) {
     case vkind::dict:
     case vkind::jdict:
     case vkind::view: return "dict";
-    case vkind::callable: return "function";
+    case vkind::callable: return v.fn()->py_type;
   }
   return "object";
 }

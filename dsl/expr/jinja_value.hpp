@@ -64,6 +64,7 @@ using native_fn = std::function<value(evaluator&, call_args&)>;
 struct callable_t {
   std::string name;
   native_fn fn;
+  std::string py_type = "function"; ///< Python's type name, shown in TypeErrors
 };
 
 /// A Python dict: keys may be any hashable value, compared with ==.
@@ -106,7 +107,9 @@ struct value {
   static value undefined(std::string message, bool security = false);
   /// Jinja's plain Undefined (an if-expression without else): prints as ''.
   static value lenient_undefined(std::string message);
-  static value callable(std::string name, native_fn f);
+  /// `py_type` is the name Python gives the object's type ("function",
+  /// "builtin_function_or_method" for a bound builtin, "method", "type").
+  static value callable(std::string name, native_fn f, std::string py_type = "function");
   /// A value for a node of JSON that outlives it (the data context).
   static value ref(const json& node);
   /// A value owning its JSON (a function result).

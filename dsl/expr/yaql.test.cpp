@@ -238,3 +238,30 @@ TEST_CASE("concurrent evaluations share the parse cache safely") {
     th.join();
   CHECK(good.load() == 2000);
 }
+
+namespace {
+
+std::string failure(const std::string& expr) {
+  const json data = ctx();
+  eval_env env{data_view(data), nullptr, {}};
+  auto r = yaql::evaluate_bare(expr, env);
+  REQUIRE_FALSE(r.ok());
+  auto at = r.err().message.find("error=");
+  return r.err().message.substr(at + 6, r.err().message.find(", data=") - at - 6);
+}
+
+} // namespace
+
+TEST_CASE("an unknown or unmatched call names its receiver as yaql prints it after converting the input") {
+  // Texts recorded from yaql 2.0 through Mistral's InlineYAQLEvaluator.
+  CHECK(failure("[1,2].kjhfksjdhfk($)") == R"(Unknown method "kjhfksjdhfk" for receiver (1, 2))");
+  CHECK(failure("[1].foo()") == R"(Unknown method "foo" for receiver (1,))");
+  CHECK(failure("$.list.foo()") == R"(Unknown method "foo" for receiver (3, 1, 2))");
+  CHECK(failure("$.a.switch($ = 1 => one)") == R"(Unknown method "switch" for receiver 1)");
+  CHECK(failure("$.s.foo()") == R"(Unknown method "foo" for receiver Hello World)");
+  CHECK(failure("$.users.first().foo()") == R"(Unknown method "foo" for receiver {'name': 'x', 'age': 30})");
+  CHECK(failure("foo()") == R"(Unknown function "foo")");
+  CHECK(failure("$.list.len(1, 2, 3)") ==
+        R"(No method "len" for receiver (3, 1, 2) matches supplied arguments)");
+  CHECK(failure("len(1, 2, 3)") == R"(No function "len" matches supplied arguments)");
+}

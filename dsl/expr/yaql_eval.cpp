@@ -276,6 +276,51 @@ value evaluator::attribute(const value& receiver, const std::string& name) {
   fail("Unknown function \"#property#" + name + "\""); // yaql looks the name up as a property function
 }
 
+namespace {
+
+// Python's repr of a value as yaql holds it after convert_input_data: lists
+// are tuples and dicts FrozenDicts (whose repr is the dict's).
+void converted_repr(std::string& out, const value& v) {
+  if (v.is(kind::list) || v.is(kind::tuple) || v.is(kind::iterator)) {
+    out += '(';
+    std::size_t n = 0;
+    v.for_each([&](const value& x) {
+      if (n++)
+        out += ", ";
+      converted_repr(out, x);
+      return true;
+    });
+    out += n == 1 ? ",)" : ")";
+    return;
+  }
+  if (v.is(kind::dict)) {
+    out += '{';
+    bool first = true;
+    for (const auto& kv : v.pairs()) {
+      if (!first)
+        out += ", ";
+      first = false;
+      converted_repr(out, kv.first);
+      out += ": ";
+      converted_repr(out, kv.second);
+    }
+    out += '}';
+    return;
+  }
+  out += py_repr(v);
+}
+
+// yaql formats the receiver of a failed method call with str().
+std::string receiver_text(const value& receiver) {
+  if (receiver.is(kind::string))
+    return py_str(receiver);
+  std::string out;
+  converted_repr(out, receiver);
+  return out;
+}
+
+} // namespace
+
 value evaluator::call_function(const std::string& name, const scope_ptr& sc, const value* receiver,
                                const std::vector<node_ptr>& args, const node& at) {
   if (auto user = sc->find_func(name); user.first) {
@@ -294,8 +339,16 @@ value evaluator::call_function(const std::string& name, const scope_ptr& sc, con
   }
   const auto& lib = library();
   auto it = lib.find(name);
-  if (it == lib.end())
+  // yaql's runner.call: no overload of the call's kind (function or method)
+  // is NoFunctionRegistered / NoMethodRegistered; overloads that all refuse
+  // the arguments are NoMatchingFunction / NoMatchingMethod.
+  auto unknown = [&]() {
+    if (receiver)
+      fail("Unknown method \"" + name + "\" for receiver " + receiver_text(*receiver));
     fail("Unknown function \"" + name + "\"");
+  };
+  if (it == lib.end())
+    unknown();
   bool any_kind = false;
   for (const builtin& b : it->second) {
     if (receiver ? !b.as_method : !b.as_function)
@@ -311,9 +364,11 @@ value evaluator::call_function(const std::string& name, const scope_ptr& sc, con
   }
   (void)at;
   if (!any_kind)
-    fail(std::string(receiver ? "No method \"" : "No function \"") + name + "\" for the given arguments");
-  fail(std::string("No ") + (receiver ? "method" : "function") + " \"" + name +
-       "\" matches supplied arguments");
+    unknown();
+  if (receiver)
+    fail("No method \"" + name + "\" for receiver " + receiver_text(*receiver) +
+         " matches supplied arguments");
+  fail("No function \"" + name + "\" matches supplied arguments");
 }
 
 // ---- operators ------------------------------------------------------------------
