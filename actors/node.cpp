@@ -86,7 +86,8 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
     state->expiration = spawn_expiration(state->system, db, *policy);
   if (roles.engine)
     state->engine = spawn_engine(state->system, db, state->executor,
-                                 cfg.get_int("engine", "execution_field_size_limit_kb", 1024));
+                                 cfg.get_int("engine", "execution_field_size_limit_kb", 1024),
+                                 cfg.get_int("engine", "instant_actions_per_commit", 1000));
   if (roles.engine && cfg.get_bool("cron_trigger", "enabled", true)) {
     auto interval =
       std::chrono::seconds(std::max<std::int64_t>(1, cfg.get_int("cron_trigger", "execution_interval", 1)));

@@ -122,6 +122,8 @@ CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
 CAF_ADD_ATOM(mistral, mistral::actors, committed_atom, "committed")
 CAF_ADD_ATOM(mistral, mistral::actors, lookup_atom, "lookup")
 CAF_ADD_ATOM(mistral, mistral::actors, members_atom, "members")
+// perf2: an execution actor's turn to run the next chunk of its instant actions
+CAF_ADD_ATOM(mistral, mistral::actors, instant_atom, "instant")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

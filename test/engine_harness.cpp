@@ -18,7 +18,7 @@
 
 namespace mistral::test {
 
-engine_harness::engine_harness() {
+engine_harness::engine_harness(const std::string& config_text) {
   std::mt19937_64 rng{std::random_device{}()};
   dir_ = std::filesystem::temp_directory_path() / ("mistral-engine-" + std::to_string(rng()));
   auto info = persistence::parse_connection_url("sqlite:///" + (dir_ / "engine.db").string());
@@ -30,7 +30,10 @@ engine_harness::engine_harness() {
   if (auto m = (*opened)->migrate(); !m.ok())
     throw std::runtime_error(m.err().message);
   auto db = persistence::with_group_commit(*opened, std::chrono::milliseconds(2));
-  auto cfg = std::make_shared<config::config>();
+  auto loaded = config::load_text(config_text);
+  if (!loaded.ok())
+    throw std::runtime_error(loaded.err().message);
+  auto cfg = std::make_shared<config::config>(std::move(*loaded));
   auto roles = cluster::parse_roles("engine,executor");
   auto started = actors::node::start(*cfg, *roles, db);
   if (!started.ok())

@@ -19,7 +19,8 @@ namespace mistral::test {
 
 class engine_harness {
 public:
-  engine_harness();
+  /// `config_text` is a mistral.conf for the node (e.g. "[engine]\n...").
+  explicit engine_harness(const std::string& config_text = "");
   ~engine_harness();
 
   /// Sends one request and waits for its reply.

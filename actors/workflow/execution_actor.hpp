@@ -14,9 +14,10 @@ namespace mistral::actors {
 /// What an execution actor works with.
 struct execution_deps {
   std::shared_ptr<persistence::database> db;
-  caf::actor engine;                       ///< the router: sub-workflows, completion reports
-  caf::actor executor;                     ///< runs actions
-  std::int64_t field_size_limit_kb = 1024; ///< [engine] execution_field_size_limit_kb
+  caf::actor engine;                              ///< the router: sub-workflows, completion reports
+  caf::actor executor;                            ///< runs actions
+  std::int64_t field_size_limit_kb = 1024;        ///< [engine] execution_field_size_limit_kb
+  std::int64_t instant_actions_per_commit = 1000; ///< [engine] instant_actions_per_commit
 };
 
 /// Spawns the actor that owns one workflow execution: it applies events
