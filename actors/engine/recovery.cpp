@@ -23,7 +23,8 @@ void plan_action(const stored_action& a, std::vector<recovery_step>& out) {
     a.params.is_object() && a.params.contains("dispatch") ? &a.params["dispatch"] : nullptr;
   // Instant actions (std.noop, std.echo, ...) have no effect outside: the
   // ones a big with-items left for a later chunk are simply run again.
-  bool instant = dispatch && (*dispatch)["action"].is_string() &&
+  bool instant = dispatch && dispatch->is_object() && dispatch->contains("action") &&
+                 (*dispatch)["action"].is_string() &&
                  action::is_instant_action((*dispatch)["action"].get<std::string>(),
                                            dispatch->value("input", json::object()));
   if (dispatch && (instant || dispatch->value("safe_rerun", false))) {
