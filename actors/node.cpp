@@ -134,7 +134,8 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
     }
     state->engine =
       spawn_engine(state->system, db, cl->enabled ? state->dispatcher : state->executor,
-                   cfg.get_int("engine", "execution_field_size_limit_kb", 1024), std::move(notifications));
+                   cfg.get_int("engine", "execution_field_size_limit_kb", 1024), std::move(notifications),
+                   cfg.get_int("engine", "instant_actions_per_commit", 1000));
   }
   if (roles.engine && cfg.get_bool("cron_trigger", "enabled", true)) {
     auto interval =

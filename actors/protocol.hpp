@@ -152,6 +152,8 @@ CAF_ADD_ATOM(mistral, mistral::actors, cluster_member_up_atom, "cmemberup")
 CAF_ADD_ATOM(mistral, mistral::actors, cluster_member_down_atom, "cmemberdn")
 CAF_ADD_ATOM(mistral, mistral::actors, cluster_tick_atom, "ctick")
 CAF_ADD_ATOM(mistral, mistral::actors, cluster_waiting_atom, "cwaiting")
+// perf2: an execution actor's turn to run the next chunk of its instant actions
+CAF_ADD_ATOM(mistral, mistral::actors, instant_atom, "instant")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

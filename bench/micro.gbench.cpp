@@ -149,6 +149,19 @@ void decide_fan_out_join(benchmark::State& state) {
 }
 BENCHMARK(decide_fan_out_join)->Arg(50)->Arg(500)->Unit(benchmark::kMillisecond);
 
+/// A with-items task over `range(0)` std.noop items: the time per item must
+/// not grow with the number of items (each completion used to scan them all).
+void decide_with_items(benchmark::State& state) {
+  auto spec = spec_of("version: '2.0'\nwf:\n  tasks:\n    items:\n      with-items: i in <% range(" +
+                      std::to_string(state.range(0)) + ") %>\n      action: std.noop\n");
+  std::int64_t decisions = 0;
+  for (auto _ : state)
+    decisions += run_to_end(spec);
+  state.counters["decisions/s"] =
+    benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+}
+BENCHMARK(decide_with_items)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
 // ---- store commit -------------------------------------------------------------
 
 /// A migrated SQLite file in a new temp folder, removed afterwards.

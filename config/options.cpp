@@ -136,6 +136,16 @@ void add_database_options(std::vector<option>& opts) {
   opts.push_back(std::move(window));
 }
 
+void add_engine_options(std::vector<option>& opts) {
+  auto chunk = own("engine", "instant_actions_per_commit", opt_kind::integer, "1000",
+                   "How many instant actions (std.noop, std.echo without delay, std.fail, "
+                   "std.test_dict) an execution runs inside one commit. A larger with-items or "
+                   "chain of such tasks goes on in further commits, letting other executions "
+                   "and requests in between");
+  chunk.min = "1";
+  opts.push_back(std::move(chunk));
+}
+
 void add_cluster_options(std::vector<option>& opts) {
   opts.push_back(own("cluster", "node_name", opt_kind::string, std::nullopt,
                      "The C++ server's CAF cluster settings. Name of this node among the "
@@ -179,6 +189,7 @@ void apply_server_settings(std::vector<option>& options) {
   mark_acted_on(options);
   change_defaults(options);
   add_database_options(options);
+  add_engine_options(options);
   add_cluster_options(options);
   add_notifier_options(options);
 }

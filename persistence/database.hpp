@@ -102,9 +102,11 @@ result<std::shared_ptr<database>> open_database(const connection_info& info);
 /// was in flight and commits them together (each still all or nothing).
 /// Under concurrent load it also waits up to `window` to gather more.
 /// Every write of the wrapper goes through that thread; reads go straight
-/// to `inner`.
-std::shared_ptr<database> with_group_commit(std::shared_ptr<database> inner,
-                                            std::chrono::microseconds window);
+/// to `inner`. `on_idle`, when set, runs on the writer thread each time it
+/// has committed a batch and finds nothing more queued (the end of a burst
+/// of work), with the number of write ops of that batch.
+std::shared_ptr<database> with_group_commit(std::shared_ptr<database> inner, std::chrono::microseconds window,
+                                            std::function<void(std::size_t ops)> on_idle = {});
 
 /// The numbered migrations compiled into the binary for `kind`, in order.
 struct migration_script {

@@ -28,8 +28,9 @@ namespace {
 
 class group_commit_database final : public database {
 public:
-  group_commit_database(std::shared_ptr<database> inner, std::chrono::microseconds window)
-    : inner_(std::move(inner)), window_(window), writer_([this] { run(); }) {}
+  group_commit_database(std::shared_ptr<database> inner, std::chrono::microseconds window,
+                        std::function<void(std::size_t)> on_idle)
+    : inner_(std::move(inner)), window_(window), on_idle_(std::move(on_idle)), writer_([this] { run(); }) {}
 
   ~group_commit_database() override {
     {
@@ -93,6 +94,7 @@ private:
   void run() {
     std::size_t last_batch = 0;
     for (;;) {
+      std::size_t ops = 0;
       {
         std::deque<pending> batch;
         {
@@ -107,12 +109,20 @@ private:
           busy_ = true;
         }
         last_batch = batch.size();
+        for (const auto& p : batch)
+          ops += p.ops.size();
         commit(batch);
       } // the callbacks (and what they hold) are released here
-      std::lock_guard lock(mutex_);
-      busy_ = false;
-      if (queue_.empty())
-        idle_.notify_all();
+      bool idle = false;
+      {
+        std::lock_guard lock(mutex_);
+        busy_ = false;
+        idle = queue_.empty();
+        if (idle)
+          idle_.notify_all();
+      }
+      if (idle && on_idle_)
+        on_idle_(ops);
     }
   }
 
@@ -133,6 +143,7 @@ private:
 
   std::shared_ptr<database> inner_;
   std::chrono::microseconds window_;
+  std::function<void(std::size_t)> on_idle_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_; ///< flush() waits on it
@@ -144,9 +155,9 @@ private:
 
 } // namespace
 
-std::shared_ptr<database> with_group_commit(std::shared_ptr<database> inner,
-                                            std::chrono::microseconds window) {
-  return std::make_shared<group_commit_database>(std::move(inner), window);
+std::shared_ptr<database> with_group_commit(std::shared_ptr<database> inner, std::chrono::microseconds window,
+                                            std::function<void(std::size_t)> on_idle) {
+  return std::make_shared<group_commit_database>(std::move(inner), window, std::move(on_idle));
 }
 
 } // namespace mistral::persistence

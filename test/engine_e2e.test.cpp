@@ -4,6 +4,7 @@
 
 #include "persistence/execution_tables.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -158,4 +159,93 @@ TEST_CASE("a retry whose action fails at once keeps its next timer in the store"
   auto row = h.wait_terminal(id);
   CHECK(row["state"] == "SUCCESS");
   CHECK(h.call_json("GET", "/v2/action_executions")["action_executions"].size() == 4);
+}
+
+namespace {
+
+const char* chunked_workflows = R"(version: '2.0'
+items_then_chain:
+  input:
+    - n
+  tasks:
+    items:
+      with-items: i in <% range($.n) %>
+      action: std.echo output=<% $.i * 2 %>
+      publish:
+        doubled: <% task().result %>
+      on-success: c1
+    c1:
+      action: std.noop
+      on-success: c2
+    c2:
+      action: std.echo output=<% len($.doubled) %>
+      publish:
+        count: <% task().result %>
+      on-success: c3
+    c3:
+      action: std.noop
+  output:
+    doubled: <% $.doubled %>
+    count: <% $.count %>
+)";
+
+/// What an execution ended with, independent of ids and times: its state and
+/// output, each task's name, state and number of action executions.
+json outcome_of(engine_harness& h, const std::string& id) {
+  auto row = h.wait_terminal(id, std::chrono::seconds(120));
+  json tasks = json::array();
+  json listed = h.call_json("GET", "/v2/executions/" + id + "/tasks");
+  for (const auto& t : listed["tasks"]) {
+    json actions = h.call_json("GET", "/v2/tasks/" + t["id"].get<std::string>() + "/action_executions");
+    actions = actions["action_executions"];
+    tasks.push_back({t["name"], t["state"], actions.size()});
+  }
+  std::sort(tasks.begin(), tasks.end());
+  return {{"state", row["state"]},
+          {"output", json::parse(row.value("output", "null"), nullptr, false)},
+          {"tasks", tasks}};
+}
+
+} // namespace
+
+TEST_CASE("a with-items run in small commits ends exactly as one run in a single commit") {
+  json chunked, whole;
+  {
+    engine_harness h("[engine]\ninstant_actions_per_commit = 7\n");
+    h.upload_workflows(chunked_workflows);
+    chunked = outcome_of(h, h.start("items_then_chain", json{{"n", 250}}));
+  }
+  {
+    engine_harness h("[engine]\ninstant_actions_per_commit = 100000\n");
+    h.upload_workflows(chunked_workflows);
+    whole = outcome_of(h, h.start("items_then_chain", json{{"n", 250}}));
+  }
+  REQUIRE(chunked["state"] == "SUCCESS");
+  CHECK(chunked == whole);
+  json doubled = json::array();
+  for (int i = 0; i < 250; ++i)
+    doubled.push_back(2 * i);
+  CHECK(chunked["output"]["doubled"] == doubled); // in item order, whatever the chunks
+  CHECK(chunked["output"]["count"] == 250);
+  CHECK(chunked["tasks"] ==
+        json::array(
+          {{"c1", "SUCCESS", 1}, {"c2", "SUCCESS", 1}, {"c3", "SUCCESS", 1}, {"items", "SUCCESS", 250}}));
+}
+
+TEST_CASE("a chunked with-items answers its start at once and lets other executions finish meanwhile") {
+  engine_harness h("[engine]\ninstant_actions_per_commit = 5\n");
+  h.upload_workflows(chunked_workflows);
+  h.upload_workflows("version: '2.0'\nsingle:\n  tasks:\n    one:\n      action: std.noop\n");
+  auto big = h.start("items_then_chain", json{{"n", 3000}});
+  // The start was answered after the first chunk's commit: the task is still running.
+  auto first = h.call_json("GET", "/v2/executions/" + big);
+  CHECK(first["state"] == "RUNNING");
+  auto small = h.start("single");
+  auto small_row = h.wait_terminal(small);
+  REQUIRE(small_row["state"] == "SUCCESS");
+  // 3,000 items in chunks of 5 are 600 commits: the small one ran in between.
+  CHECK(h.call_json("GET", "/v2/executions/" + big)["state"] == "RUNNING");
+  auto row = h.wait_terminal(big, std::chrono::seconds(300));
+  REQUIRE(row["state"] == "SUCCESS");
+  CHECK(json::parse(row["output"].get<std::string>())["count"] == 3000);
 }

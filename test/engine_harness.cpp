@@ -18,6 +18,20 @@
 
 namespace mistral::test {
 
+namespace {
+
+std::shared_ptr<config::config> config_from_text(const std::string& text) {
+  auto loaded = config::load_text(text);
+  if (!loaded.ok())
+    throw std::runtime_error(loaded.err().message);
+  return std::make_shared<config::config>(std::move(*loaded));
+}
+
+} // namespace
+
+engine_harness::engine_harness(const std::string& config_text)
+  : engine_harness(config_from_text(config_text)) {}
+
 engine_harness::engine_harness(std::shared_ptr<config::config> cfg, const std::string& role_names) {
   std::mt19937_64 rng{std::random_device{}()};
   dir_ = std::filesystem::temp_directory_path() / ("mistral-engine-" + std::to_string(rng()));

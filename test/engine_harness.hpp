@@ -22,6 +22,9 @@ public:
   /// `cfg` (default: an empty configuration) and `roles` are the node's.
   explicit engine_harness(std::shared_ptr<config::config> cfg = nullptr,
                           const std::string& roles = "engine,executor");
+  /// A node with the default roles and the mistral.conf text `config_text`
+  /// (e.g. "[engine]\n...").
+  explicit engine_harness(const std::string& config_text);
   ~engine_harness();
 
   /// Sends one request and waits for its reply.

@@ -11,6 +11,7 @@
 #include "persistence/definition_stores.hpp"
 #include "persistence/execution_tables.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace mistral::actors {
@@ -26,6 +27,7 @@ struct engine_state {
   caf::actor executor;
   std::int64_t field_size_limit_kb = 1024;
   engine_notifications notifications;
+  std::int64_t instant_actions_per_commit = 1000;
   std::unordered_map<std::string, caf::actor> executions;
   std::unordered_map<std::string, std::string> parent_of; ///< child execution id → parent execution id
 };
@@ -33,8 +35,12 @@ struct engine_state {
 using self_ptr = caf::stateful_actor<engine_state>*;
 
 execution_deps deps_of(self_ptr self) {
-  return execution_deps{self->state.db, caf::actor_cast<caf::actor>(self), self->state.executor,
-                        self->state.field_size_limit_kb, self->state.notifications.notifier};
+  return execution_deps{self->state.db,
+                        caf::actor_cast<caf::actor>(self),
+                        self->state.executor,
+                        self->state.field_size_limit_kb,
+                        self->state.notifications.notifier,
+                        self->state.instant_actions_per_commit};
 }
 
 void track(self_ptr self, const std::string& id, caf::actor a) {
@@ -272,11 +278,13 @@ void recover_unfinished(self_ptr self) {
 }
 
 caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, caf::actor executor,
-                     std::int64_t field_size_limit_kb, engine_notifications notifications) {
+                     std::int64_t field_size_limit_kb, engine_notifications notifications,
+                     std::int64_t instant_actions_per_commit) {
   self->state.db = std::move(db);
   self->state.executor = std::move(executor);
   self->state.field_size_limit_kb = field_size_limit_kb;
   self->state.notifications = std::move(notifications);
+  self->state.instant_actions_per_commit = std::max<std::int64_t>(1, instant_actions_per_commit);
   recover_unfinished(self);
   self->set_down_handler([self](const caf::down_msg& dm) {
     for (auto it = self->state.executions.begin(); it != self->state.executions.end(); ++it)
@@ -375,8 +383,9 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
 
 caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db,
                         caf::actor executor, std::int64_t field_size_limit_kb,
-                        engine_notifications notifications) {
-  return sys.spawn(engine, std::move(db), std::move(executor), field_size_limit_kb, std::move(notifications));
+                        engine_notifications notifications, std::int64_t instant_actions_per_commit) {
+  return sys.spawn(engine, std::move(db), std::move(executor), field_size_limit_kb, std::move(notifications),
+                   instant_actions_per_commit);
 }
 
 } // namespace mistral::actors

@@ -33,9 +33,11 @@ struct engine_notifications {
 /// - control_msg → the execution's row (JSON text) after the change
 ///
 /// `field_size_limit_kb` is [engine] execution_field_size_limit_kb, enforced
-/// by every execution's machine. `notifications` says where events go.
+/// by every execution's machine. `notifications` says where events go;
+/// `instant_actions_per_commit` is [engine] instant_actions_per_commit.
 caf::actor spawn_engine(caf::actor_system& sys, std::shared_ptr<persistence::database> db,
                         caf::actor executor, std::int64_t field_size_limit_kb = 1024,
-                        engine_notifications notifications = {});
+                        engine_notifications notifications = {},
+                        std::int64_t instant_actions_per_commit = 1000);
 
 } // namespace mistral::actors

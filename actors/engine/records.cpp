@@ -3,6 +3,7 @@
 #include "dsl/parser.hpp"
 #include "persistence/execution_tables.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace mistral::engine {
@@ -66,7 +67,6 @@ persistence::record to_record(const task_execution& t, const workflow_execution&
           {"has_next_tasks", t.has_next_tasks},
           {"next_tasks", next},
           {"unique_key", t.unique_key.empty() ? json(nullptr) : json(t.unique_key)},
-          {"executions", t.executions},
           {"tags", json::array()},
           {"project_id", "<default-project>"},
           {"created_at", t.created_at},
@@ -235,9 +235,6 @@ result<execution> load_execution(persistence::database& db, const std::string& i
         if (n.is_array() && n.size() == 2)
           t.next_tasks.emplace_back(n[0].get<std::string>(), n[1].is_string() ? n[1].get<std::string>() : "");
     t.unique_key = tr["unique_key"].is_string() ? tr["unique_key"].get<std::string>() : "";
-    if (tr["executions"].is_array())
-      for (const auto& e : tr["executions"])
-        t.executions.push_back(e.get<std::string>());
     t.created_at = tr.value("created_at", timestamp{0});
     t.updated_at = tr["updated_at"].is_number() ? tr["updated_at"].get<timestamp>() : 0;
     if (tr["started_at"].is_number())
@@ -269,6 +266,19 @@ result<execution> load_execution(persistence::database& db, const std::string& i
     a.updated_at = ar["updated_at"].is_number() ? ar["updated_at"].get<timestamp>() : 0;
     ex.actions.emplace(a.id, std::move(a));
   }
+  // A task's executions in creation order, from the action rows (the task
+  // row does not repeat the list: a with-items task rewrote all of its ids
+  // at every commit, quadratic over 100,000 items).
+  std::vector<const action_execution*> ordered;
+  ordered.reserve(ex.actions.size());
+  for (const auto& [aid, a] : ex.actions)
+    ordered.push_back(&a);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* x, const auto* y) {
+    return x->created_at != y->created_at ? x->created_at < y->created_at : x->id < y->id;
+  });
+  for (const auto* a : ordered)
+    if (auto* t = ex.find_task(a->task_id))
+      t->executions.push_back(a->id);
   return ex;
 }
 

@@ -1,5 +1,6 @@
 #include "actors/engine/recovery.hpp"
 
+#include "actors/action/std_actions.hpp"
 #include "persistence/execution_tables.hpp"
 
 #include <algorithm>
@@ -20,7 +21,13 @@ void plan_action(const stored_action& a, std::vector<recovery_step>& out) {
     return; // an async action is completed from outside (PUT /v2/action_executions)
   const json* dispatch =
     a.params.is_object() && a.params.contains("dispatch") ? &a.params["dispatch"] : nullptr;
-  if (dispatch && dispatch->value("safe_rerun", false)) {
+  // Instant actions (std.noop, std.echo, ...) have no effect outside: the
+  // ones a big with-items left for a later chunk are simply run again.
+  bool instant = dispatch && dispatch->is_object() && dispatch->contains("action") &&
+                 (*dispatch)["action"].is_string() &&
+                 action::is_instant_action((*dispatch)["action"].get<std::string>(),
+                                           dispatch->value("input", json::object()));
+  if (dispatch && (instant || dispatch->value("safe_rerun", false))) {
     out.push_back(rerun_action{a.execution_id, a.id, a.task_id, *dispatch});
     return;
   }

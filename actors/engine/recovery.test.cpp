@@ -16,7 +16,8 @@ stored_action action(const std::string& id, const std::string& ex, bool safe, st
   a.execution_id = ex;
   a.task_id = "task-" + id;
   a.state = std::move(state);
-  a.params = {{"dispatch", {{"action", "std.echo"}, {"input", {{"output", 1}}}, {"safe_rerun", safe}}}};
+  a.params = {
+    {"dispatch", {{"action", "std.echo"}, {"input", {{"output", 1}, {"delay", 1}}}, {"safe_rerun", safe}}}};
   return a;
 }
 
@@ -57,6 +58,22 @@ TEST_CASE("a safe-rerun action in flight is sent again, another one fails with a
   CHECK(failed[0].action_id == "unsafe");
   CHECK(failed[0].kind == 1);
   CHECK(failed[0].error == interrupted_action_info);
+}
+
+TEST_CASE("an instant action left for a later chunk is run again even when not safe-rerun") {
+  recovery_input in;
+  in.executions = {{"wf", "RUNNING", "", ""}};
+  auto noop = action("noop", "wf", false);
+  noop.params["dispatch"]["action"] = "std.noop";
+  noop.params["dispatch"]["input"] = json::object();
+  in.actions = {noop, action("slow-echo", "wf", false)};
+  auto steps = plan_recovery(in, 0);
+  auto reruns = only<rerun_action>(steps);
+  REQUIRE(reruns.size() == 1);
+  CHECK(reruns[0].action_id == "noop");
+  auto failed = only<complete_action>(steps);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].action_id == "slow-echo");
 }
 
 TEST_CASE("an action without a recorded dispatch is never run twice") {

@@ -11,7 +11,9 @@
 #include "persistence/definition_stores.hpp"
 #include "persistence/execution_tables.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <functional>
 
 namespace mistral::actors {
@@ -95,6 +97,12 @@ struct execution_state {
   bool starting = false;
   int pending_starts = 0;
   std::string start_row; ///< the row as the start decision left it, before any action result
+  /// Instant actions started and committed (with their dispatch) but not run
+  /// yet: the rest of a big with-items or of a long chain of std.noop tasks,
+  /// run a chunk per commit.
+  std::deque<cmd_run_action> instant_backlog;
+  std::size_t fresh_in_backlog = 0; ///< the backlog's newest entries, started by the decision being stored
+  bool instant_turn_queued = false; ///< an instant_atom is in the mailbox
 };
 
 using self_ptr = caf::stateful_actor<execution_state>*;
@@ -118,6 +126,7 @@ std::string row_json(const engine::execution& ex) {
 }
 
 void carry_out(self_ptr self, decision& d);
+void queue_instant_turn(self_ptr self);
 
 /// Answers the starter with the row once the sub-workflows of the first
 /// decision have started, so a new execution is seen with its whole start.
@@ -149,78 +158,129 @@ void await_commit(self_ptr self, std::shared_ptr<decision> d, after_commit then)
     carry_out(self, *d);
     if (then)
       then(self, true);
+    queue_instant_turn(self);
   });
 }
-
-/// How many rounds of instant actions one event may run before the rest
-/// go through the executor (a loop of std.noop tasks must still yield).
-constexpr int max_instant_rounds = 1000;
 
 bool is_instant(const cmd_run_action& r) {
   return (r.target.is_null() || r.target == "") && action::is_instant_action(r.action, r.input);
 }
 
-/// Decides `ev`, then feeds the results of the instant actions it asked
-/// for (std.noop, std.echo, ...) straight back into the machine, round
-/// after round: they complete inside the same commit, as if an executor
-/// had answered at once. Their action executions are stored as usual.
-decision decide_with_instant_actions(self_ptr self, const event& ev) {
+/// Moves the instant actions of `commands` to the end of the backlog, in
+/// order; returns how many.
+std::size_t queue_instant(std::vector<command>& commands, std::deque<cmd_run_action>& backlog) {
+  std::size_t queued = 0;
+  std::vector<command> rest;
+  rest.reserve(commands.size());
+  for (auto& c : commands) {
+    auto* r = std::get_if<cmd_run_action>(&c);
+    if (r && is_instant(*r)) {
+      backlog.push_back(std::move(*r));
+      ++queued;
+    } else {
+      rest.push_back(std::move(c));
+    }
+  }
+  commands = std::move(rest);
+  return queued;
+}
+
+/// Decides `ev` (none: only the backlog goes on), then feeds the results of
+/// the instant actions (std.noop, std.echo, ...) straight back into the
+/// machine, oldest first, as if an executor had answered at once, up to
+/// [engine] instant_actions_per_commit of them: they complete inside the same
+/// commit. A with-items over 100,000 std.noop items (or a long loop of
+/// std.noop tasks) thus runs in chunks, each its own commit, and other
+/// messages of this actor (and other actors) get their turn in between. Their action executions are stored as
+/// usual; the rest stay in the backlog for the next commit.
+decision decide_with_instant_actions(self_ptr self, const event* ev) {
   auto& st = self->state;
-  decision total = decide(st.ex, ev, *st.env);
+  decision total = ev ? decide(st.ex, *ev, *st.env) : decision{};
   // Mistral answers a new execution with the state its start transaction
   // left: the results of instant actions come later (RUNNING, not SUCCESS).
   if (st.starting && st.start_row.empty())
     st.start_row = row_json(st.ex);
-  for (int round = 0; round < max_instant_rounds; ++round) {
+  auto& backlog = st.instant_backlog;
+  auto budget = static_cast<std::size_t>(std::max<std::int64_t>(1, st.deps.instant_actions_per_commit));
+  std::size_t queued = queue_instant(total.commands, backlog);
+  while (!backlog.empty() && budget > 0) {
+    std::size_t n = std::min(budget, backlog.size());
+    budget -= n;
     std::vector<event> results;
-    std::vector<command> rest;
-    for (auto& c : total.commands) {
-      auto* r = std::get_if<cmd_run_action>(&c);
-      if (r && is_instant(*r)) {
-        action::action_context ctx;
-        ctx.workflow_execution_id = st.ex.wf.id;
-        ctx.task_execution_id = r->task_id;
-        ctx.action_execution_id = r->action_id;
-        results.push_back(
-          ev_action_done{r->action_id, action::run_std_action(r->action, r->input, ctx).result});
-      } else {
-        rest.push_back(std::move(c));
-      }
+    results.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      cmd_run_action r = std::move(backlog.front());
+      backlog.pop_front();
+      action::action_context ctx;
+      ctx.workflow_execution_id = st.ex.wf.id;
+      ctx.task_execution_id = r.task_id;
+      ctx.action_execution_id = r.action_id;
+      results.push_back(ev_action_done{r.action_id, action::run_std_action(r.action, r.input, ctx).result});
     }
-    total.commands = std::move(rest);
-    if (results.empty())
-      break;
     for (const auto& result : results) {
       decision d = decide(st.ex, result, *st.env);
       total.dirty_tasks.merge(d.dirty_tasks);
       total.dirty_actions.merge(d.dirty_actions);
       total.wf_dirty = total.wf_dirty || d.wf_dirty;
+      queued += queue_instant(d.commands, backlog);
       for (auto& c : d.commands)
         total.commands.push_back(std::move(c));
     }
   }
+  // Queued last, so the newest entries: the ones this decision started and
+  // did not run yet.
+  st.fresh_in_backlog = std::min(queued, backlog.size());
   drop_repeated_timers(total.commands);
   return total;
 }
 
-/// Applies one event: decide, commit (group-committed with other
-/// executions' writes), then act. A failed commit stops the actor without
-/// acting, so nothing happens that the store does not know. `also` commits
-/// in the same transaction (e.g. the fired timer's removal).
-void apply_event(self_ptr self, const event& ev, after_commit then = {},
+/// The writes of `d`; the instant actions left in the backlog that `d`
+/// created are stored with their dispatch, like any action it starts.
+std::vector<persistence::write_op> writes_of(self_ptr self, decision& d) {
+  auto& st = self->state;
+  auto& backlog = st.instant_backlog;
+  std::size_t own = d.commands.size();
+  std::size_t first = backlog.size() - st.fresh_in_backlog;
+  for (std::size_t i = first; i < backlog.size(); ++i)
+    d.commands.push_back(std::move(backlog[i]));
+  auto writes = writes_for(st.ex, d, system_clock{}.now());
+  for (std::size_t i = first; i < backlog.size(); ++i)
+    backlog[i] = std::move(std::get<cmd_run_action>(d.commands[own + (i - first)]));
+  d.commands.resize(own);
+  st.fresh_in_backlog = 0;
+  return writes;
+}
+
+/// Once a commit is carried out: the backlog's next chunk gets a turn after
+/// the messages already waiting.
+void queue_instant_turn(self_ptr self) {
+  auto& st = self->state;
+  if (st.instant_backlog.empty() || st.instant_turn_queued)
+    return;
+  st.instant_turn_queued = true;
+  self->send(self, instant_atom_v);
+}
+
+/// Applies one event (none: the next chunk of the instant backlog): decide,
+/// commit (group-committed with other executions' writes), then act. A failed
+/// commit stops the actor without acting, so nothing happens that the store
+/// does not know. `also` commits in the same transaction (e.g. the fired
+/// timer's removal).
+void apply_event(self_ptr self, const event* ev, after_commit then = {},
                  std::vector<persistence::write_op> also = {}) {
   auto& st = self->state;
   auto d = std::make_shared<decision>(decide_with_instant_actions(self, ev));
   // `also` goes first: a fired timer's removal must not delete the timer of
   // the same id that this decision arms again (a retry that fails at once).
   auto writes = std::move(also);
-  auto decided = writes_for(st.ex, *d, system_clock{}.now());
+  auto decided = writes_of(self, *d);
   writes.insert(writes.end(), std::make_move_iterator(decided.begin()),
                 std::make_move_iterator(decided.end()));
   if (writes.empty()) {
     carry_out(self, *d);
     if (then)
       then(self, true);
+    queue_instant_turn(self);
     return;
   }
   auto me = caf::actor_cast<caf::actor>(self);
@@ -228,6 +288,11 @@ void apply_event(self_ptr self, const event& ev, after_commit then = {},
     caf::anon_send(me, committed_atom_v, s.ok(), s.ok() ? std::string() : s.err().message);
   });
   await_commit(self, std::move(d), std::move(then));
+}
+
+void apply_event(self_ptr self, const event& ev, after_commit then = {},
+                 std::vector<persistence::write_op> also = {}) {
+  apply_event(self, &ev, std::move(then), std::move(also));
 }
 
 // The timer's row was committed with the decision (writes_for).
@@ -373,6 +438,11 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
                                      m.kind == action_result_msg::paused ? state::paused : state::running});
       else
         apply_event(self, ev_action_done{m.action_id, to_result(m)});
+    },
+    [self](instant_atom) {
+      self->state.instant_turn_queued = false;
+      if (!self->state.instant_backlog.empty())
+        apply_event(self, nullptr);
     },
     [self](timer_msg& m) {
       persistence::write_op fired{

@@ -21,6 +21,7 @@ struct execution_deps {
   /// actor, or the client that finds one (actors/notifier). Invalid: the
   /// notifications are logged as lost.
   caf::actor notifier;
+  std::int64_t instant_actions_per_commit = 1000; ///< [engine] instant_actions_per_commit
 };
 
 /// Spawns the actor that owns one workflow execution: it applies events

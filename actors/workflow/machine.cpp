@@ -59,6 +59,11 @@ public:
   machine(execution& ex, machine_env& env) : ex_(ex), env_(env) {}
 
   decision run(const event& ev) {
+    // A completion keeps the with-items tallies; anything else may change
+    // actions (reruns, updates, stops), so they are counted again when needed.
+    if (!std::holds_alternative<ev_action_done>(ev))
+      for (auto& t : ex_.tasks)
+        t.tally.valid = false;
     std::visit([this](const auto& e) { handle(e); }, ev);
     return std::move(d_);
   }
@@ -1318,6 +1323,7 @@ private:
     }
     a.is_sync = !action::is_async_action(resolved->base);
     t.executions.push_back(a.id);
+    count_started(t, a);
     std::string id = a.id;
     ex_.actions.emplace(id, std::move(a));
     touch(ex_.actions[id]);
@@ -1372,6 +1378,7 @@ private:
     link.input = input;
     link.created_at = env_.now();
     t.executions.push_back(link.id);
+    count_started(t, link);
     std::string id = link.id;
     ex_.actions.emplace(id, std::move(link));
     touch(ex_.actions[id]);
@@ -1518,7 +1525,7 @@ private:
       check_and_complete();
       return;
     }
-    on_with_items_action_complete(t, *ts);
+    on_with_items_action_complete(t, *ts, &a);
     check_and_complete();
   }
 
@@ -1561,23 +1568,53 @@ private:
     return true;
   }
 
-  void on_with_items_action_complete(task_execution& t, const dsl::task_spec& ts) {
+  /// An action of `t` started: counted while the tally is up to date.
+  static void count_started(task_execution& t, const action_execution& a) {
+    auto& k = t.tally;
+    if (!k.valid || k.counted + 1 != t.executions.size())
+      return void(k.valid = false);
+    ++k.counted;
+    add_to_tally(k, a);
+  }
+
+  static void add_to_tally(task_execution::items_tally& k, const action_execution& a) {
+    if (!a.accepted)
+      return;
+    ++k.accepted;
+    if (is_completed(a.st))
+      ++k.done;
+    k.any_cancelled = k.any_cancelled || a.st == state::cancelled;
+    k.any_error = k.any_error || a.st == state::error;
+  }
+
+  /// The with-items counts of `t` after `just_done` (an accepted action that
+  /// was running until this event, or null) completed.
+  const task_execution::items_tally& items_counts(task_execution& t, const action_execution* just_done) {
+    auto& k = t.tally;
+    if (k.valid && k.counted == t.executions.size() && just_done && just_done->accepted) {
+      ++k.done;
+      k.any_cancelled = k.any_cancelled || just_done->st == state::cancelled;
+      k.any_error = k.any_error || just_done->st == state::error;
+      return k;
+    }
+    k = task_execution::items_tally{};
+    for (const auto& id : t.executions)
+      if (auto it = ex_.actions.find(id); it != ex_.actions.end())
+        add_to_tally(k, it->second);
+    k.counted = t.executions.size();
+    k.valid = true;
+    return k;
+  }
+
+  void on_with_items_action_complete(task_execution& t, const dsl::task_spec& ts,
+                                     const action_execution* just_done = nullptr) {
     auto& wi = t.runtime_context["with_items"];
     if (t.runtime_context.contains("concurrency"))
       wi["capacity"] = wi.value("capacity", 0) + 1;
     touch(t);
-    bool any_cancelled = false, any_error = false;
-    std::size_t accepted_done = 0, accepted_total = 0;
-    for (const auto& id : t.executions) {
-      const auto& a = ex_.actions[id];
-      if (!a.accepted)
-        continue;
-      ++accepted_total;
-      if (is_completed(a.st))
-        ++accepted_done;
-      any_cancelled = any_cancelled || a.st == state::cancelled;
-      any_error = any_error || a.st == state::error;
-    }
+    const auto& k = items_counts(t, just_done);
+    bool any_cancelled = k.any_cancelled, any_error = k.any_error;
+    std::size_t accepted_done = k.done, accepted_total = k.accepted;
     std::size_t count = wi.value("count", 0);
     bool all_started = accepted_total >= count;
     if (any_cancelled || (all_started && accepted_done == accepted_total)) {
@@ -1838,6 +1875,7 @@ private:
         touch(it->second);
       }
     }
+    t.tally.valid = false;
     policy["retry_no"] = retry_no + 1;
     rc["retry_task_policy"] = policy;
     if (rc.contains("with_items")) {
@@ -1961,6 +1999,8 @@ private:
     a.accepted = false; // complete() raised before accepting the result
     a.output = json{{"result", cut_text_by_kb(msg, limit_kb())}};
     touch(a);
+    if (t)
+      t->tally.valid = false;
     if (fail_task && t)
       force_fail(*t, msg);
     return false;

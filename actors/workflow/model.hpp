@@ -59,6 +59,19 @@ struct task_execution {
   timestamp updated_at = 0;
   std::optional<timestamp> started_at;
   std::optional<timestamp> finished_at;
+
+  /// Not stored: with-items counts over `executions`, kept by the machine as
+  /// actions start and complete, so a completion costs O(1) rather than a scan
+  /// of every item (a 100,000-item task was quadratic). `valid` is false until
+  /// counted and after anything but a start or a completion changed an action.
+  struct items_tally {
+    bool valid = false;
+    std::size_t counted = 0;  ///< executions counted (all of them while valid)
+    std::size_t accepted = 0; ///< accepted executions
+    std::size_t done = 0;     ///< accepted and completed
+    bool any_cancelled = false, any_error = false;
+  };
+  items_tally tally;
 };
 
 /// A workflow execution.
