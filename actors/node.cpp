@@ -7,6 +7,8 @@
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
 
+#include <unistd.h>
+
 #include <vector>
 
 namespace mistral::actors {
@@ -53,6 +55,29 @@ std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&)
   return cfg;
 }
 
+std::string host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+    return "localhost";
+  return host;
+}
+
+timestamp seconds_us(double s) {
+  return static_cast<timestamp>(s * 1e6);
+}
+
+engine_options engine_options_of(const config::config& cfg) {
+  engine_options o;
+  o.field_size_limit_kb = cfg.get_int("engine", "execution_field_size_limit_kb", 1024);
+  o.node_name = cfg.get_string("cluster", "node_name");
+  if (o.node_name.empty())
+    o.node_name = host_name();
+  o.timing.ttl_us = seconds_us(cfg.get_float("engine", "lease_ttl", 3.0));
+  o.timing.heartbeat_us = seconds_us(cfg.get_float("engine", "heartbeat_interval", 1.0));
+  o.timing.takeover_us = seconds_us(cfg.get_float("engine", "takeover_interval", 0.5));
+  return o;
+}
+
 } // namespace
 
 node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -85,8 +110,7 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   if (roles.engine && policy->enabled())
     state->expiration = spawn_expiration(state->system, db, *policy);
   if (roles.engine)
-    state->engine = spawn_engine(state->system, db, state->executor,
-                                 cfg.get_int("engine", "execution_field_size_limit_kb", 1024));
+    state->engine = spawn_engine(state->system, db, state->executor, engine_options_of(cfg));
   if (roles.engine && cfg.get_bool("cron_trigger", "enabled", true)) {
     auto interval =
       std::chrono::seconds(std::max<std::int64_t>(1, cfg.get_int("cron_trigger", "execution_interval", 1)));

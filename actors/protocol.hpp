@@ -122,6 +122,11 @@ CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
 CAF_ADD_ATOM(mistral, mistral::actors, committed_atom, "committed")
 CAF_ADD_ATOM(mistral, mistral::actors, lookup_atom, "lookup")
 CAF_ADD_ATOM(mistral, mistral::actors, members_atom, "members")
+// Execution leases (engine/lease.hpp): the engine's takeover scan tick, its
+// heartbeat actor's tick, and the epoch the heartbeat is written for.
+CAF_ADD_ATOM(mistral, mistral::actors, takeover_atom, "takeover")
+CAF_ADD_ATOM(mistral, mistral::actors, heartbeat_atom, "heartbeat")
+CAF_ADD_ATOM(mistral, mistral::actors, lease_atom, "lease")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

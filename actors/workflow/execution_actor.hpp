@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/engine/lease.hpp"
 #include "actors/workflow/model.hpp"
 #include "persistence/database.hpp"
 
@@ -17,6 +18,7 @@ struct execution_deps {
   caf::actor engine;                       ///< the router: sub-workflows, completion reports
   caf::actor executor;                     ///< runs actions
   std::int64_t field_size_limit_kb = 1024; ///< [engine] execution_field_size_limit_kb
+  engine::lease_owner owner;               ///< the engine incarnation that owns the execution
 };
 
 /// Spawns the actor that owns one workflow execution: it applies events
@@ -24,6 +26,12 @@ struct execution_deps {
 /// commands. `start` is true for a new execution (ev_start is applied at
 /// once and `starter` gets the committed row); false when resuming one
 /// loaded from the store.
+///
+/// Ownership (engine/lease.hpp): the first commit of a new execution
+/// inserts its lease for `deps.owner`; every other commit is fenced by it.
+/// A fenced commit is rolled back and the actor stops without acting:
+/// another engine owns the execution now. The actor also stops when its
+/// engine does, as a crashed engine process takes its executions down.
 caf::actor spawn_execution(caf::actor_system& sys, execution_deps deps, engine::execution ex, bool start,
                            caf::response_promise starter);
 
