@@ -20,6 +20,7 @@
 #include <caf/all.hpp>
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -51,6 +52,16 @@ lease_timer:
     later:
       wait-before: 2
       action: std.echo output=<% $.n + 1 %>
+      publish:
+        r: <% task().result %>
+  output:
+    r: <% $.r %>
+lease_slow:
+  input: [n]
+  tasks:
+    later:
+      wait-before: 5
+      action: std.echo output=<% $.n + 5 %>
       publish:
         r: <% task().result %>
   output:
@@ -94,6 +105,8 @@ json expected_output(const std::string& wf, int n) {
     return {{"r", n * 2}};
   if (wf == "lease_timer")
     return {{"r", n + 1}};
+  if (wf == "lease_slow")
+    return {{"r", n + 5}};
   return {{"r", n * 3 + 1}};
 }
 
@@ -123,6 +136,51 @@ caf::behavior directory_actor(caf::event_based_actor*, std::shared_ptr<directory
     },
   };
 }
+
+/// A store whose engine_nodes updates fail while `cut` is set: the
+/// heartbeat of the engine using it cannot be written.
+class heartbeat_cut_database final : public persistence::database {
+public:
+  explicit heartbeat_cut_database(std::shared_ptr<persistence::database> inner) : inner_(std::move(inner)) {}
+  std::atomic<bool> cut{false};
+
+  persistence::backend kind() const override { return inner_->kind(); }
+  result<std::vector<persistence::migration_info>> migrate(int target) override {
+    return inner_->migrate(target);
+  }
+  result<std::vector<persistence::migration_info>> applied() override { return inner_->applied(); }
+  status stamp(int version) override { return inner_->stamp(version); }
+  status insert(const persistence::table_def& t, const persistence::record& row) override {
+    return inner_->insert(t, row);
+  }
+  result<std::int64_t> update(const persistence::table_def& t, const std::vector<persistence::filter>& where,
+                              const persistence::record& changes) override {
+    if (cut && &t == &persistence::engine_nodes_table())
+      return error(errc::unavailable, "connection lost (test)");
+    return inner_->update(t, where, changes);
+  }
+  result<std::int64_t> remove(const persistence::table_def& t,
+                              const std::vector<persistence::filter>& where) override {
+    return inner_->remove(t, where);
+  }
+  status write_batch(const std::vector<persistence::write_op>& ops) override {
+    return inner_->write_batch(ops);
+  }
+  std::vector<status> write_groups(const std::vector<std::vector<persistence::write_op>>& groups) override {
+    return inner_->write_groups(groups);
+  }
+  void write_batch_async(std::vector<persistence::write_op> ops, commit_callback done) override {
+    inner_->write_batch_async(std::move(ops), std::move(done));
+  }
+  void flush() override { inner_->flush(); }
+  result<std::vector<persistence::record>> list(const persistence::table_def& t,
+                                                const persistence::list_query& q) override {
+    return inner_->list(t, q);
+  }
+
+private:
+  std::shared_ptr<persistence::database> inner_;
+};
 
 struct caf_config : caf::actor_system_config {
   caf_config() {
@@ -167,8 +225,9 @@ struct cluster {
 
   /// Starts engine `name` (again, when it ran before) on its own
   /// group-committed handle of the shared store.
-  engine_node& start(const std::string& name) {
-    auto db = persistence::with_group_commit(store.db, std::chrono::milliseconds(2));
+  engine_node& start(const std::string& name, std::shared_ptr<persistence::database> db = nullptr) {
+    if (!db)
+      db = persistence::with_group_commit(store.db, std::chrono::milliseconds(2));
     dbs.push_back(db);
     actors::engine_options opts;
     opts.node_name = name;
@@ -379,4 +438,43 @@ TEST_CASE("two engines start executions side by side and each finishes its own")
     CHECK(c.owner_of(r.id) == "engine-a");
   for (const auto& r : on_b)
     CHECK(c.owner_of(r.id) == "engine-b");
+}
+
+TEST_CASE("an engine that cannot write its heartbeat stops its executions, which another engine finishes") {
+  cluster c;
+  auto flaky = std::make_shared<heartbeat_cut_database>(
+    persistence::with_group_commit(c.store.db, std::chrono::milliseconds(2)));
+  auto& a = c.start("engine-a", flaky);
+  c.start("engine-b");
+  REQUIRE(a.call("POST", "/v2/workflows", workflows, "text/plain").status == 201);
+  auto runs = start_mix(a);
+  for (int n = 0; n < 4; ++n)
+    runs.push_back({start(a, "lease_slow", {{"n", n}}), "lease_slow", n});
+  flaky->cut = true;
+  auto cut_at = std::chrono::steady_clock::now();
+  REQUIRE(c.wait_until(20s, [&] {
+    for (const auto& r : runs)
+      if (!c.terminal(r.id))
+        return false;
+    return true;
+  }));
+  MESSAGE("all finished " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - cut_at)
+                               .count()
+                          << " ms after the heartbeat was cut");
+  check_outcomes(c, runs);
+  for (const auto& r : runs)
+    if (r.wf == "lease_slow") // still waiting when A lost its heartbeat
+      CHECK(c.owner_of(r.id) == "engine-b");
+  // Once the store answers again, A comes back as a new epoch.
+  flaky->cut = false;
+  CHECK(c.wait_until(10s, [&] {
+    auto nodes = engine::read_nodes(*c.store.db);
+    if (!nodes.ok())
+      return false;
+    for (const auto& n : *nodes)
+      if (n.name == "engine-a")
+        return n.epoch == 2;
+    return false;
+  }));
 }
