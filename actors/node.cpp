@@ -1,13 +1,17 @@
 #include "actors/node.hpp"
 
 #include "actors/action/executor_actor.hpp"
+#include "actors/cluster/directory_actor.hpp"
+#include "actors/cluster/dispatcher_actor.hpp"
+#include "actors/cluster/engine_proxy_actor.hpp"
+#include "actors/cluster/settings.hpp"
 #include "actors/cron/cron_actor.hpp"
 #include "actors/engine/engine_actor.hpp"
 #include "actors/engine/expiration_actor.hpp"
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
 
-#include <unistd.h>
+#include <caf/io/middleman.hpp>
 
 #include <vector>
 
@@ -40,14 +44,25 @@ struct node::impl {
   caf::actor engine;
   caf::actor cron;
   caf::actor expiration;
+  cluster::settings cluster;
+  caf::actor directory;    ///< cluster mode only
+  caf::actor dispatcher;   ///< cluster mode, engine role: the engine's executor handle
+  caf::actor engine_proxy; ///< cluster mode, api without engine: the API's engine handle
   std::shared_ptr<persistence::database> db;
 };
 
 namespace {
 
-std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&) {
+std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&, bool cluster_mode) {
   auto cfg = std::make_unique<caf::actor_system_config>();
   cfg->add_message_types<caf::id_block::mistral>();
+  if (cluster_mode) {
+    cfg->load<caf::io::middleman>();
+    // A node that dies closes its connections at once; heartbeats catch a
+    // peer that vanished without closing them (a host or link down).
+    cfg->set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+    cfg->set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
+  }
   // Requests come from HTTP threads: the sharing policy wakes actors faster
   // than work stealing's sleep back-off (STACK.md §3.4).
   cfg->set("scheduler.policy", caf::atom("sharing"));
@@ -55,23 +70,19 @@ std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&)
   return cfg;
 }
 
-std::string host_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
-    return "localhost";
-  return host;
-}
-
 timestamp seconds_us(double s) {
   return static_cast<timestamp>(s * 1e6);
 }
 
-engine_options engine_options_of(const config::config& cfg) {
+// The engine's lease rows name it by its cluster node name ([cluster]
+// node_name, the host name by default); in cluster mode it finds the other
+// engines through the directory.
+engine_options engine_options_of(const config::config& cfg, const std::string& node_name,
+                                 caf::actor directory) {
   engine_options o;
   o.field_size_limit_kb = cfg.get_int("engine", "execution_field_size_limit_kb", 1024);
-  o.node_name = cfg.get_string("cluster", "node_name");
-  if (o.node_name.empty())
-    o.node_name = host_name();
+  o.node_name = node_name;
+  o.directory = std::move(directory);
   o.timing.ttl_us = seconds_us(cfg.get_float("engine", "lease_ttl", 3.0));
   o.timing.heartbeat_us = seconds_us(cfg.get_float("engine", "heartbeat_interval", 1.0));
   o.timing.takeover_us = seconds_us(cfg.get_float("engine", "takeover_interval", 0.5));
@@ -98,30 +109,88 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   auto policy = engine::read_expiration_policy(cfg);
   if (!policy.ok())
     return std::move(policy).err();
-  auto state = std::make_unique<impl>(make_caf_config(cfg));
+  auto cl = cluster::read_settings(cfg, cluster::local_host_name());
+  if (!cl.ok())
+    return std::move(cl).err();
+  auto state = std::make_unique<impl>(make_caf_config(cfg, cl->enabled));
   state->db = db;
   state->roles = roles;
+  state->cluster = *cl;
   for (const auto& name : roles.names()) {
     state->supervisors.push_back(state->system.spawn(role_supervisor, name));
     log::info("node", "role " + name + " started");
   }
   if (roles.executor)
     state->executor = spawn_executor(state->system);
+  if (cl->enabled) {
+    state->directory = cluster::spawn_directory(state->system, {cl->self_member(roles), cl->seeds});
+    if (roles.engine)
+      state->dispatcher = cluster::spawn_dispatcher(state->system, state->directory);
+  }
   if (roles.engine && policy->enabled())
     state->expiration = spawn_expiration(state->system, db, *policy);
   if (roles.engine)
-    state->engine = spawn_engine(state->system, db, state->executor, engine_options_of(cfg));
+    state->engine = spawn_engine(state->system, db, cl->enabled ? state->dispatcher : state->executor,
+                                 engine_options_of(cfg, cl->node_name, state->directory));
   if (roles.engine && cfg.get_bool("cron_trigger", "enabled", true)) {
     auto interval =
       std::chrono::seconds(std::max<std::int64_t>(1, cfg.get_int("cron_trigger", "execution_interval", 1)));
     state->cron =
       spawn_cron_scheduler(state->system, db, state->engine, std::make_shared<system_clock>(), interval);
   }
-  return std::unique_ptr<node>(new node(std::move(state)));
+  std::unique_ptr<node> out(new node(std::move(state)));
+  if (cl->enabled) {
+    if (auto joined = out->join_cluster(); !joined.ok()) {
+      out->stop();
+      return std::move(joined).err();
+    }
+  }
+  return out;
+}
+
+status node::join_cluster() {
+  auto& st = *impl_;
+  auto dir = st.directory;
+  caf::anon_send(dir, cluster_register_atom_v, std::string("engine"), st.engine);
+  caf::anon_send(dir, cluster_register_atom_v, std::string("executor"), st.executor);
+  // No notifier actor yet: its role supervisor stands for it.
+  auto names = st.roles.names();
+  for (std::size_t i = 0; i < names.size() && i < st.supervisors.size(); ++i)
+    if (names[i] == "notifier")
+      caf::anon_send(dir, cluster_register_atom_v, names[i], caf::actor_cast<caf::actor>(st.supervisors[i]));
+  if (st.roles.api && !st.roles.engine)
+    st.engine_proxy = cluster::spawn_engine_proxy(st.system, dir);
+  if (st.cluster.listen_port != 0) {
+    const char* in = st.cluster.listen_host.empty() ? nullptr : st.cluster.listen_host.c_str();
+    auto port = st.system.middleman().publish(dir, st.cluster.listen_port, in, true);
+    if (!port)
+      return error(errc::unavailable, "cannot listen for cluster nodes on " + st.cluster.listen_host + ":" +
+                                        std::to_string(st.cluster.listen_port) + ": " +
+                                        st.system.render(port.error()));
+  }
+  caf::anon_send(dir, start_atom_v);
+  log::info(
+    "cluster", "node '" + st.cluster.node_name + "' (" +
+                 [&] {
+                   std::string r;
+                   for (const auto& n : st.roles.names())
+                     r += (r.empty() ? "" : ",") + n;
+                   return r;
+                 }() +
+                 ") listening on " + st.cluster.listen_host + ":" + std::to_string(st.cluster.listen_port));
+  return ok_v;
 }
 
 const caf::actor& node::engine() const {
-  return impl_->engine;
+  return impl_->engine ? impl_->engine : impl_->engine_proxy;
+}
+
+const caf::actor& node::directory() const {
+  return impl_->directory;
+}
+
+const std::string& node::node_name() const {
+  return impl_->cluster.node_name;
 }
 
 caf::actor_system& node::system() {
@@ -138,7 +207,8 @@ void node::stop() {
   for (auto& sup : impl_->supervisors)
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   impl_->supervisors.clear();
-  for (auto* a : {&impl_->cron, &impl_->engine, &impl_->executor, &impl_->expiration})
+  for (auto* a : {&impl_->cron, &impl_->engine, &impl_->executor, &impl_->expiration, &impl_->directory,
+                  &impl_->dispatcher, &impl_->engine_proxy})
     if (*a)
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
 }

@@ -21,8 +21,14 @@ public:
                                              std::shared_ptr<persistence::database> db);
 
   caf::actor_system& system();
-  /// The engine router, or an invalid handle when this node has no engine.
+  /// The engine router; on an api node of a cluster without a local engine,
+  /// a proxy that forwards to a live engine node; else an invalid handle.
   const caf::actor& engine() const;
+  /// The cluster directory (protocol.hpp: lookup_atom, members_atom), or an
+  /// invalid handle outside cluster mode.
+  const caf::actor& directory() const;
+  /// [cluster] node_name, or the host name.
+  const std::string& node_name() const;
   const cluster::role_set& roles() const;
 
   /// Asks every role to stop and waits for their actors to finish.
@@ -32,6 +38,9 @@ public:
 
 private:
   struct impl;
+  /// Registers the local role actors, publishes the directory on
+  /// [cluster] listen_host:listen_port and starts dialing the seeds.
+  status join_cluster();
   explicit node(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

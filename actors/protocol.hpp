@@ -122,6 +122,13 @@ CAF_ADD_ATOM(mistral, mistral::actors, finished_atom, "finished")
 CAF_ADD_ATOM(mistral, mistral::actors, committed_atom, "committed")
 CAF_ADD_ATOM(mistral, mistral::actors, lookup_atom, "lookup")
 CAF_ADD_ATOM(mistral, mistral::actors, members_atom, "members")
+// cluster-net: membership (join), directory subscriptions, dialing ticks.
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_join_atom, "cjoin")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_register_atom, "creg")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_subscribe_atom, "csub")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_member_up_atom, "cmemberup")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_member_down_atom, "cmemberdn")
+CAF_ADD_ATOM(mistral, mistral::actors, cluster_tick_atom, "ctick")
 // Execution leases (engine/lease.hpp): the engine's takeover scan tick, its
 // heartbeat actor's tick, and the epoch the heartbeat is written for.
 CAF_ADD_ATOM(mistral, mistral::actors, takeover_atom, "takeover")
@@ -142,5 +149,13 @@ using role_actor = caf::typed_actor<caf::replies_to<ping_atom>::with<std::string
 //   is unknown or gone. An empty node_name means "any live node with the role".
 // - (members_atom) → JSON text: [{"name", "roles": [...], "host", "port",
 //   "executor_target"}, ...] for every live node, this one included.
+// More of its messages (actors/cluster/directory_actor.hpp):
+// - (cluster_join_atom, member_json, engine, executor, notifier) → (member_json,
+//   engine, executor, notifier, members_json): a node joins; the answer is the
+//   answering node's own entry and handles, and every member it knows.
+// - (cluster_subscribe_atom): the sender gets (cluster_member_up_atom,
+//   member_json, engine, executor, notifier) for every member now and later,
+//   and (cluster_member_down_atom, node_name) when one leaves or dies.
+// - (cluster_register_atom, role, actor): this node's actor for a role.
 
 } // namespace mistral::actors

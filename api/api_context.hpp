@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "persistence/database.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ struct api_context {
   std::shared_ptr<const mistral::clock> clock;
   std::shared_ptr<engine_client> engine; ///< null when this node runs no engine
   std::vector<std::string> node_roles;   ///< the roles this node runs ("api", "engine", ...)
+  /// Cluster mode only: asks the node's cluster directory for the live
+  /// members (JSON text: [{"name", "roles", ...}]) and calls back with them.
+  std::function<void(std::function<void(result<std::string>)>)> cluster_members;
 };
 
 } // namespace mistral::api

@@ -43,14 +43,18 @@ api_service::~api_service() {
   stop();
 }
 
-result<std::unique_ptr<api_service>> api_service::start(caf::actor_system& sys,
-                                                        std::shared_ptr<const config::config> config,
-                                                        std::shared_ptr<persistence::database> db,
-                                                        caf::actor engine,
-                                                        std::vector<std::string> node_roles) {
-  auto ctx = std::make_shared<api_context>(
-    api_context{std::move(db), config, std::make_shared<system_clock>(),
-                engine ? make_caf_engine_client(sys, engine) : nullptr, std::move(node_roles)});
+result<std::unique_ptr<api_service>>
+api_service::start(caf::actor_system& sys, std::shared_ptr<const config::config> config,
+                   std::shared_ptr<persistence::database> db, caf::actor engine,
+                   std::vector<std::string> node_roles, caf::actor directory) {
+  auto ctx = std::make_shared<api_context>(api_context{std::move(db),
+                                                       config,
+                                                       std::make_shared<system_clock>(),
+                                                       engine ? make_caf_engine_client(sys, engine) : nullptr,
+                                                       std::move(node_roles),
+                                                       {}});
+  if (directory)
+    ctx->cluster_members = make_cluster_members_query(sys, directory);
   const config::config& cfg = *config;
   auto routes = std::make_shared<router>();
   add_v2_routes(*routes, ctx);

@@ -23,11 +23,13 @@ void add_v2_routes(router& routes, const std::shared_ptr<api_context>& ctx);
 class api_service {
 public:
   /// Builds the routes over `db`, spawns the HTTP actor and binds the listener.
+  /// `directory` is the node's cluster directory (invalid outside cluster
+  /// mode): GET /v2/services lists its members.
   static result<std::unique_ptr<api_service>> start(caf::actor_system& sys,
                                                     std::shared_ptr<const config::config> cfg,
                                                     std::shared_ptr<persistence::database> db,
-                                                    caf::actor engine,
-                                                    std::vector<std::string> node_roles = {});
+                                                    caf::actor engine, std::vector<std::string> node_roles,
+                                                    caf::actor directory);
 
   /// "http://host:port" the service listens on.
   const std::string& base_url() const;

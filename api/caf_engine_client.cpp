@@ -8,6 +8,14 @@ namespace {
 
 constexpr auto engine_timeout = std::chrono::seconds(60);
 
+// An error that carries one text (the engine's, or the cluster proxy's "no
+// engine node is running") reads better as that text than as CAF's rendering.
+std::string text_of(caf::actor_system& sys, const caf::error& e) {
+  if (e.context().match_elements<std::string>())
+    return e.context().get_as<std::string>(0);
+  return sys.render(e);
+}
+
 class caf_engine_client final : public engine_client {
 public:
   caf_engine_client(caf::actor_system& sys, caf::actor engine) : sys_(sys), engine_(std::move(engine)) {}
@@ -33,7 +41,7 @@ private:
             self->quit();
           },
           [self, done](caf::error& e) {
-            done(error(errc::internal, self->system().render(e)));
+            done(error(errc::internal, text_of(self->system(), e)));
             self->quit();
           });
     });
@@ -47,6 +55,24 @@ private:
 
 std::shared_ptr<engine_client> make_caf_engine_client(caf::actor_system& sys, caf::actor engine) {
   return std::make_shared<caf_engine_client>(sys, std::move(engine));
+}
+
+std::function<void(std::function<void(result<std::string>)>)>
+make_cluster_members_query(caf::actor_system& sys, caf::actor directory) {
+  return [&sys, directory](std::function<void(result<std::string>)> done) {
+    sys.spawn([directory, done = std::move(done)](caf::event_based_actor* self) {
+      self->request(directory, std::chrono::seconds(5), actors::members_atom_v)
+        .then(
+          [self, done](std::string& members) {
+            done(std::move(members));
+            self->quit();
+          },
+          [self, done](caf::error& e) {
+            done(error(errc::unavailable, self->system().render(e)));
+            self->quit();
+          });
+    });
+  };
 }
 
 } // namespace mistral::api

@@ -34,6 +34,24 @@ http_response list_services(const api_context& ctx) {
   return json_response(200, json{{"services", services}});
 }
 
+} // namespace
+
+json services_of(const json& members) {
+  json services = json::array();
+  if (!members.is_array())
+    return services;
+  for (const auto& m : members) {
+    if (!m.is_object() || !m.contains("roles") || !m["roles"].is_array())
+      continue;
+    for (const auto& role : m["roles"])
+      if (role.is_string())
+        services.push_back(json{{"name", m.value("name", "")}, {"type", role.get<std::string>() + "_group"}});
+  }
+  return services;
+}
+
+namespace {
+
 http_response member_answer(const std::string& workflow_id) {
   if (!uuid_like(workflow_id)) {
     http_response r;
@@ -47,8 +65,15 @@ http_response member_answer(const std::string& workflow_id) {
 } // namespace
 
 void add_service_routes(router& r, std::shared_ptr<api_context> ctx) {
-  r.add("GET", "/v2/services",
-        [ctx](const http_request&, const route_params&, responder respond) { respond(list_services(*ctx)); });
+  r.add("GET", "/v2/services", [ctx](const http_request&, const route_params&, responder respond) {
+    if (!ctx->cluster_members)
+      return respond(list_services(*ctx));
+    ctx->cluster_members([respond](result<std::string> members) {
+      if (!members.ok())
+        return respond(wsme_fault(members.err()));
+      respond(json_response(200, json{{"services", services_of(json::parse(*members, nullptr, false))}}));
+    });
+  });
 }
 
 void add_member_routes(router& r, std::shared_ptr<api_context>) {

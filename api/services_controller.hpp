@@ -9,7 +9,12 @@ namespace mistral::api {
 /// is configured for a cluster ([coordination] backend_url, or [cluster]
 /// listen_port / seed_nodes); then the roles this node runs, as Mistral's
 /// groups: {"services": [{"name": <node>, "type": "engine_group"}, ...]}.
+/// In a running cluster (ctx.cluster_members set) every live node and role.
 void add_service_routes(router& r, std::shared_ptr<api_context> ctx);
+
+/// The services list of the cluster directory's members JSON: one entry
+/// {"name": node, "type": role + "_group"} per node and role, in order.
+json services_of(const json& members);
 
 /// /v2/workflows/{id}/members[/{member_id}]: resource sharing needs
 /// authentication, which this server does not have, so every call is

@@ -171,8 +171,8 @@ int run(const options& opts) {
   }
   std::unique_ptr<mistral::api::api_service> api;
   if (roles->api) {
-    auto started =
-      mistral::api::api_service::start((*node)->system(), shared_cfg, *db, (*node)->engine(), roles->names());
+    auto started = mistral::api::api_service::start((*node)->system(), shared_cfg, *db, (*node)->engine(),
+                                                    roles->names(), (*node)->directory());
     if (!started.ok()) {
       std::cerr << "mistral-server: error: " << started.err().message << "\n";
       (*node)->stop();

@@ -164,3 +164,23 @@ TEST_CASE("in cluster mode services list this node's roles as Mistral's groups")
   CHECK(out.body == "{\"services\": [{\"name\": \"node-1\", \"type\": \"api_group\"}, {\"name\": \"node-1\", "
                     "\"type\": \"engine_group\"}, {\"name\": \"node-1\", \"type\": \"executor_group\"}]}");
 }
+
+TEST_CASE("in a running cluster services list every live node and role from the directory") {
+  api_harness h;
+  auto ctx = std::make_shared<mistral::api::api_context>(*h.context());
+  ctx->cluster_members = [](std::function<void(mistral::result<std::string>)> done) {
+    done(std::string(R"([{"name":"api","roles":["api"]},{"name":"engine-1","roles":["engine"]},)"
+                     R"({"name":"x-1","roles":["executor","notifier"]}])"));
+  };
+  mistral::api::router r;
+  mistral::api::add_service_routes(r, ctx);
+  mistral::api::http_request req;
+  req.method = "GET";
+  req.path = "/v2/services";
+  mistral::api::http_response out;
+  r.dispatch(req, [&](mistral::api::http_response resp) { out = std::move(resp); });
+  CHECK(out.status == 200);
+  CHECK(out.body == "{\"services\": [{\"name\": \"api\", \"type\": \"api_group\"}, {\"name\": \"engine-1\", "
+                    "\"type\": \"engine_group\"}, {\"name\": \"x-1\", \"type\": \"executor_group\"}, "
+                    "{\"name\": \"x-1\", \"type\": \"notifier_group\"}]}");
+}

@@ -24,7 +24,7 @@ api_harness::api_harness() {
     throw std::runtime_error(m.err().message);
   auto cfg = std::make_shared<config::config>();
   ctx_ = std::make_shared<api::api_context>(
-    api::api_context{*db, cfg, std::make_shared<system_clock>(), nullptr, {"api", "engine", "executor"}});
+    api::api_context{*db, cfg, std::make_shared<system_clock>(), nullptr, {"api", "engine", "executor"}, {}});
   api::add_v2_routes(routes_, ctx_);
 }
 

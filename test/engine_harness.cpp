@@ -41,7 +41,8 @@ engine_harness::engine_harness() {
                      cfg,
                      std::make_shared<system_clock>(),
                      api::make_caf_engine_client(node_->system(), node_->engine()),
-                     {"engine", "executor"}});
+                     {"engine", "executor"},
+                     {}});
   api::add_v2_routes(routes_, ctx_);
 }
 

@@ -240,7 +240,8 @@ struct cluster {
                                                                  std::make_shared<config::config>(),
                                                                  std::make_shared<system_clock>(),
                                                                  api::make_caf_engine_client(sys, n->engine),
-                                                                 {"api", "engine"}});
+                                                                 {"api", "engine"},
+                                                                 {}});
     api::add_v2_routes(n->routes, n->ctx);
     auto& ref = *n;
     nodes[name] = std::move(n);

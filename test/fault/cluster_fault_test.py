@@ -20,6 +20,7 @@ Exits 77 (skipped) when PostgreSQL's server binaries or deploy/cluster.sh are ab
 """
 
 import argparse
+import calendar
 import glob
 import json
 import os
@@ -201,15 +202,33 @@ def fault_run(cluster, base, counter_url, total, rng, window):
     t.start()
     moments = sorted([("engine-1", rng.uniform(0.25, 0.45) * window), ("executor-2", rng.uniform(0.5, 0.7) * window)],
                      key=lambda x: x[1])
+    killed_at = {}
     for node, at in moments:
         time.sleep(max(0.0, start + at - time.time()))
+        killed_at[node] = time.time()
         cluster.kill(node)
         log("kill -9 %s after %d launched" % (node, len(launched)))
     done.wait(300)
     t.join(1)
     if not done.is_set():
         raise AssertionError("could not launch every execution")
-    return launched, failed_posts[0]
+    return launched, failed_posts[0], killed_at
+
+
+def takeover_delay(work, killed_at):
+    """Seconds from the kill of engine-1 to the other engine's takeover
+    ("recovery: ... taken over by" in its log), or None when nothing was
+    left to take over."""
+    first = None
+    for path in glob.glob(os.path.join(work, "engine-*.log")):
+        with open(path) as f:
+            for line in f:
+                if "taken over by" not in line or "engine-1" in line.split("taken over by")[-1]:
+                    continue
+                stamp = calendar.timegm(time.strptime(line[:19], "%Y-%m-%d %H:%M:%S")) + float("0" + line[19:23])
+                if stamp >= killed_at and (first is None or stamp < first):
+                    first = stamp
+    return None if first is None else first - killed_at
 
 
 def main():
@@ -252,7 +271,7 @@ def main():
                 raise AssertionError("fault-free %s ended %s" % (pair, e["state"]))
         log("baseline: %d pairs in %.0f s" % (len(expected), time.time() - started))
         fault_started = time.time()
-        launched, failed_posts = fault_run(cluster, base, counter_url, args.executions, rng, args.window)
+        launched, failed_posts, killed_at = fault_run(cluster, base, counter_url, args.executions, rng, args.window)
         log("launched %d executions (%d POSTs retried)" % (len(launched), failed_posts))
         total = wait_all_finished(base, 120)
         log("all %d executions finished %.1f s after the first launch" % (total, time.time() - fault_started))
@@ -260,8 +279,15 @@ def main():
         with counter.lock:
             hits = dict(counter.hits)
         problems = check(expected, executions, states, unsafe, hits, launched)
-        interrupted = sum(1 for runs in unsafe.values() for st, out in runs if "not safe to re-run" in out)
+        interrupted = sum(1 for runs in unsafe.values() for st, out in runs if "not safe" in out)
         log("checked %d root executions; %d non-safe actions failed by a fault" % (len(executions), interrupted))
+        delay = takeover_delay(work, killed_at["engine-1"])
+        if delay is None:
+            log("engine-1 left nothing unfinished to take over")
+        else:
+            log("engine-1's executions were taken over %.1f s after its kill" % delay)
+            if delay > 5.0:
+                problems.append("the takeover came %.1f s after the kill (at most 5 s)" % delay)
         if problems:
             for p in problems[:30]:
                 print("FAIL:", p)
