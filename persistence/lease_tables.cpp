@@ -7,9 +7,12 @@ using k = column_kind;
 } // namespace
 
 const table_def& engine_nodes_table() {
-  static const table_def t{
-    "engine_nodes",
-    {{"id", k::text}, {"epoch", k::integer}, {"heartbeat_at", k::timestamp}, {"started_at", k::timestamp}}};
+  static const table_def t{"engine_nodes",
+                           {{"id", k::text},
+                            {"node_name", k::text},
+                            {"epoch", k::integer},
+                            {"heartbeat_at", k::timestamp},
+                            {"started_at", k::timestamp}}};
   return t;
 }
 

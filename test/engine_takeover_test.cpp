@@ -137,8 +137,8 @@ caf::behavior directory_actor(caf::event_based_actor*, std::shared_ptr<directory
   };
 }
 
-/// A store whose engine_nodes updates fail while `cut` is set: the
-/// heartbeat of the engine using it cannot be written.
+/// A store whose engine_nodes writes fail while `cut` is set: the engine
+/// using it can neither write its heartbeat nor register again.
 class heartbeat_cut_database final : public persistence::database {
 public:
   explicit heartbeat_cut_database(std::shared_ptr<persistence::database> inner) : inner_(std::move(inner)) {}
@@ -151,6 +151,8 @@ public:
   result<std::vector<persistence::migration_info>> applied() override { return inner_->applied(); }
   status stamp(int version) override { return inner_->stamp(version); }
   status insert(const persistence::table_def& t, const persistence::record& row) override {
+    if (cut && &t == &persistence::engine_nodes_table())
+      return error(errc::unavailable, "connection lost (test)");
     return inner_->insert(t, row);
   }
   result<std::int64_t> update(const persistence::table_def& t, const std::vector<persistence::filter>& where,
@@ -474,8 +476,8 @@ TEST_CASE("an engine that cannot write its heartbeat stops its executions, which
     if (!nodes.ok())
       return false;
     for (const auto& n : *nodes)
-      if (n.name == "engine-a")
-        return n.epoch == 2;
+      if (n.name == "engine-a" && n.epoch == 2)
+        return true;
     return false;
   }));
 }

@@ -37,6 +37,7 @@ struct engine_state {
   engine_options opts;
   engine::lease_owner me; ///< epoch 0 while not registered (the store is out of reach)
   engine::liveness_view view;
+  bool restart_scan = true; ///< the next scan is this incarnation's first
   caf::actor heartbeat;
   std::unordered_map<std::string, caf::actor> executions;
   std::unordered_map<std::string, std::string> parent_of; ///< child execution id → parent execution id
@@ -320,6 +321,7 @@ bool attach(self_ptr self) {
     return false;
   }
   st.me.epoch = *epoch;
+  st.restart_scan = true;
   log::info("engine", "engine node " + st.me.node + " runs as epoch " + std::to_string(st.me.epoch));
   if (st.heartbeat)
     self->send(st.heartbeat, lease_atom_v, st.me.epoch);
@@ -346,7 +348,7 @@ void scan(self_ptr self) {
     return;
   if (!refresh_view(self))
     return;
-  auto candidates = engine::read_takeover_candidates(*st.db, st.me, st.view, steady_now());
+  auto candidates = engine::read_takeover_candidates(*st.db, st.me, st.view, steady_now(), st.restart_scan);
   if (!candidates.ok()) {
     log::warning("engine", "takeover scan: " + candidates.err().message);
     return;
@@ -358,7 +360,7 @@ void scan(self_ptr self) {
   auto now = steady_now();
   std::vector<std::string> claimed = std::move(st.to_recover);
   st.to_recover.clear();
-  auto dead = engine::plan_takeover(*candidates, st.me, st.view, now);
+  auto dead = engine::plan_takeover(*candidates, st.me, st.view, now, st.restart_scan);
   if (!dead.empty()) {
     auto won = engine::claim_all(*st.db, dead, st.me, system_clock{}.now());
     if (won.ok())
@@ -366,6 +368,7 @@ void scan(self_ptr self) {
     else
       log::warning("engine", "takeover: " + won.err().message);
   }
+  st.restart_scan = false;
   if (!claimed.empty())
     continue_claimed(self, std::move(claimed));
   auto waiting = std::move(st.waiting);

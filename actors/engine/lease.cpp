@@ -28,15 +28,23 @@ lease_row to_lease(const json& r) {
 
 } // namespace
 
+std::string incarnation_id(const std::string& name, std::int64_t epoch) {
+  return name + "#" + std::to_string(epoch);
+}
+
 void liveness_view::observe(const std::vector<node_row>& rows, timestamp now) {
-  std::map<std::string, node_row> next;
-  std::map<std::string, timestamp> changed;
+  std::map<std::string, std::map<std::int64_t, node_row>> next;
+  std::map<std::pair<std::string, std::int64_t>, timestamp> changed;
   for (const auto& r : rows) {
-    auto old = rows_.find(r.name);
-    bool same =
-      old != rows_.end() && old->second.epoch == r.epoch && old->second.heartbeat_at == r.heartbeat_at;
-    changed[r.name] = same ? changed_at_[r.name] : now;
-    next[r.name] = r;
+    auto key = std::make_pair(r.name, r.epoch);
+    auto name = rows_.find(r.name);
+    bool same = false;
+    if (name != rows_.end()) {
+      auto old = name->second.find(r.epoch);
+      same = old != name->second.end() && old->second.heartbeat_at == r.heartbeat_at;
+    }
+    changed[key] = same ? changed_at_.at(key) : now;
+    next[r.name][r.epoch] = r;
   }
   rows_ = std::move(next);
   changed_at_ = std::move(changed);
@@ -44,12 +52,12 @@ void liveness_view::observe(const std::vector<node_row>& rows, timestamp now) {
 
 bool liveness_view::dead(const std::string& node, std::int64_t epoch, const lease_owner& me,
                          timestamp now) const {
-  if (node == me.node)
-    return epoch != me.epoch;
-  auto row = rows_.find(node);
-  if (row == rows_.end() || row->second.epoch != epoch)
+  if (node == me.node && epoch == me.epoch)
+    return false;
+  auto at = changed_at_.find({node, epoch});
+  if (at == changed_at_.end())
     return true;
-  return now - changed_at_.at(node) > ttl_;
+  return now - at->second > ttl_;
 }
 
 route route_message(const std::optional<lease_row>& lease, const lease_owner& me, const liveness_view& view,
@@ -64,12 +72,15 @@ route route_message(const std::optional<lease_row>& lease, const lease_owner& me
 }
 
 std::vector<lease_row> plan_takeover(const std::vector<lease_row>& candidates, const lease_owner& me,
-                                     const liveness_view& view, timestamp now) {
+                                     const liveness_view& view, timestamp now, bool restart) {
   std::vector<lease_row> out;
-  for (const auto& l : candidates)
-    if (!l.finished && !(l.owner_node == me.node && l.owner_epoch == me.epoch) &&
-        view.dead(l.owner_node, l.owner_epoch, me, now))
+  for (const auto& l : candidates) {
+    if (l.finished || (l.owner_node == me.node && l.owner_epoch == me.epoch))
+      continue;
+    bool my_earlier = restart && l.owner_node == me.node && l.owner_epoch < me.epoch;
+    if (my_earlier || view.dead(l.owner_node, l.owner_epoch, me, now))
       out.push_back(l);
+  }
   return out;
 }
 
@@ -98,35 +109,33 @@ bool is_fenced(const error& e) {
 
 result<std::int64_t> register_node(persistence::database& db, const std::string& name, timestamp now_wall) {
   const auto& t = persistence::engine_nodes_table();
-  // Another process may register the same name at the same time: retry the
-  // compare-and-set a few times.
+  // Another process of the same name may register at the same time: the
+  // insert of an epoch taken already fails, and the next one is tried.
   for (int attempt = 0; attempt < 20; ++attempt) {
-    auto row = db.find_one(t, {filter{"id", filter_op::eq, {name}}});
-    if (!row.ok())
-      return std::move(row).err();
-    if (!row->has_value()) {
-      auto added =
-        db.insert(t, {{"id", name}, {"epoch", 1}, {"heartbeat_at", now_wall}, {"started_at", now_wall}});
-      if (added.ok())
-        return std::int64_t{1};
-      if (added.err().code != errc::conflict)
-        return std::move(added).err();
-      continue;
-    }
-    std::int64_t old = int_of(**row, "epoch");
-    auto moved = db.update(t, {filter{"id", filter_op::eq, {name}}, filter{"epoch", filter_op::eq, {old}}},
-                           {{"epoch", old + 1}, {"heartbeat_at", now_wall}, {"started_at", now_wall}});
-    if (!moved.ok())
-      return std::move(moved).err();
-    if (*moved == 1)
-      return old + 1;
+    persistence::list_query q;
+    q.filters = {filter{"node_name", filter_op::eq, {name}}};
+    q.sort = {{"epoch", true}};
+    q.limit = 1;
+    auto last = db.list(t, q);
+    if (!last.ok())
+      return std::move(last).err();
+    std::int64_t epoch = last->empty() ? 1 : int_of(last->front(), "epoch") + 1;
+    auto added = db.insert(t, {{"id", incarnation_id(name, epoch)},
+                               {"node_name", name},
+                               {"epoch", epoch},
+                               {"heartbeat_at", now_wall},
+                               {"started_at", now_wall}});
+    if (added.ok())
+      return epoch;
+    if (added.err().code != errc::conflict)
+      return std::move(added).err();
   }
-  return error(errc::conflict, "cannot register engine node " + name + ": its row keeps changing");
+  return error(errc::conflict, "cannot register engine node " + name + ": its epochs keep being taken");
 }
 
 result<bool> write_heartbeat(persistence::database& db, const lease_owner& me, timestamp now_wall) {
   auto n = db.update(persistence::engine_nodes_table(),
-                     {filter{"id", filter_op::eq, {me.node}}, filter{"epoch", filter_op::eq, {me.epoch}}},
+                     {filter{"id", filter_op::eq, {incarnation_id(me.node, me.epoch)}}},
                      {{"heartbeat_at", now_wall}});
   if (!n.ok())
     return std::move(n).err();
@@ -139,7 +148,7 @@ result<std::vector<node_row>> read_nodes(persistence::database& db) {
     return std::move(rows).err();
   std::vector<node_row> out;
   for (const auto& r : *rows)
-    out.push_back({text_of(r, "id"), int_of(r, "epoch"), int_of(r, "heartbeat_at")});
+    out.push_back({text_of(r, "node_name"), int_of(r, "epoch"), int_of(r, "heartbeat_at")});
   return out;
 }
 
@@ -154,7 +163,8 @@ result<std::optional<lease_row>> read_lease(persistence::database& db, const std
 }
 
 result<std::vector<lease_row>> read_takeover_candidates(persistence::database& db, const lease_owner& me,
-                                                        const liveness_view& view, timestamp now) {
+                                                        const liveness_view& view, timestamp now,
+                                                        bool restart) {
   const auto& t = persistence::execution_leases_table();
   std::vector<lease_row> out;
   auto read = [&](std::vector<filter> where) -> status {
@@ -168,27 +178,32 @@ result<std::vector<lease_row>> read_takeover_candidates(persistence::database& d
       out.push_back(to_lease(r));
     return ok_v;
   };
-  std::vector<json> known;
-  for (const auto& [name, row] : view.nodes()) {
-    known.push_back(name);
-    std::vector<filter> where{filter{"owner_node", filter_op::eq, {name}}};
-    // A live node's current leases are its own business; only its earlier
-    // epochs are dead. A dead node's leases are all taken over.
-    bool whole_node_dead = name != me.node && view.dead(name, row.epoch, me, now);
-    if (!whole_node_dead)
-      where.push_back(filter{"owner_epoch", filter_op::neq, {name == me.node ? me.epoch : row.epoch}});
-    if (auto s = read(std::move(where)); !s.ok())
-      return std::move(s).err();
-  }
-  if (view.nodes().find(me.node) == view.nodes().end()) {
-    known.push_back(me.node);
-    if (auto s = read({filter{"owner_node", filter_op::eq, {me.node}},
-                       filter{"owner_epoch", filter_op::neq, {me.epoch}}});
+  std::map<std::string, std::vector<std::int64_t>> known; // name -> epochs with a row
+  for (const auto& [name, epochs] : view.nodes())
+    for (const auto& [epoch, row] : epochs)
+      known[name].push_back(epoch);
+  known[me.node].push_back(me.epoch);
+  std::vector<json> names;
+  for (const auto& [name, epochs] : known) {
+    names.push_back(name);
+    std::vector<json> dead, all(epochs.begin(), epochs.end());
+    for (auto e : epochs)
+      if (view.dead(name, e, me, now) || (restart && name == me.node && e < me.epoch))
+        dead.push_back(e);
+    // A live incarnation's leases are its own business.
+    if (!dead.empty())
+      if (auto s =
+            read({filter{"owner_node", filter_op::eq, {name}}, filter{"owner_epoch", filter_op::in, dead}});
+          !s.ok())
+        return std::move(s).err();
+    // Epochs without a row (their row is gone).
+    if (auto s =
+          read({filter{"owner_node", filter_op::eq, {name}}, filter{"owner_epoch", filter_op::nin, all}});
         !s.ok())
       return std::move(s).err();
   }
-  // Leases of nodes that have no row (e.g. from a store older than leases).
-  if (auto s = read({filter{"owner_node", filter_op::nin, known}}); !s.ok())
+  // Leases of nodes that have no row at all (e.g. from a store older than leases).
+  if (auto s = read({filter{"owner_node", filter_op::nin, names}}); !s.ok())
     return std::move(s).err();
   return out;
 }

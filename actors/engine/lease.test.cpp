@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -38,14 +39,17 @@ TEST_CASE("an engine is alive while its heartbeat changes and dead once it stood
   CHECK_FALSE(v.dead("a", 1, me, 6 * second));
 }
 
-TEST_CASE("a lease of an earlier epoch, of a node without a row, or of my earlier epoch is dead at once") {
+TEST_CASE("a lease whose incarnation has no row is dead at once, an earlier epoch with a row lives by its "
+          "heartbeat") {
   liveness_view v(ttl);
-  v.observe({{"a", 2, 100}, {"b", 4, 100}}, 0);
-  CHECK(v.dead("a", 1, me, 0));               // a restarted: its epoch 1 is gone
-  CHECK_FALSE(v.dead("a", 2, me, 0));         // its current epoch lives
-  CHECK(v.dead("gone", 1, me, 0));            // no row at all
-  CHECK(v.dead("", 0, me, 0));                // leases from a store older than leases
-  CHECK(v.dead("b", 3, me, 0));               // my own earlier epoch: I restarted
+  v.observe({{"a", 1, 100}, {"a", 2, 100}, {"b", 3, 100}, {"b", 4, 100}}, 0);
+  CHECK_FALSE(v.dead("a", 1, me, 0)); // two processes of one name: both live
+  CHECK_FALSE(v.dead("a", 2, me, 0));
+  CHECK(v.dead("a", 3, me, 0));    // no row
+  CHECK(v.dead("gone", 1, me, 0)); // no row at all
+  CHECK(v.dead("", 0, me, 0));     // leases from a store older than leases
+  CHECK_FALSE(v.dead("b", 3, me, ttl));
+  CHECK(v.dead("b", 3, me, ttl + 1));         // my earlier epoch stood still
   CHECK_FALSE(v.dead("b", 4, me, 100 * ttl)); // I am never dead to myself
 }
 
@@ -75,25 +79,45 @@ TEST_CASE("a takeover claims the unfinished leases of dead owners only") {
   CHECK(ids == std::vector<std::string>{"1", "5", "6", "7"});
 }
 
-TEST_CASE("a node registers a new epoch at every start, and an old epoch's heartbeat is refused") {
+TEST_CASE("in its first scan a restarted engine claims its earlier epochs at once, later ones by heartbeat") {
+  liveness_view v(ttl);
+  v.observe({{"b", 2, 100}, {"b", 4, 100}, {"b", 5, 100}}, 0);
+  std::vector<lease_row> candidates = {lease("old", "b", 2), lease("newer", "b", 5), lease("mine", "b", 4)};
+  auto ids = [](const std::vector<lease_row>& rows) {
+    std::vector<std::string> out;
+    for (const auto& l : rows)
+      out.push_back(l.execution_id);
+    return out;
+  };
+  CHECK(ids(plan_takeover(candidates, me, v, 0, true)) == std::vector<std::string>{"old"});
+  CHECK(ids(plan_takeover(candidates, me, v, 0, false)).empty());
+  CHECK(ids(plan_takeover(candidates, me, v, ttl + 1, false)) == std::vector<std::string>{"old", "newer"});
+}
+
+TEST_CASE("every start of a node registers its next epoch, each with its own heartbeat row") {
   persistence::testing::fresh_db f;
   auto first = register_node(*f.db, "n1", 10);
   REQUIRE(first.ok());
   CHECK(*first == 1);
-  auto beat = write_heartbeat(*f.db, {"n1", 1}, 11);
-  REQUIRE(beat.ok());
-  CHECK(*beat);
   auto second_start = register_node(*f.db, "n1", 12);
   REQUIRE(second_start.ok());
   CHECK(*second_start == 2);
-  auto stale = write_heartbeat(*f.db, {"n1", 1}, 13);
-  REQUIRE(stale.ok());
-  CHECK_FALSE(*stale);
+  auto other = register_node(*f.db, "n2", 12);
+  REQUIRE(other.ok());
+  CHECK(*other == 1);
+  auto beat = write_heartbeat(*f.db, {"n1", 1}, 20);
+  REQUIRE(beat.ok());
+  CHECK(*beat);
+  auto unknown = write_heartbeat(*f.db, {"n1", 7}, 20);
+  REQUIRE(unknown.ok());
+  CHECK_FALSE(*unknown);
   auto nodes = read_nodes(*f.db);
   REQUIRE(nodes.ok());
-  REQUIRE(nodes->size() == 1);
-  CHECK((*nodes)[0].epoch == 2);
-  CHECK((*nodes)[0].heartbeat_at == 12);
+  REQUIRE(nodes->size() == 3);
+  std::map<std::string, timestamp> beats;
+  for (const auto& n : *nodes)
+    beats[incarnation_id(n.name, n.epoch)] = n.heartbeat_at;
+  CHECK(beats == std::map<std::string, timestamp>{{"n1#1", 20}, {"n1#2", 12}, {"n2#1", 12}});
 }
 
 TEST_CASE("of two engines claiming the same lease at the same time exactly one wins") {
@@ -149,43 +173,47 @@ TEST_CASE("a commit fenced by a lease another engine claimed is refused and chan
   CHECK(f.db->write_batch({fence_op("e", b, true)}).ok());
 }
 
-TEST_CASE("the takeover scan reads the leases of dead, restarted and unknown owners, not live ones") {
+TEST_CASE("the takeover scan reads the leases of dead incarnations and unknown owners, not live ones") {
   persistence::testing::fresh_db f;
-  REQUIRE(register_node(*f.db, "a", 1).ok()); // a: epoch 1, will die
-  REQUIRE(register_node(*f.db, "c", 1).ok()); // c: epoch 1, lives
-  REQUIRE(register_node(*f.db, "c", 1).ok()); // c restarted: epoch 2
-  REQUIRE(register_node(*f.db, "b", 1).ok()); // b = me, epoch 1
-  lease_owner self{"b", 1};
+  REQUIRE(register_node(*f.db, "a", 1).ok()); // a#1: will die
+  REQUIRE(register_node(*f.db, "c", 1).ok()); // c#1 and c#2: two live processes of one name
+  REQUIRE(register_node(*f.db, "c", 1).ok());
+  REQUIRE(register_node(*f.db, "b", 1).ok()); // b#1: earlier epoch of me
+  REQUIRE(register_node(*f.db, "b", 1).ok()); // b#2 = me
+  lease_owner self{"b", 2};
   REQUIRE(f.db
             ->write_batch({own_op("a1", {"a", 1}, 1), own_op("c1", {"c", 1}, 1), own_op("c2", {"c", 2}, 1),
-                           own_op("b1", self, 1), own_op("o1", {"", 0}, 1), own_op("z1", {"zz", 3}, 1)})
+                           own_op("b1", {"b", 1}, 1), own_op("b2", self, 1), own_op("o1", {"", 0}, 1),
+                           own_op("z1", {"zz", 3}, 1), own_op("c9", {"c", 9}, 1)})
             .ok());
-  REQUIRE(f.db->write_batch({fence_op("a1", {"a", 1}, false)}).ok());
   auto nodes = read_nodes(*f.db);
   REQUIRE(nodes.ok());
   liveness_view v(ttl);
   v.observe(*nodes, 0);
-  auto early = read_takeover_candidates(*f.db, self, v, 1);
-  REQUIRE(early.ok());
-  auto ids_of = [&](const std::vector<lease_row>& rows) {
+  auto ids_of = [](const std::vector<lease_row>& rows) {
     std::set<std::string> ids;
-    for (const auto& l : plan_takeover(rows, self, v, ttl + 1))
+    for (const auto& l : rows)
       ids.insert(l.execution_id);
     return ids;
   };
-  std::set<std::string> read;
-  for (const auto& l : *early)
-    read.insert(l.execution_id);
-  CHECK(read == std::set<std::string>{"c1", "o1", "z1"}); // a still counts as alive
-  // a's and c's heartbeats: c beats, a stands still.
+  auto first = read_takeover_candidates(*f.db, self, v, 1, true);
+  REQUIRE(first.ok());
+  CHECK(ids_of(*first) ==
+        std::set<std::string>{"b1", "c9", "o1", "z1"}); // my restart, and owners without a row
+  CHECK(ids_of(plan_takeover(*first, self, v, 1, true)) == ids_of(*first));
+  auto later = read_takeover_candidates(*f.db, self, v, 1, false);
+  REQUIRE(later.ok());
+  CHECK(ids_of(*later) == std::set<std::string>{"c9", "o1", "z1"});
+  // c's two processes beat, a and my earlier epoch stand still.
+  REQUIRE(write_heartbeat(*f.db, {"c", 1}, 5).ok());
   REQUIRE(write_heartbeat(*f.db, {"c", 2}, 5).ok());
   nodes = read_nodes(*f.db);
   REQUIRE(nodes.ok());
   v.observe(*nodes, ttl);
   auto late = read_takeover_candidates(*f.db, self, v, ttl + 1);
   REQUIRE(late.ok());
-  // observed at ttl: a unchanged since 0 → dead at ttl + 1.
-  CHECK(ids_of(*late) == std::set<std::string>{"a1", "c1", "o1", "z1"});
+  CHECK(ids_of(plan_takeover(*late, self, v, ttl + 1)) ==
+        std::set<std::string>{"a1", "b1", "c9", "o1", "z1"});
 }
 
 TEST_CASE("a bulk claim takes the leases still held by their dead owners and reports which it won") {

@@ -1,16 +1,18 @@
 -- Execution ownership for several engines over one store (DESIGN.md principle
--- 2, actors/engine/lease.hpp). An engine node writes its heartbeat in its one
--- engine_nodes row; each execution names its owner (node and epoch) in its
--- execution_leases row, so a heartbeat is one UPDATE per engine, not one per
--- execution. A restarted engine of the same name gets the next epoch: the
--- leases of its old epoch are then dead at once.
+-- 2, actors/engine/lease.hpp). Each engine process (an incarnation: node name
+-- and epoch, the next epoch of its name at every start) writes its heartbeat
+-- in its own engine_nodes row; each execution names its owner (node and
+-- epoch) in its execution_leases row, so a heartbeat is one UPDATE per
+-- engine, not one per execution.
 
 CREATE TABLE engine_nodes (
-  id VARCHAR(255) PRIMARY KEY,
+  id VARCHAR(300) PRIMARY KEY,
+  node_name VARCHAR(255) NOT NULL,
   epoch BIGINT NOT NULL,
   heartbeat_at BIGINT NOT NULL,
   started_at BIGINT NOT NULL
 );
+CREATE INDEX engine_nodes_name ON engine_nodes (node_name, epoch);
 
 CREATE TABLE execution_leases (
   id VARCHAR(36) PRIMARY KEY,
