@@ -37,7 +37,8 @@ struct engine_state {
   engine_options opts;
   engine::lease_owner me; ///< epoch 0 while not registered (the store is out of reach)
   engine::liveness_view view;
-  bool restart_scan = true; ///< the next scan is this incarnation's first
+  bool restart_scan = true;     ///< the next scan is this incarnation's first
+  int failed_registrations = 0; ///< in a row, while the store is out of reach
   caf::actor heartbeat;
   std::unordered_map<std::string, caf::actor> executions;
   std::unordered_map<std::string, std::string> parent_of; ///< child execution id → parent execution id
@@ -317,9 +318,12 @@ bool attach(self_ptr self) {
   auto& st = self->state;
   auto epoch = engine::register_node(*st.db, st.me.node, system_clock{}.now());
   if (!epoch.ok()) {
-    log::error("engine", "cannot register engine node " + st.me.node + ": " + epoch.err().message);
+    // Retried every takeover interval: say it now and then, not every time.
+    if (st.failed_registrations++ % 20 == 0)
+      log::error("engine", "cannot register engine node " + st.me.node + ": " + epoch.err().message);
     return false;
   }
+  st.failed_registrations = 0;
   st.me.epoch = *epoch;
   st.restart_scan = true;
   log::info("engine", "engine node " + st.me.node + " runs as epoch " + std::to_string(st.me.epoch));
