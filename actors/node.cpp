@@ -74,6 +74,26 @@ std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&,
   return cfg;
 }
 
+timestamp seconds_us(double s) {
+  return static_cast<timestamp>(s * 1e6);
+}
+
+// The engine's lease rows name it by its cluster node name ([cluster]
+// node_name, the host name by default); in cluster mode it finds the other
+// engines through the directory.
+engine_options engine_options_of(const config::config& cfg, const std::string& node_name,
+                                 caf::actor directory) {
+  engine_options o;
+  o.field_size_limit_kb = cfg.get_int("engine", "execution_field_size_limit_kb", 1024);
+  o.node_name = node_name;
+  o.directory = std::move(directory);
+  o.timing.ttl_us = seconds_us(cfg.get_float("engine", "lease_ttl", 3.0));
+  o.timing.heartbeat_us = seconds_us(cfg.get_float("engine", "heartbeat_interval", 1.0));
+  o.timing.takeover_us = seconds_us(cfg.get_float("engine", "takeover_interval", 0.5));
+  o.instant_actions_per_commit = cfg.get_int("engine", "instant_actions_per_commit", 1000);
+  return o;
+}
+
 } // namespace
 
 node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -132,10 +152,10 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
       state->notifier_client = spawn_notifier_client(state->system, state->local_notifier, state->directory);
       notifications.notifier = state->notifier_client;
     }
+    auto opts = engine_options_of(cfg, cl->node_name, state->directory);
+    opts.notifications = std::move(notifications);
     state->engine =
-      spawn_engine(state->system, db, cl->enabled ? state->dispatcher : state->executor,
-                   cfg.get_int("engine", "execution_field_size_limit_kb", 1024), std::move(notifications),
-                   cfg.get_int("engine", "instant_actions_per_commit", 1000));
+      spawn_engine(state->system, db, cl->enabled ? state->dispatcher : state->executor, std::move(opts));
   }
   if (roles.engine && cfg.get_bool("cron_trigger", "enabled", true)) {
     auto interval =

@@ -154,6 +154,11 @@ CAF_ADD_ATOM(mistral, mistral::actors, cluster_tick_atom, "ctick")
 CAF_ADD_ATOM(mistral, mistral::actors, cluster_waiting_atom, "cwaiting")
 // perf2: an execution actor's turn to run the next chunk of its instant actions
 CAF_ADD_ATOM(mistral, mistral::actors, instant_atom, "instant")
+// Execution leases (engine/lease.hpp): the engine's takeover scan tick, its
+// heartbeat actor's tick, and the epoch the heartbeat is written for.
+CAF_ADD_ATOM(mistral, mistral::actors, takeover_atom, "takeover")
+CAF_ADD_ATOM(mistral, mistral::actors, heartbeat_atom, "heartbeat")
+CAF_ADD_ATOM(mistral, mistral::actors, lease_atom, "lease")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

@@ -16,6 +16,7 @@
 #include "dsl/parser.hpp"
 #include "persistence/definition_stores.hpp"
 #include "persistence/execution_tables.hpp"
+#include "persistence/lease_tables.hpp"
 
 #include <atomic>
 
@@ -418,6 +419,8 @@ http_response delete_rows(api_context& ctx, const std::vector<std::string>& ids)
     ops.push_back({op::kind::remove, t, {}, {filter{"workflow_execution_id", filter_op::in, keys}}});
   ops.push_back(
     {op::kind::remove, &persistence::workflow_executions_table(), {}, {filter{"id", filter_op::in, keys}}});
+  ops.push_back(
+    {op::kind::remove, &persistence::execution_leases_table(), {}, {filter{"id", filter_op::in, keys}}});
   auto done = ctx.db->write_batch(ops);
   if (!done.ok())
     return wsme_fault(done.err());

@@ -183,6 +183,31 @@ void add_notifier_options(std::vector<option>& opts) {
     floating("webhook_timeout", "30.0", "Seconds one webhook POST may take before it counts as failed"));
 }
 
+// Execution leases when several engines share one PostgreSQL store
+// (actors/engine/lease.hpp). With the defaults an engine that dies is taken
+// over within lease_ttl + 2 * takeover_interval = 4 s of its last heartbeat.
+void add_engine_lease_options(std::vector<option>& opts) {
+  auto seconds = [](std::string name, std::string def, std::string help) {
+    option o = own("engine", std::move(name), opt_kind::floating, std::move(def), std::move(help));
+    o.type_name = "floating point value";
+    o.min = "0.05";
+    return o;
+  };
+  opts.push_back(seconds("lease_ttl", "3.0",
+                         "Seconds after which an engine whose heartbeat stopped changing is dead: the "
+                         "other engines then take its executions over and continue them from the "
+                         "store. An engine that cannot write its heartbeat for that long stops its "
+                         "executions itself. Keep it a few heartbeat intervals"));
+  opts.push_back(seconds("heartbeat_interval", "1.0",
+                         "Seconds between two heartbeats of an engine (one UPDATE of its row in "
+                         "engine_nodes, whatever the number of executions it owns)"));
+  opts.push_back(seconds("takeover_interval", "0.5",
+                         "Seconds between two scans of an engine for executions owned by dead "
+                         "engines. A dead engine's executions are taken over within lease_ttl + 2 * "
+                         "takeover_interval of its last heartbeat; a restarted engine takes its own "
+                         "earlier executions over at once"));
+}
+
 } // namespace
 
 void apply_server_settings(std::vector<option>& options) {
@@ -192,6 +217,7 @@ void apply_server_settings(std::vector<option>& options) {
   add_engine_options(options);
   add_cluster_options(options);
   add_notifier_options(options);
+  add_engine_lease_options(options);
 }
 
 } // namespace mistral::config::detail

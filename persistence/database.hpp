@@ -36,14 +36,27 @@ struct migration_info {
   std::string name;
 };
 
-/// One write of a batch: insert-or-update a row by id, or delete rows.
+/// One write of a batch: insert-or-update a row by id, delete rows, insert
+/// a new row, or a fence.
+///
+/// - upsert: writes `row`, replacing the row of the same id;
+/// - remove: deletes the rows matching `where`;
+/// - insert: writes `row`; a row of the same id fails the batch (errc::conflict);
+/// - expect: sets the columns of `row` on the rows matching `where`, and
+///   fails the batch (errc::conflict, `fenced_message`) when none matched.
+///   A compare-and-set checked inside the transaction: on PostgreSQL the
+///   matched row stays locked until the commit, so a concurrent claim
+///   waits for it (the execution lease fence, actors/engine/lease.hpp).
 struct write_op {
-  enum class kind { upsert, remove };
+  enum class kind { upsert, remove, insert, expect };
   kind what = kind::upsert;
   const table_def* table = nullptr;
-  record row;                ///< for upsert: every column to write (must hold "id")
-  std::vector<filter> where; ///< for remove
+  record row; ///< for upsert and insert: every column to write (must hold "id"); expect: the changes
+  std::vector<filter> where; ///< for remove and expect
 };
+
+/// The message of the error an `expect` write that matched no row gives.
+inline constexpr const char* fenced_message = "fenced: the expected row is not there any more";
 
 /// A database: a pool of sessions, numbered migrations and generic row
 /// operations over tables described by table_def. The per-aggregate stores

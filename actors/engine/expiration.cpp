@@ -1,6 +1,7 @@
 #include "actors/engine/expiration.hpp"
 
 #include "persistence/execution_tables.hpp"
+#include "persistence/lease_tables.hpp"
 
 #include <algorithm>
 
@@ -131,6 +132,10 @@ status delete_execution_trees(persistence::database& db, const std::vector<std::
       ops.push_back({write_op::kind::remove, t, {}, {filter{"workflow_execution_id", filter_op::in, part}}});
     ops.push_back({write_op::kind::remove,
                    &persistence::workflow_executions_table(),
+                   {},
+                   {filter{"id", filter_op::in, part}}});
+    ops.push_back({write_op::kind::remove,
+                   &persistence::execution_leases_table(),
                    {},
                    {filter{"id", filter_op::in, part}}});
   }

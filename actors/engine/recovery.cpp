@@ -134,17 +134,14 @@ std::vector<recovery_step> plan_recovery(const recovery_input& in, timestamp now
   return out;
 }
 
-result<recovery_input> load_recovery_input(persistence::database& db) {
+namespace {
+
+// The rest of the input for the unfinished executions `rows`.
+result<recovery_input> load_for(persistence::database& db, const std::vector<persistence::record>& rows) {
   recovery_input in;
-  persistence::list_query wq;
-  wq.filters = {filter{"state", filter_op::nin, {"SUCCESS", "ERROR", "CANCELLED"}}};
-  wq.sort = {{"created_at", false}, {"id", false}};
-  auto executions = db.list(persistence::workflow_executions_table(), wq);
-  if (!executions.ok())
-    return std::move(executions).err();
   std::vector<std::string> ids;
   std::map<std::string, std::size_t> by_parent_task; // parent task id -> index in in.executions
-  for (const auto& r : *executions) {
+  for (const auto& r : rows) {
     if (r["task_execution_id"].is_string())
       by_parent_task[r["task_execution_id"].get<std::string>()] = in.executions.size();
     stored_execution ex;
@@ -216,6 +213,42 @@ result<recovery_input> load_recovery_input(persistence::database& db) {
   if (!children.ok())
     return std::move(children).err();
   return in;
+}
+
+} // namespace
+
+result<recovery_input> load_recovery_input(persistence::database& db) {
+  persistence::list_query wq;
+  wq.filters = {filter{"state", filter_op::nin, {"SUCCESS", "ERROR", "CANCELLED"}}};
+  wq.sort = {{"created_at", false}, {"id", false}};
+  auto executions = db.list(persistence::workflow_executions_table(), wq);
+  if (!executions.ok())
+    return std::move(executions).err();
+  return load_for(db, *executions);
+}
+
+result<recovery_input> load_recovery_input(persistence::database& db, const std::vector<std::string>& ids) {
+  std::vector<persistence::record> rows;
+  auto read = in_chunks(ids, [&](std::vector<json> part) -> status {
+    persistence::list_query wq;
+    wq.filters = {filter{"id", filter_op::in, std::move(part)},
+                  filter{"state", filter_op::nin, {"SUCCESS", "ERROR", "CANCELLED"}}};
+    auto found = db.list(persistence::workflow_executions_table(), wq);
+    if (!found.ok())
+      return std::move(found).err();
+    for (auto& r : *found)
+      rows.push_back(std::move(r));
+    return ok_v;
+  });
+  if (!read.ok())
+    return std::move(read).err();
+  // The order a restart uses: oldest first.
+  std::sort(rows.begin(), rows.end(), [](const persistence::record& a, const persistence::record& b) {
+    auto ka = std::make_pair(a.value("created_at", timestamp{0}), a.value("id", std::string()));
+    auto kb = std::make_pair(b.value("created_at", timestamp{0}), b.value("id", std::string()));
+    return ka < kb;
+  });
+  return load_for(db, rows);
 }
 
 } // namespace mistral::engine

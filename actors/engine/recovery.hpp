@@ -136,4 +136,8 @@ std::vector<recovery_step> plan_recovery(const recovery_input& in, timestamp now
 /// the state of their sub-workflows.
 result<recovery_input> load_recovery_input(persistence::database& db);
 
+/// The same for the unfinished executions among `ids` only (the ones an
+/// engine has just taken over).
+result<recovery_input> load_recovery_input(persistence::database& db, const std::vector<std::string>& ids);
+
 } // namespace mistral::engine

@@ -103,6 +103,7 @@ struct execution_state {
   std::deque<cmd_run_action> instant_backlog;
   std::size_t fresh_in_backlog = 0; ///< the backlog's newest entries, started by the decision being stored
   bool instant_turn_queued = false; ///< an instant_atom is in the mailbox
+  bool leased = false; ///< the lease row is committed (own_op went through, or the engine claimed it)
 };
 
 using self_ptr = caf::stateful_actor<execution_state>*;
@@ -148,6 +149,14 @@ void await_commit(self_ptr self, std::shared_ptr<decision> d, after_commit then)
   self->become(caf::keep_behavior, [self, d, then](committed_atom, bool ok, const std::string& why) {
     self->unbecome();
     self->set_default_handler(caf::print_and_drop);
+    if (!ok && why == persistence::fenced_message) {
+      // Another engine took the execution over: what this one decided is
+      // rolled back and nothing of it is carried out.
+      log::info("engine", "execution " + self->state.ex.wf.id + " is owned by another engine now; " +
+                            self->state.deps.owner.node + " lets it go");
+      self->quit(caf::exit_reason::normal);
+      return;
+    }
     if (!ok) {
       log::error("engine", "commit failed for execution " + self->state.ex.wf.id + ": " + why);
       if (then)
@@ -283,6 +292,16 @@ void apply_event(self_ptr self, const event* ev, after_commit then = {},
     queue_instant_turn(self);
     return;
   }
+  // The lease: inserted with the first commit of a new execution, checked
+  // (and marked finished or not) by every other one, inside the same
+  // transaction.
+  const auto& owner = st.deps.owner;
+  if (st.leased) {
+    writes.insert(writes.begin(), fence_op(st.ex.wf.id, owner, is_completed(st.ex.wf.st)));
+  } else {
+    writes.push_back(own_op(st.ex.wf.id, owner, system_clock{}.now()));
+    st.leased = true; // a failed first commit stops the actor
+  }
   auto me = caf::actor_cast<caf::actor>(self);
   st.deps.db->write_batch_async(std::move(writes), [me](status s) {
     caf::anon_send(me, committed_atom_v, s.ok(), s.ok() ? std::string() : s.err().message);
@@ -412,6 +431,14 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
   self->state.env = std::make_unique<actor_env>(deps.db, deps.field_size_limit_kb);
   self->state.deps = std::move(deps);
   self->state.ex = std::move(ex);
+  self->state.leased = !start; // a loaded execution's lease is already this engine's
+  if (self->state.deps.engine) {
+    self->monitor(self->state.deps.engine);
+    self->set_down_handler([self](const caf::down_msg& dm) {
+      if (dm.source == self->state.deps.engine.address())
+        self->quit(dm.reason);
+    });
+  }
   if (start) {
     self->state.starter = std::move(starter);
     self->send(self, start_atom_v);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/engine/lease.hpp"
 #include "actors/workflow/model.hpp"
 #include "persistence/database.hpp"
 
@@ -22,6 +23,7 @@ struct execution_deps {
   /// notifications are logged as lost.
   caf::actor notifier;
   std::int64_t instant_actions_per_commit = 1000; ///< [engine] instant_actions_per_commit
+  engine::lease_owner owner;                      ///< the engine incarnation that owns the execution
 };
 
 /// Spawns the actor that owns one workflow execution: it applies events
@@ -29,6 +31,12 @@ struct execution_deps {
 /// commands. `start` is true for a new execution (ev_start is applied at
 /// once and `starter` gets the committed row); false when resuming one
 /// loaded from the store.
+///
+/// Ownership (engine/lease.hpp): the first commit of a new execution
+/// inserts its lease for `deps.owner`; every other commit is fenced by it.
+/// A fenced commit is rolled back and the actor stops without acting:
+/// another engine owns the execution now. The actor also stops when its
+/// engine does, as a crashed engine process takes its executions down.
 caf::actor spawn_execution(caf::actor_system& sys, execution_deps deps, engine::execution ex, bool start,
                            caf::response_promise starter);
 

@@ -391,14 +391,7 @@ public:
 
   status insert(const table_def& t, const record& row) override {
     binder b;
-    std::string cols, vals;
-    for (const auto& c : t.columns) {
-      if (!row.contains(c.name))
-        continue;
-      cols += (cols.empty() ? "" : ", ") + c.name;
-      vals += (vals.empty() ? "" : ", ") + bind_value(b, c, row.at(c.name), false);
-    }
-    auto done = execute("INSERT INTO " + t.name + "(" + cols + ") VALUES(" + vals + ")", b);
+    auto done = execute(insert_sql(t, row, b), b);
     if (!done.ok())
       return std::move(done).err();
     return ok_v;
@@ -445,18 +438,13 @@ public:
   result<std::int64_t> update(const table_def& t, const std::vector<filter>& where,
                               const record& changes) override {
     binder b;
-    std::string sets;
-    for (const auto& c : t.columns) {
-      if (!changes.contains(c.name))
-        continue;
-      sets += (sets.empty() ? "" : ", ") + c.name + " = " + bind_value(b, c, changes.at(c.name), false);
-    }
-    if (sets.empty())
+    std::string head = update_head(t, changes, b);
+    if (head.empty())
       return std::int64_t{0};
     auto cond = where_clause(t, where, b);
     if (!cond.ok())
       return std::move(cond).err();
-    return execute("UPDATE " + t.name + " SET " + sets + *cond, b);
+    return execute(head + *cond, b);
   }
 
   result<std::int64_t> remove(const table_def& t, const std::vector<filter>& where) override {
@@ -515,6 +503,28 @@ private:
     return sql;
   }
 
+  static std::string insert_sql(const table_def& t, const record& row, binder& b) {
+    std::string cols, vals;
+    for (const auto& c : t.columns) {
+      if (!row.contains(c.name))
+        continue;
+      cols += (cols.empty() ? "" : ", ") + c.name;
+      vals += (vals.empty() ? "" : ", ") + bind_value(b, c, row.at(c.name), false);
+    }
+    return "INSERT INTO " + t.name + "(" + cols + ") VALUES(" + vals + ")";
+  }
+
+  // "UPDATE t SET ..." for the columns of `changes`; empty when there is none.
+  static std::string update_head(const table_def& t, const record& changes, binder& b) {
+    std::string sets;
+    for (const auto& c : t.columns) {
+      if (!changes.contains(c.name))
+        continue;
+      sets += (sets.empty() ? "" : ", ") + c.name + " = " + bind_value(b, c, changes.at(c.name), false);
+    }
+    return sets.empty() ? std::string() : "UPDATE " + t.name + " SET " + sets;
+  }
+
   void ensure_migration_table(soci::session& s) {
     s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR(255), "
          "applied_at BIGINT)";
@@ -560,15 +570,25 @@ private:
       for (const auto& op : ops) {
         binder b;
         std::string sql;
-        if (op.what == write_op::kind::upsert) {
-          sql = upsert_sql(*op.table, op.row, b);
-        } else {
-          auto cond = where_clause(*op.table, op.where, b);
-          if (!cond.ok())
-            return std::move(cond).err();
-          sql = "DELETE FROM " + op.table->name + *cond;
+        switch (op.what) {
+          case write_op::kind::upsert: sql = upsert_sql(*op.table, op.row, b); break;
+          case write_op::kind::insert: sql = insert_sql(*op.table, op.row, b); break;
+          case write_op::kind::remove:
+          case write_op::kind::expect: {
+            std::string head = op.what == write_op::kind::remove ? "DELETE FROM " + op.table->name
+                                                                 : update_head(*op.table, op.row, b);
+            if (head.empty())
+              return error(errc::invalid_input, "an expect write needs a column to set");
+            auto cond = where_clause(*op.table, op.where, b);
+            if (!cond.ok())
+              return std::move(cond).err();
+            sql = head + *cond;
+            break;
+          }
         }
-        run_cached(lease, sql, b);
+        auto changed = run_cached(lease, sql, b);
+        if (op.what == write_op::kind::expect && changed == 0)
+          return error(errc::conflict, fenced_message);
       }
       return ok_v;
     } catch (const std::exception& e) {
