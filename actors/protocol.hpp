@@ -159,6 +159,11 @@ CAF_ADD_ATOM(mistral, mistral::actors, instant_atom, "instant")
 CAF_ADD_ATOM(mistral, mistral::actors, takeover_atom, "takeover")
 CAF_ADD_ATOM(mistral, mistral::actors, heartbeat_atom, "heartbeat")
 CAF_ADD_ATOM(mistral, mistral::actors, lease_atom, "lease")
+// Retiring a finished execution's actor (engine_actor.cpp): asked by the
+// execution, confirmed by the engine, answered retired or revived.
+CAF_ADD_ATOM(mistral, mistral::actors, retire_atom, "retire")
+CAF_ADD_ATOM(mistral, mistral::actors, retired_atom, "retired")
+CAF_ADD_ATOM(mistral, mistral::actors, revived_atom, "revived")
 CAF_END_TYPE_ID_BLOCK(mistral)
 
 namespace mistral::actors {

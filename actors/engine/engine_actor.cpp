@@ -46,6 +46,9 @@ struct engine_state {
   std::unordered_map<std::string, std::string> parent_of; ///< child execution id → parent execution id
   std::vector<std::string> to_recover;  ///< claimed, but the store could not be read: next scan
   std::vector<waiting_message> waiting; ///< messages whose owner could not be reached: next scan
+  /// Finished executions whose actors asked to retire, with the messages
+  /// held for them until the actor answers (retired or revived).
+  std::unordered_map<std::string, std::vector<waiting_message>> retiring;
 };
 
 using self_ptr = caf::stateful_actor<engine_state>*;
@@ -318,6 +321,7 @@ void detach(self_ptr self, const std::string& why) {
     self->send_exit(a, caf::exit_reason::kill);
   st.executions.clear();
   st.parent_of.clear();
+  st.retiring.clear();
   st.me.epoch = 0;
 }
 
@@ -432,7 +436,10 @@ void wait_for_owner(self_ptr self, const std::string& id, caf::message msg, repl
 void route_to(self_ptr self, const std::string& id, caf::message msg, reply_promise reply, int attempt) {
   auto& st = self->state;
   if (auto it = st.executions.find(id); it != st.executions.end()) {
-    deliver_to(self, it->second, std::move(msg), reply);
+    if (auto held = st.retiring.find(id); held != st.retiring.end())
+      held->second.push_back({id, std::move(msg), std::move(reply), attempt});
+    else
+      deliver_to(self, it->second, std::move(msg), reply);
     return;
   }
   if (st.me.epoch == 0) {
@@ -545,6 +552,18 @@ caf::behavior heartbeat_actor(caf::stateful_actor<heartbeat_state>* self,
   };
 }
 
+/// Ends the retirement of execution `id`'s actor and routes the messages
+/// held meanwhile: to the actor if it stays, else to a fresh one.
+void release_held(self_ptr self, const std::string& id) {
+  auto held = self->state.retiring.find(id);
+  if (held == self->state.retiring.end())
+    return;
+  auto msgs = std::move(held->second);
+  self->state.retiring.erase(held);
+  for (auto& w : msgs)
+    route_to(self, w.execution_id, std::move(w.msg), std::move(w.reply), w.attempt);
+}
+
 caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, caf::actor executor,
                      engine_options opts) {
   auto& st = self->state;
@@ -563,11 +582,31 @@ caf::behavior engine(self_ptr self, std::shared_ptr<persistence::database> db, c
   self->set_down_handler([self](const caf::down_msg& dm) {
     for (auto it = self->state.executions.begin(); it != self->state.executions.end(); ++it)
       if (it->second.address() == dm.source) {
+        auto id = it->first;
         self->state.executions.erase(it);
+        release_held(self, id);
         break;
       }
   });
   return {
+    // A finished execution's actor may go (execution_actor.cpp): messages
+    // for it wait here while it makes sure nothing revived it meanwhile.
+    [self](retire_atom, const std::string& id) {
+      auto& st = self->state;
+      auto it = st.executions.find(id);
+      if (it == st.executions.end() || it->second.address() != self->current_sender())
+        return;
+      st.retiring.emplace(id, std::vector<waiting_message>{});
+      self->send(it->second, retire_atom_v, id);
+    },
+    [self](retired_atom, const std::string& id) {
+      auto& st = self->state;
+      if (auto it = st.executions.find(id);
+          it != st.executions.end() && it->second.address() == self->current_sender())
+        st.executions.erase(it);
+      release_held(self, id); // loaded again from the store when they need it
+    },
+    [self](revived_atom, const std::string& id) { release_held(self, id); },
     [self](takeover_atom) {
       scan(self);
       self->delayed_send(self, std::chrono::microseconds(self->state.opts.timing.takeover_us),

@@ -103,6 +103,7 @@ struct execution_state {
   std::deque<cmd_run_action> instant_backlog;
   std::size_t fresh_in_backlog = 0; ///< the backlog's newest entries, started by the decision being stored
   bool instant_turn_queued = false; ///< an instant_atom is in the mailbox
+  bool retiring = false;            ///< asked the engine to retire this actor, not confirmed yet
   bool leased = false; ///< the lease row is committed (own_op went through, or the engine claimed it)
 };
 
@@ -128,6 +129,7 @@ std::string row_json(const engine::execution& ex) {
 
 void carry_out(self_ptr self, decision& d);
 void queue_instant_turn(self_ptr self);
+void maybe_retire(self_ptr self);
 
 /// Answers the starter with the row once the sub-workflows of the first
 /// decision have started, so a new execution is seen with its whole start.
@@ -168,6 +170,7 @@ void await_commit(self_ptr self, std::shared_ptr<decision> d, after_commit then)
     if (then)
       then(self, true);
     queue_instant_turn(self);
+    maybe_retire(self);
   });
 }
 
@@ -290,6 +293,7 @@ void apply_event(self_ptr self, const event* ev, after_commit then = {},
     if (then)
       then(self, true);
     queue_instant_turn(self);
+    maybe_retire(self);
     return;
   }
   // The lease: inserted with the first commit of a new execution, checked
@@ -337,6 +341,30 @@ void send_notification(self_ptr self, const cmd_notify& n) {
     log::warning("engine", "no notifier: " + m.event + " of " + m.execution_id + " is not published");
 }
 
+/// Whether this actor has nothing left to do: its execution is finished,
+/// and no action, start or instant work of it is still on its way.
+bool retirable(self_ptr self) {
+  const auto& st = self->state;
+  if (!is_completed(st.ex.wf.st) || !st.instant_backlog.empty() || st.pending_starts != 0 ||
+      st.starter.pending())
+    return false;
+  for (const auto& [id, a] : st.ex.actions)
+    if (a.st == state::running)
+      return false;
+  return true;
+}
+
+/// A finished execution's actor asks its engine to let it go, so finished
+/// executions cost no memory; the engine loads it again from the store if
+/// a message for it comes later (a rerun). See engine_actor.cpp.
+void maybe_retire(self_ptr self) {
+  auto& st = self->state;
+  if (st.retiring || !st.deps.engine || !retirable(self))
+    return;
+  st.retiring = true;
+  self->send(st.deps.engine, retire_atom_v, st.ex.wf.id);
+}
+
 void carry_out(self_ptr self, decision& d) {
   auto& st = self->state;
   for (auto& c : d.commands) {
@@ -358,8 +386,10 @@ void carry_out(self_ptr self, decision& d) {
         ++st.pending_starts;
       bool counted = st.starting;
       auto done = [self, counted] {
-        if (counted && --self->state.pending_starts == 0)
+        if (counted && --self->state.pending_starts == 0) {
           deliver_start(self);
+          maybe_retire(self);
+        }
       };
       self
         ->request(st.deps.engine, std::chrono::seconds(60), start_atom_v, s->execution_id, st.ex.wf.id,
@@ -492,6 +522,17 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
                                             engine::to_record(*t, st.ex.wf),
                                             {}}};
       st.deps.db->write_batch_async(std::move(w), [](status) {});
+    },
+    [self](retire_atom, const std::string& id) {
+      // The engine holds this execution's messages until we answer.
+      auto& st = self->state;
+      st.retiring = false;
+      if (retirable(self)) {
+        self->send(st.deps.engine, retired_atom_v, id);
+        self->quit();
+      } else {
+        self->send(st.deps.engine, revived_atom_v, id);
+      }
     },
     [self](control_msg& m) {
       auto reply = self->make_response_promise();
