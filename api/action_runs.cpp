@@ -202,34 +202,41 @@ void run_action(std::shared_ptr<api_context> ctx, const http_request& req, respo
   }
 
   std::thread([ctx, name, ns, in, act = std::move(act), save, is_sync, description, respond,
-               target = target_of(pa)] {
+               target = target_of(pa)]() mutable {
     // Mistral applies an ad-hoc action's output clause only on completion
     // through the engine, not to a run it answers at once.
-    auto run = run_here_or_on_target(*ctx, act, action::action_context{}, target, make_uuid());
-    auto [ok, output] = finished_output(run.result, {});
-    if (!save) {
-      record row = json::object();
-      row["id"] = nullptr;
-      row["workflow_name"] = nullptr;
-      row["workflow_namespace"] = ns;
-      row["task_execution_id"] = nullptr;
+    auto answer = [&]() -> http_response {
+      auto run = run_here_or_on_target(*ctx, act, action::action_context{}, target, make_uuid());
+      auto [ok, output] = finished_output(run.result, {});
+      if (!save) {
+        record row = json::object();
+        row["id"] = nullptr;
+        row["workflow_name"] = nullptr;
+        row["workflow_namespace"] = ns;
+        row["task_execution_id"] = nullptr;
+        row["state"] = ok ? "SUCCESS" : "ERROR";
+        row["state_info"] = nullptr;
+        row["name"] = name;
+        row["description"] = description;
+        row["project_id"] = nullptr;
+        row["accepted"] = nullptr;
+        row["input"] = in;
+        row["output"] = output;
+        return json_response(201, run_resource(row, nullptr, nullptr));
+      }
+      record row = new_row(*ctx, name, ns, in, is_sync);
       row["state"] = ok ? "SUCCESS" : "ERROR";
-      row["state_info"] = nullptr;
-      row["name"] = name;
       row["description"] = description;
-      row["project_id"] = nullptr;
-      row["accepted"] = nullptr;
-      row["input"] = in;
       row["output"] = output;
-      return respond(json_response(201, run_resource(row, nullptr, nullptr)));
-    }
-    record row = new_row(*ctx, name, ns, in, is_sync);
-    row["state"] = ok ? "SUCCESS" : "ERROR";
-    row["description"] = description;
-    row["output"] = output;
-    if (auto done = ctx->db->insert(persistence::action_executions_table(), row); !done.ok())
-      return respond(wsme_fault(done.err()));
-    respond(json_response(201, run_resource(row, iso_time(row["created_at"]), nullptr)));
+      if (auto done = ctx->db->insert(persistence::action_executions_table(), row); !done.ok())
+        return wsme_fault(done.err());
+      return json_response(201, run_resource(row, iso_time(row["created_at"]), nullptr));
+    };
+    // The store goes before the answer: once answered, the caller may tear
+    // everything down, and this thread must not be the one closing it.
+    auto out = answer();
+    ctx.reset();
+    respond(std::move(out));
   }).detach();
 }
 
