@@ -216,6 +216,27 @@ void store_commit(benchmark::State& state, const char* synchronous) {
 BENCHMARK_CAPTURE(store_commit, durable, "FULL")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
 BENCHMARK_CAPTURE(store_commit, no_fsync, "OFF")->Arg(1)->Arg(100)->UseRealTime();
 
+/// find_one by id over 1,000 rows, as the API and the engine read one row:
+/// the cost of a read (statement, binding, decoding the row).
+void store_find_one(benchmark::State& state) {
+  temp_store store("OFF");
+  std::vector<persistence::write_op> ops;
+  for (std::int64_t k = 0; k < 1000; ++k)
+    ops.push_back(environment_row(k));
+  if (!store.db->write_batch(ops).ok())
+    throw std::runtime_error("cannot fill the table");
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    auto row = store.db->find_one(
+      persistence::environments_table(),
+      {persistence::filter{"id", persistence::filter_op::eq, {"env-" + std::to_string(i++ % 1000)}}});
+    if (!row.ok() || !row->has_value())
+      state.SkipWithError("the read failed");
+  }
+  state.counters["reads/s"] = benchmark::Counter(static_cast<double>(i), benchmark::Counter::kIsRate);
+}
+BENCHMARK(store_find_one)->Unit(benchmark::kMicrosecond);
+
 /// `range(0)` callers each queue one small batch through group commit and
 /// wait for all of them: how many batches one durable commit absorbs.
 void group_commit(benchmark::State& state) {

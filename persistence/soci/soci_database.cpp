@@ -281,15 +281,21 @@ private:
 
 // A write statement prepared once per session and SQL text, re-executed
 // with new values: parsing the SQL was a third of every transition.
+// Reads are cached the same way: the row they fetch into lives beside the
+// statement, since SOCI keeps its address.
 struct cached_statement {
   binder values;
+  std::unique_ptr<soci::row> row;
   std::unique_ptr<soci::statement> statement;
 };
+
+using statement_cache = std::unordered_map<std::string, std::unique_ptr<cached_statement>>;
 
 class soci_database final : public database {
 public:
   soci_database(connection_info info)
-    : info_(std::move(info)), pool_(info_.pool_size), statements_(info_.pool_size) {}
+    : info_(std::move(info)), pool_(info_.pool_size), statements_(info_.pool_size),
+      queries_(info_.pool_size) {}
 
   status connect() {
     try {
@@ -609,57 +615,83 @@ private:
     }
   }
 
+  // The prepared statement for `sql` and the signature of `b`, from the
+  // session's `cache`, with the values of `b` bound; `with_row`: it fetches
+  // into a dynamic row.
+  cached_statement& prepared(statement_cache& cache, leased_session& lease, const std::string& sql,
+                             const binder& b, bool with_row) {
+    std::string key = sql + '\n' + b.signature();
+    auto it = cache.find(key);
+    if (it != cache.end()) {
+      it->second->values.assign_values(b);
+      return *it->second;
+    }
+    if (cache.size() >= max_cached_statements)
+      cache.clear();
+    auto entry = std::make_unique<cached_statement>();
+    entry->values = b;
+    entry->statement = std::make_unique<soci::statement>(lease.session());
+    auto& st = *entry->statement;
+    entry->values.apply(st);
+    if (with_row) {
+      entry->row = std::make_unique<soci::row>();
+      st.exchange(soci::into(*entry->row));
+    }
+    st.alloc();
+    st.prepare(sql);
+    st.define_and_bind();
+    return *cache.emplace(std::move(key), std::move(entry)).first->second;
+  }
+
   // Executes `sql` with the values of `b` through the session's cache of
   // prepared statements. Throws what SOCI throws; a failed statement is
   // dropped from the cache.
   std::int64_t run_cached(leased_session& lease, const std::string& sql, const binder& b) {
     auto& cache = statements_[lease.position()];
-    std::string key = sql + '\n' + b.signature();
-    auto it = cache.find(key);
-    if (it == cache.end()) {
-      if (cache.size() >= max_cached_statements)
-        cache.clear();
-      auto entry = std::make_unique<cached_statement>();
-      entry->values = b;
-      entry->statement = std::make_unique<soci::statement>(lease.session());
-      auto& st = *entry->statement;
-      entry->values.apply(st);
-      st.alloc();
-      st.prepare(sql);
-      st.define_and_bind();
-      it = cache.emplace(std::move(key), std::move(entry)).first;
-    } else {
-      it->second->values.assign_values(b);
-    }
+    auto& entry = prepared(cache, lease, sql, b, false);
     try {
-      it->second->statement->execute(true);
-      return static_cast<std::int64_t>(it->second->statement->get_affected_rows());
+      entry.statement->execute(true);
+      return static_cast<std::int64_t>(entry.statement->get_affected_rows());
     } catch (...) {
-      cache.erase(it);
+      forget(cache, entry);
       throw;
     }
   }
 
+  static void forget(statement_cache& cache, const cached_statement& entry) {
+    for (auto it = cache.begin(); it != cache.end(); ++it)
+      if (it->second.get() == &entry) {
+        cache.erase(it);
+        return;
+      }
+  }
+
+  // Reads go through their own cache, so list queries with varying LIMITs or
+  // IN lists never evict the writes of the engine's hot path. Every result is
+  // fetched to its end: an SQLite statement left mid-result would hold the
+  // connection's read snapshot open.
   result<std::vector<record>> query(const table_def& t, const std::string& sql, binder& b) {
     try {
-      soci::session s(pool_);
-      soci::row r;
-      soci::statement st(s);
-      b.apply(st);
-      st.exchange(soci::into(r));
-      st.alloc();
-      st.prepare(sql);
-      st.define_and_bind();
-      std::vector<record> out;
-      if (st.execute(true)) {
-        do {
-          record rec = json::object();
-          for (std::size_t i = 0; i < t.columns.size(); ++i)
-            rec[t.columns[i].name] = read_value(t.columns[i], r, i);
-          out.push_back(std::move(rec));
-        } while (st.fetch());
+      leased_session lease(pool_);
+      auto& cache = queries_[lease.position()];
+      auto& entry = prepared(cache, lease, sql, b, true);
+      try {
+        auto& st = *entry.statement;
+        const soci::row& r = *entry.row;
+        std::vector<record> out;
+        if (st.execute(true)) {
+          do {
+            record rec = json::object();
+            for (std::size_t i = 0; i < t.columns.size(); ++i)
+              rec[t.columns[i].name] = read_value(t.columns[i], r, i);
+            out.push_back(std::move(rec));
+          } while (st.fetch());
+        }
+        return out;
+      } catch (...) {
+        forget(cache, entry);
+        throw;
       }
-      return out;
     } catch (const std::exception& e) {
       return error(errc::internal, first_line(e.what()));
     }
@@ -670,7 +702,9 @@ private:
   connection_info info_;
   soci::connection_pool pool_;
   /// Per pool position: only the session's lessee touches its cache.
-  std::vector<std::unordered_map<std::string, std::unique_ptr<cached_statement>>> statements_;
+  std::vector<statement_cache> statements_;
+  /// Prepared reads, per pool position like `statements_`.
+  std::vector<statement_cache> queries_;
 };
 
 } // namespace
