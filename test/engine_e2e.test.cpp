@@ -70,6 +70,10 @@ failing:
         note: <% task().result %>
   output:
     note: <% $.note %>
+always_failing:
+  tasks:
+    doomed:
+      action: std.fail error_data="no"
 retrying:
   tasks:
     flaky:
@@ -248,4 +252,40 @@ TEST_CASE("a chunked with-items answers its start at once and lets other executi
   auto row = h.wait_terminal(big, std::chrono::seconds(300));
   REQUIRE(row["state"] == "SUCCESS");
   CHECK(json::parse(row["output"].get<std::string>())["count"] == 3000);
+}
+
+TEST_CASE("finished executions leave no actor behind and a later rerun loads theirs again") {
+  engine_harness h;
+  h.upload_workflows(workflows);
+  auto idle = h.running_actors();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(h.start("chain", json{{"name", "n" + std::to_string(i)}}));
+  auto failed = h.start("always_failing");
+  for (const auto& id : ids)
+    REQUIRE(h.wait_terminal(id)["state"] == "SUCCESS");
+  REQUIRE(h.wait_terminal(failed)["state"] == "ERROR");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (h.running_actors() > idle && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(h.running_actors() <= idle);
+  // The failed execution's actor is gone: the rerun reaches one loaded from the store.
+  auto tasks = h.call_json("GET", "/v2/executions/" + failed + "/tasks")["tasks"];
+  REQUIRE(tasks.size() == 1);
+  std::string task_id = tasks[0]["id"];
+  auto rerun = h.call("PUT", "/v2/tasks/" + task_id, R"({"state": "RUNNING", "reset": true})");
+  REQUIRE_MESSAGE(rerun.status == 200, rerun.body);
+  json row;
+  for (int i = 0; i < 600; ++i) {
+    row = h.wait_terminal(failed);
+    if (h.call_json("GET", "/v2/action_executions?task_execution_id=" + task_id)["action_executions"]
+            .size() == 2 &&
+        row["state"] == "ERROR")
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(row["state"] == "ERROR");
+  CHECK(
+    h.call_json("GET", "/v2/action_executions?task_execution_id=" + task_id)["action_executions"].size() ==
+    2);
 }

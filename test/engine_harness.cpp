@@ -62,6 +62,10 @@ engine_harness::engine_harness(std::shared_ptr<config::config> cfg, const std::s
   api::add_v2_routes(routes_, ctx_);
 }
 
+std::size_t engine_harness::running_actors() {
+  return node_->system().registry().running();
+}
+
 engine_harness::~engine_harness() {
   ctx_.reset();
   if (node_)

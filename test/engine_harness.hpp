@@ -44,6 +44,9 @@ public:
   /// deadline passes) and returns its last row.
   json wait_terminal(const std::string& id, std::chrono::seconds deadline = std::chrono::seconds(60));
 
+  /// How many actors run in the node now (CAF's registry count).
+  std::size_t running_actors();
+
   /// The store the engine writes.
   persistence::database& db() { return *ctx_->db; }
 
