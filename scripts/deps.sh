@@ -6,7 +6,7 @@ set -eu
 PACKAGES="g++ cmake make pkg-config ccache git curl python3 clang-format \
   libcaf-dev libyaml-cpp-dev nlohmann-json3-dev libcpprest-dev libboost-dev \
   libsoci-dev libsqlite3-dev libpq-dev postgresql doctest-dev libbenchmark-dev duktape-dev libssh-dev openssh-server \
-  python3-mistralclient python3-tempest mistral-tempest-plugin"
+  python3-mistralclient python3-tempest mistral-tempest-plugin iproute2"
 
 missing=""
 for p in $PACKAGES; do

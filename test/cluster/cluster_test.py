@@ -119,7 +119,8 @@ def main():
     if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
         print("SKIP: PostgreSQL binaries are absent")
         return 77
-    if NETNS and (os.geteuid() != 0 or subprocess.run(["ip", "netns", "list"], capture_output=True).returncode):
+    if NETNS and (os.geteuid() != 0 or not shutil.which("ip")
+                  or subprocess.run(["ip", "netns", "list"], capture_output=True).returncode):
         print("SKIP: network namespaces need root and iproute2")
         return 77
     began = time.monotonic()
