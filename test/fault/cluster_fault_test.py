@@ -36,7 +36,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from kill_restart_test import TERMINAL, VARIANTS, WORKFLOWS, Counter, log  # noqa: E402
+from kill_restart_test import TERMINAL, VARIANTS, WORKFLOWS, Counter, call, launch, log  # noqa: E402
 
 
 def have_postgresql():
@@ -76,25 +76,6 @@ class Cluster:
             self.run("down", timeout=60)
         except Exception as e:  # noqa: BLE001 - best effort at the end
             log("cluster.sh down: %s" % e)
-
-
-def call(base, method, path, body=None, content_type="application/json", timeout=30):
-    data = None
-    if body is not None:
-        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    url = base + ("" if base.endswith("/v2") else "/v2") + path
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", content_type)
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        return json.loads(r.read() or b"null")
-
-
-def launch(base, wf, n, counter_url):
-    inp = {"n": n}
-    if wf == "fault_unsafe":
-        inp["url"] = counter_url
-    return call(base, "POST", "/executions", {"workflow_name": wf, "input": json.dumps(inp)})["id"]
 
 
 def read_api(base):

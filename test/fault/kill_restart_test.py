@@ -138,22 +138,28 @@ class Server:
                 self.proc.wait()
 
 
-def api(port, method, path, body=None, content_type="application/json", timeout=30):
+def call(base, method, path, body=None, content_type="application/json", timeout=30):
+    """One v2 request to the server at `base` (http://host:port, with or without /v2)."""
     data = None
     if body is not None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    req = urllib.request.Request("http://127.0.0.1:%d/v2%s" % (port, path), data=data, method=method)
+    url = base + ("" if base.endswith("/v2") else "/v2") + path
+    req = urllib.request.Request(url, data=data, method=method)
     if data is not None:
         req.add_header("Content-Type", content_type)
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.loads(r.read() or b"null")
 
 
-def launch(port, wf, n, url):
+def api(port, *args, **kwargs):
+    return call("http://127.0.0.1:%d" % port, *args, **kwargs)
+
+
+def launch(base, wf, n, url):
     inp = {"n": n}
     if wf == "fault_unsafe":
         inp["url"] = url
-    return api(port, "POST", "/executions", {"workflow_name": wf, "input": json.dumps(inp)})["id"]
+    return call(base, "POST", "/executions", {"workflow_name": wf, "input": json.dumps(inp)})["id"]
 
 
 class SqliteStore:
@@ -242,7 +248,7 @@ def wait_all_finished(port, timeout):
 
 
 def baseline(server, url):
-    ids = [launch(server.port, wf, n, url) for wf in WORKFLOWS for n in VARIANTS]
+    ids = [launch("http://127.0.0.1:%d" % server.port, wf, n, url) for wf in WORKFLOWS for n in VARIANTS]
     wait_all_finished(server.port, 120)
     server.stop()
     executions, _, _ = read_store(server.store)
@@ -279,7 +285,7 @@ def crash_run(server, url, total, rng, window):
                 time.sleep(pause)
             while True:
                 try:
-                    launched.append(launch(server.port, wf, n, url))
+                    launched.append(launch("http://127.0.0.1:%d" % server.port, wf, n, url))
                     break
                 except (OSError, urllib.error.URLError, json.JSONDecodeError):
                     # The server is down (killed) or died mid-request: try again.
