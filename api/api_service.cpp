@@ -80,7 +80,11 @@ api_service::start(caf::actor_system& sys, std::shared_ptr<const config::config>
       caf::anon_send(target,
                      http_exchange{std::make_shared<http_request>(std::move(req)), std::move(respond)});
     },
-    static_cast<int>(std::max<std::int64_t>(2, cfg.get_int("api", "api_workers", 4))));
+    // The listener's threads only parse, forward and write: handlers never
+    // block them (blocking action runs get their own thread). One thread
+    // measured best: every extra idle thread costs a futex wake-up per
+    // continuation that cpprest posts (bench/README.md).
+    static_cast<int>(std::max<std::int64_t>(1, cfg.get_int("api", "api_workers", 1))));
   if (!server.ok()) {
     caf::anon_send_exit(state->http, caf::exit_reason::user_shutdown);
     return std::move(server).err();
