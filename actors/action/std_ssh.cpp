@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <functional>
 #include <memory>
 #include <poll.h>
@@ -31,20 +32,79 @@ struct ssh_failure {
   std::string detail;
 };
 
+// libssh is opened on the first std.ssh, not linked: loading it with its
+// Kerberos and GSSAPI dependencies at start-up cost about 1 MB of resident
+// memory in every server, also in those that never run std.ssh.
+#define MISTRAL_LIBSSH_FUNCTIONS(X)                                                                          \
+  X(ssh_channel_close)                                                                                       \
+  X(ssh_channel_free)                                                                                        \
+  X(ssh_channel_get_exit_status)                                                                             \
+  X(ssh_channel_is_eof)                                                                                      \
+  X(ssh_channel_is_open)                                                                                     \
+  X(ssh_channel_new)                                                                                         \
+  X(ssh_channel_open_forward)                                                                                \
+  X(ssh_channel_open_session)                                                                                \
+  X(ssh_channel_read_timeout)                                                                                \
+  X(ssh_channel_request_exec)                                                                                \
+  X(ssh_channel_write)                                                                                       \
+  X(ssh_connect)                                                                                             \
+  X(ssh_disconnect)                                                                                          \
+  X(ssh_free)                                                                                                \
+  X(ssh_get_error)                                                                                           \
+  X(ssh_key_free)                                                                                            \
+  X(ssh_new)                                                                                                 \
+  X(ssh_options_set)                                                                                         \
+  X(ssh_pki_import_privkey_base64)                                                                           \
+  X(ssh_pki_import_privkey_file)                                                                             \
+  X(ssh_userauth_password)                                                                                   \
+  X(ssh_userauth_publickey)                                                                                  \
+  X(ssh_userauth_publickey_auto)
+
+struct libssh_functions {
+#define MISTRAL_LIBSSH_POINTER(name) decltype(&::name) name = nullptr;
+  MISTRAL_LIBSSH_FUNCTIONS(MISTRAL_LIBSSH_POINTER)
+#undef MISTRAL_LIBSSH_POINTER
+  std::string problem; ///< why libssh could not be loaded; empty when it was
+};
+
+libssh_functions load_libssh() {
+  libssh_functions f;
+  void* lib = ::dlopen(MISTRAL_LIBSSH_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) {
+    f.problem = std::string("cannot load ") + MISTRAL_LIBSSH_SONAME + ": " + ::dlerror();
+    return f;
+  }
+#define MISTRAL_LIBSSH_RESOLVE(name)                                                                         \
+  f.name = reinterpret_cast<decltype(&::name)>(::dlsym(lib, #name));                                         \
+  if (f.name == nullptr && f.problem.empty())                                                                \
+    f.problem = std::string(MISTRAL_LIBSSH_SONAME " has no ") + #name;
+  MISTRAL_LIBSSH_FUNCTIONS(MISTRAL_LIBSSH_RESOLVE)
+#undef MISTRAL_LIBSSH_RESOLVE
+  return f; // the library stays loaded for the life of the process
+}
+
+/// libssh's functions, loaded once; throws ssh_failure when libssh is missing.
+const libssh_functions& libssh() {
+  static const libssh_functions f = load_libssh();
+  if (!f.problem.empty())
+    throw ssh_failure{f.problem};
+  return f;
+}
+
 struct session_deleter {
   void operator()(ssh_session s) const {
-    ssh_disconnect(s);
-    ssh_free(s);
+    libssh().ssh_disconnect(s);
+    libssh().ssh_free(s);
   }
 };
 struct channel_deleter {
   void operator()(ssh_channel c) const {
-    ssh_channel_close(c);
-    ssh_channel_free(c);
+    libssh().ssh_channel_close(c);
+    libssh().ssh_channel_free(c);
   }
 };
 struct key_deleter {
-  void operator()(ssh_key k) const { ssh_key_free(k); }
+  void operator()(ssh_key k) const { libssh().ssh_key_free(k); }
 };
 using session_ptr = std::unique_ptr<ssh_session_struct, session_deleter>;
 using channel_ptr = std::unique_ptr<ssh_channel_struct, channel_deleter>;
@@ -89,7 +149,7 @@ key_ptr load_key(const json& filename, const json& key_text, const json& passwor
   ssh_key key = nullptr;
   if (expr::py_truthy(key_text)) {
     std::string text = expr::py_str(key_text);
-    if (ssh_pki_import_privkey_base64(text.c_str(), passphrase, nullptr, nullptr, &key) != SSH_OK)
+    if (libssh().ssh_pki_import_privkey_base64(text.c_str(), passphrase, nullptr, nullptr, &key) != SSH_OK)
       throw ssh_failure{"cannot read the private key"};
     return key_ptr(key);
   }
@@ -102,7 +162,7 @@ key_ptr load_key(const json& filename, const json& key_text, const json& passwor
     const char* home = std::getenv("HOME");
     name = std::string(home != nullptr ? home : "") + "/.ssh/" + name;
   }
-  if (ssh_pki_import_privkey_file(name.c_str(), passphrase, nullptr, nullptr, &key) != SSH_OK)
+  if (libssh().ssh_pki_import_privkey_file(name.c_str(), passphrase, nullptr, nullptr, &key) != SSH_OK)
     throw ssh_failure{"cannot read the private key file " + name};
   return key_ptr(key);
 }
@@ -111,29 +171,30 @@ key_ptr load_key(const json& filename, const json& key_text, const json& passwor
 /// would: the given key, then the agent and ~/.ssh keys, then the password.
 session_ptr open_session(const host_port& target, const std::string& user, ssh_key key,
                          const std::string& password, int fd, const std::string& proxy_command) {
-  session_ptr s(ssh_new());
+  session_ptr s(libssh().ssh_new());
   if (!s)
     throw ssh_failure{"cannot create an SSH session"};
   long timeout = ssh_connect_timeout_seconds;
   int no = 0;
-  ssh_options_set(s.get(), SSH_OPTIONS_HOST, target.host.c_str());
-  ssh_options_set(s.get(), SSH_OPTIONS_PORT, &target.port);
-  ssh_options_set(s.get(), SSH_OPTIONS_USER, user.c_str());
-  ssh_options_set(s.get(), SSH_OPTIONS_TIMEOUT, &timeout);
-  ssh_options_set(s.get(), SSH_OPTIONS_PROCESS_CONFIG, &no); // paramiko ignores ~/.ssh/config
+  libssh().ssh_options_set(s.get(), SSH_OPTIONS_HOST, target.host.c_str());
+  libssh().ssh_options_set(s.get(), SSH_OPTIONS_PORT, &target.port);
+  libssh().ssh_options_set(s.get(), SSH_OPTIONS_USER, user.c_str());
+  libssh().ssh_options_set(s.get(), SSH_OPTIONS_TIMEOUT, &timeout);
+  libssh().ssh_options_set(s.get(), SSH_OPTIONS_PROCESS_CONFIG, &no); // paramiko ignores ~/.ssh/config
   if (fd >= 0) {
     socket_t sock = fd;
-    ssh_options_set(s.get(), SSH_OPTIONS_FD, &sock);
+    libssh().ssh_options_set(s.get(), SSH_OPTIONS_FD, &sock);
   }
   if (!proxy_command.empty())
-    ssh_options_set(s.get(), SSH_OPTIONS_PROXYCOMMAND, proxy_command.c_str());
-  if (ssh_connect(s.get()) != SSH_OK)
-    throw ssh_failure{ssh_get_error(s.get())};
-  if (key != nullptr && ssh_userauth_publickey(s.get(), nullptr, key) == SSH_AUTH_SUCCESS)
+    libssh().ssh_options_set(s.get(), SSH_OPTIONS_PROXYCOMMAND, proxy_command.c_str());
+  if (libssh().ssh_connect(s.get()) != SSH_OK)
+    throw ssh_failure{libssh().ssh_get_error(s.get())};
+  if (key != nullptr && libssh().ssh_userauth_publickey(s.get(), nullptr, key) == SSH_AUTH_SUCCESS)
     return s;
-  if (ssh_userauth_publickey_auto(s.get(), nullptr, nullptr) == SSH_AUTH_SUCCESS)
+  if (libssh().ssh_userauth_publickey_auto(s.get(), nullptr, nullptr) == SSH_AUTH_SUCCESS)
     return s;
-  if (!password.empty() && ssh_userauth_password(s.get(), nullptr, password.c_str()) == SSH_AUTH_SUCCESS)
+  if (!password.empty() &&
+      libssh().ssh_userauth_password(s.get(), nullptr, password.c_str()) == SSH_AUTH_SUCCESS)
     return s;
   throw ssh_failure{"Authentication failed."};
 }
@@ -141,28 +202,29 @@ session_ptr open_session(const host_port& target, const std::string& user, ssh_k
 /// Runs `cmd` and returns (exit status, stdout); stderr is drained and dropped.
 std::optional<std::pair<int, std::string>> execute(ssh_session s, const std::string& cmd,
                                                    const std::atomic<bool>* cancel) {
-  channel_ptr ch(ssh_channel_new(s));
-  if (!ch || ssh_channel_open_session(ch.get()) != SSH_OK ||
-      ssh_channel_request_exec(ch.get(), cmd.c_str()) != SSH_OK)
-    throw ssh_failure{ssh_get_error(s)};
+  channel_ptr ch(libssh().ssh_channel_new(s));
+  if (!ch || libssh().ssh_channel_open_session(ch.get()) != SSH_OK ||
+      libssh().ssh_channel_request_exec(ch.get(), cmd.c_str()) != SSH_OK)
+    throw ssh_failure{libssh().ssh_get_error(s)};
   std::string out;
   char buf[16384];
   while (true) {
     if (cancelled(cancel))
       return std::nullopt;
-    int n = ssh_channel_read_timeout(ch.get(), buf, sizeof buf, 0, 100);
+    int n = libssh().ssh_channel_read_timeout(ch.get(), buf, sizeof buf, 0, 100);
     if (n == SSH_ERROR)
-      throw ssh_failure{ssh_get_error(s)};
+      throw ssh_failure{libssh().ssh_get_error(s)};
     if (n > 0)
       out.append(buf, static_cast<size_t>(n));
     // Not ssh_channel_read_nonblocking: in libssh 0.10 it leaves later timed reads returning at once.
-    int e = ssh_channel_read_timeout(ch.get(), buf, sizeof buf, 1, 0);
+    int e = libssh().ssh_channel_read_timeout(ch.get(), buf, sizeof buf, 1, 0);
     if (e == SSH_ERROR)
-      throw ssh_failure{ssh_get_error(s)};
-    if (n == 0 && e == 0 && (ssh_channel_is_eof(ch.get()) || !ssh_channel_is_open(ch.get())))
+      throw ssh_failure{libssh().ssh_get_error(s)};
+    if (n == 0 && e == 0 &&
+        (libssh().ssh_channel_is_eof(ch.get()) || !libssh().ssh_channel_is_open(ch.get())))
       break;
   }
-  int status = ssh_channel_get_exit_status(ch.get());
+  int status = libssh().ssh_channel_get_exit_status(ch.get());
   return std::make_pair(status, valid_utf8(out));
 }
 
@@ -185,15 +247,15 @@ private:
       pollfd p{sock_, POLLIN, 0};
       if (::poll(&p, 1, 10) > 0) {
         ssize_t n = ::read(sock_, buf, sizeof buf);
-        if (n <= 0 || ssh_channel_write(ch_, buf, static_cast<uint32_t>(n)) == SSH_ERROR)
+        if (n <= 0 || libssh().ssh_channel_write(ch_, buf, static_cast<uint32_t>(n)) == SSH_ERROR)
           break;
       }
-      int m = ssh_channel_read_timeout(ch_, buf, sizeof buf, 0, 10);
+      int m = libssh().ssh_channel_read_timeout(ch_, buf, sizeof buf, 0, 10);
       if (m == SSH_ERROR)
         break;
       if (m > 0 && !write_all(buf, static_cast<size_t>(m)))
         break;
-      if (m == 0 && ssh_channel_is_eof(ch_))
+      if (m == 0 && libssh().ssh_channel_is_eof(ch_))
         break;
     }
     ::shutdown(sock_, SHUT_RDWR);
@@ -226,15 +288,15 @@ struct fd_guard {
 
 /// A channel from the gateway to host:port: direct-tcpip, or `nc` as Mistral runs it.
 channel_ptr gateway_channel(ssh_session gw, const host_port& target) {
-  channel_ptr ch(ssh_channel_new(gw));
-  if (ch && ssh_channel_open_forward(ch.get(), target.host.c_str(), static_cast<int>(target.port),
-                                     "127.0.0.1", 0) == SSH_OK)
+  channel_ptr ch(libssh().ssh_channel_new(gw));
+  if (ch && libssh().ssh_channel_open_forward(ch.get(), target.host.c_str(), static_cast<int>(target.port),
+                                              "127.0.0.1", 0) == SSH_OK)
     return ch;
-  ch.reset(ssh_channel_new(gw));
+  ch.reset(libssh().ssh_channel_new(gw));
   std::string nc = "nc " + target.host + " " + std::to_string(target.port);
-  if (!ch || ssh_channel_open_session(ch.get()) != SSH_OK ||
-      ssh_channel_request_exec(ch.get(), nc.c_str()) != SSH_OK)
-    throw ssh_failure{ssh_get_error(gw)};
+  if (!ch || libssh().ssh_channel_open_session(ch.get()) != SSH_OK ||
+      libssh().ssh_channel_request_exec(ch.get(), nc.c_str()) != SSH_OK)
+    throw ssh_failure{libssh().ssh_get_error(gw)};
   return ch;
 }
 
