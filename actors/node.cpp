@@ -4,6 +4,7 @@
 #include "actors/cluster/directory_actor.hpp"
 #include "actors/cluster/dispatcher_actor.hpp"
 #include "actors/cluster/engine_proxy_actor.hpp"
+#include "actors/cluster/network.hpp"
 #include "actors/cluster/settings.hpp"
 #include "actors/cron/cron_actor.hpp"
 #include "actors/engine/engine_actor.hpp"
@@ -11,8 +12,6 @@
 #include "actors/notifier/notifier_actor.hpp"
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
-
-#include <caf/io/middleman.hpp>
 
 #include <vector>
 
@@ -57,11 +56,13 @@ struct node::impl {
 
 namespace {
 
-std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&, bool cluster_mode) {
+// `network`: the cluster plugin, in cluster mode only.
+std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&,
+                                                          const cluster::network_functions* network) {
   auto cfg = std::make_unique<caf::actor_system_config>();
   cfg->add_message_types<caf::id_block::mistral>();
-  if (cluster_mode) {
-    cfg->load<caf::io::middleman>();
+  if (network) {
+    network->load_middleman(*cfg);
     // A node that dies closes its connections at once; heartbeats catch a
     // peer that vanished without closing them (a host or link down).
     cfg->set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
@@ -117,7 +118,14 @@ result<std::unique_ptr<node>> node::start(const config::config& cfg, const clust
   auto cl = cluster::read_settings(cfg, cluster::local_host_name());
   if (!cl.ok())
     return std::move(cl).err();
-  auto state = std::make_unique<impl>(make_caf_config(cfg, cl->enabled));
+  const cluster::network_functions* network = nullptr;
+  if (cl->enabled) {
+    auto loaded = cluster::network();
+    if (!loaded.ok())
+      return std::move(loaded).err();
+    network = *loaded;
+  }
+  auto state = std::make_unique<impl>(make_caf_config(cfg, network));
   state->db = db;
   state->roles = roles;
   state->cluster = *cl;
@@ -184,7 +192,10 @@ status node::join_cluster() {
     st.engine_proxy = cluster::spawn_engine_proxy(st.system, dir);
   if (st.cluster.listen_port != 0) {
     const char* in = st.cluster.listen_host.empty() ? nullptr : st.cluster.listen_host.c_str();
-    auto port = st.system.middleman().publish(dir, st.cluster.listen_port, in, true);
+    auto network = cluster::network();
+    if (!network.ok())
+      return std::move(network).err();
+    auto port = (*network)->publish(st.system, dir, st.cluster.listen_port, in);
     if (!port)
       return error(errc::unavailable, "cannot listen for cluster nodes on " + st.cluster.listen_host + ":" +
                                         std::to_string(st.cluster.listen_port) + ": " +

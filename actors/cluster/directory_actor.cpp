@@ -1,9 +1,8 @@
 #include "actors/cluster/directory_actor.hpp"
 
+#include "actors/cluster/network.hpp"
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
-
-#include <caf/io/middleman.hpp>
 
 #include <map>
 #include <set>
@@ -119,7 +118,10 @@ void join(self_ptr self, endpoint ep, caf::actor remote) {
 void dial(self_ptr self) {
   auto& st = self->state;
   auto targets = dial_targets(st.cfg.seeds, st.learnt, st.cfg.self.address(), st.table, st.in_flight);
-  auto mm = self->system().middleman().actor_handle();
+  auto network = cluster::network();
+  if (!network.ok()) // the node loaded the plugin before it spawned this actor
+    return;
+  auto mm = (*network)->middleman_actor(self->system());
   for (const auto& ep : targets) {
     st.in_flight.insert(ep);
     self->request(mm, dial_timeout, caf::connect_atom_v, ep.host, ep.port)
