@@ -2,6 +2,7 @@
 
 #include "actors/workflow/machine.hpp"
 #include "dsl/parser.hpp"
+#include "persistence/execution_tables.hpp"
 #include "persistence/test_database.hpp"
 
 #include <doctest/doctest.h>
@@ -58,4 +59,80 @@ TEST_CASE("a with-items task's executions come back from the store in creation o
   REQUIRE(loaded->tasks.size() == 1);
   CHECK(loaded->tasks[0].executions == ex.tasks[0].executions);
   CHECK(loaded->tasks[0].executions.size() == 30);
+}
+
+namespace {
+
+/// The stored row of `id` in `table`, as the store reads it back.
+persistence::record stored_row(persistence::database& db, const persistence::table_def& table,
+                               const std::string& id) {
+  auto row = db.find_one(table, {persistence::filter{"id", persistence::filter_op::eq, {id}}});
+  REQUIRE(row.ok());
+  REQUIRE(row->has_value());
+  return **row;
+}
+
+/// `row` as the store reads it back: the columns of `table` that `row` has.
+void check_stored_as(persistence::database& db, const persistence::table_def& table,
+                     const persistence::record& row) {
+  auto stored = stored_row(db, table, row["id"]);
+  for (const auto& [column, value] : row.items())
+    CHECK_MESSAGE(stored[column] == value,
+                  std::string(table.name + "." + column + ": " + stored[column].dump() + " stored, " +
+                              value.dump() + " expected"));
+}
+
+} // namespace
+
+TEST_CASE("rows written whole once and then in part read back as the whole rows of the execution") {
+  persistence::testing::fresh_db f;
+  auto specs = dsl::validate_workflows(
+    "version: '2.0'\nwf:\n  input:\n    - n: 3\n  tasks:\n    items:\n"
+    "      with-items: i in <% range($.n) %>\n      action: std.echo output=<% $.i %>\n"
+    "      publish:\n        got: <% task().result %>\n      on-success: last\n"
+    "    last:\n      action: std.noop\n");
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "wf-1";
+  ex.wf.workflow_name = "wf";
+  ex.wf.workflow_id = "wf-def";
+  ex.wf.description = "parts";
+  ex.wf.input = json{{"n", 3}};
+  ex.wf.created_at = 5;
+  counting_env env;
+  std::deque<event> events{ev_start{}, ev_pause{}, ev_resume{json{{"k", "v"}}}};
+  int decisions = 0;
+  while (!events.empty()) {
+    auto d = decide(ex, events.front(), env);
+    events.pop_front();
+    auto writes = writes_for(ex, d, 0);
+    if (decisions++ > 0 && d.wf_dirty)
+      for (const auto& w : writes)
+        if (w.table == &persistence::workflow_executions_table())
+          CHECK_FALSE(w.row.contains("spec")); // written with the first commit only
+    REQUIRE(f.db->write_batch(writes).ok());
+    for (auto& c : d.commands)
+      if (auto* r = std::get_if<cmd_run_action>(&c))
+        events.push_back(
+          ev_action_done{r->action_id, action::action_result::ok(r->input.value("output", json()))});
+  }
+  REQUIRE(ex.wf.st == state::success);
+  CHECK(ex.wf.params["env"] == json{{"k", "v"}});
+  check_stored_as(*f.db, persistence::workflow_executions_table(), to_record(ex.wf, ex.spec->raw));
+  REQUIRE(ex.tasks.size() == 2);
+  for (const auto& t : ex.tasks)
+    check_stored_as(*f.db, persistence::task_executions_table(), to_record(t, ex.wf));
+  CHECK(ex.tasks[0].published == json{{"got", {0, 1, 2}}});
+  REQUIRE(ex.actions.size() == 4);
+  for (const auto& [id, a] : ex.actions)
+    check_stored_as(*f.db, persistence::action_executions_table(),
+                    to_record(a, ex.find_task(a.task_id), ex.wf));
+  auto loaded = load_execution(*f.db, "wf-1");
+  REQUIRE(loaded.ok());
+  CHECK(loaded->wf.description == "parts");
+  CHECK(loaded->wf.input == ex.wf.input);
+  CHECK(loaded->wf.context == ex.wf.context);
+  CHECK(loaded->wf.stored);
+  CHECK(loaded->tasks[1].stored);
 }

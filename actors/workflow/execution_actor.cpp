@@ -124,7 +124,8 @@ action::action_result to_result(const action_result_msg& m) {
 }
 
 std::string row_json(const engine::execution& ex) {
-  return to_record(ex.wf, ex.spec ? ex.spec->raw : json(nullptr)).dump();
+  static const json no_spec;
+  return row_text(ex.wf, ex.spec ? ex.spec->raw : no_spec);
 }
 
 void carry_out(self_ptr self, decision& d);

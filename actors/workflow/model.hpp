@@ -34,6 +34,9 @@ struct action_execution {
   int index = 0; ///< with-items index
   timestamp created_at = 0;
   timestamp updated_at = 0;
+  /// Not stored: the row is in the store (or on its way in the commit being
+  /// made), so later writes carry only the columns that can change.
+  bool stored = false;
 };
 
 /// A task execution.
@@ -59,6 +62,8 @@ struct task_execution {
   timestamp updated_at = 0;
   std::optional<timestamp> started_at;
   std::optional<timestamp> finished_at;
+  /// Not stored: the row is in the store (see action_execution::stored).
+  bool stored = false;
 
   /// Not stored: with-items counts over `executions`, kept by the machine as
   /// actions start and complete, so a completion costs O(1) rather than a scan
@@ -93,6 +98,8 @@ struct workflow_execution {
   std::optional<std::string> root_execution_id;
   timestamp created_at = 0;
   timestamp updated_at = 0;
+  /// Not stored: the row is in the store (see action_execution::stored).
+  bool stored = false;
 };
 
 /// Everything one execution actor owns.
