@@ -68,7 +68,8 @@ execution_deps deps_of(self_ptr self) {
                         opts.field_size_limit_kb,
                         opts.notifications.notifier,
                         std::max<std::int64_t>(1, opts.instant_actions_per_commit),
-                        self->state.me};
+                        self->state.me,
+                        std::max<std::int64_t>(1, opts.with_items_per_commit)};
 }
 
 void track(self_ptr self, const std::string& id, caf::actor a) {

@@ -77,6 +77,22 @@ struct task_execution {
     bool any_cancelled = false, any_error = false;
   };
   items_tally tally;
+
+  /// Not stored: how far the starting of with-items items got, kept by the
+  /// machine so that starting the next items costs what they cost, not a
+  /// scan of every item (a big with-items starts in chunks, one per commit;
+  /// see machine_env::take_items). Rebuilt from `executions` when not `valid`.
+  struct items_cursor {
+    bool valid = false;
+    std::vector<bool> started;         ///< by item index: it has an accepted execution
+    std::size_t started_count = 0;     ///< items started
+    std::size_t next = 0;              ///< every item below is started
+    std::size_t checked = 0;           ///< every item below is started or had its input evaluated
+    std::size_t unstarted_checked = 0; ///< the items below `checked` not started yet
+    /// The with-items lists ({var, list}) as evaluated when the task started.
+    std::shared_ptr<const std::vector<std::pair<std::string, json>>> values;
+  };
+  items_cursor cursor;
 };
 
 /// A workflow execution.
