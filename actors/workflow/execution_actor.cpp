@@ -518,6 +518,13 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
         apply_event(self, nullptr);
     },
     [self](timer_msg& m) {
+      // The next items of a with-items wait until the instant actions already
+      // started have run (their turns are queued), so the backlog stays one
+      // chunk whatever [engine] with_items_per_commit is.
+      if (static_cast<timer_kind>(m.kind) == timer_kind::items && !self->state.instant_backlog.empty()) {
+        self->send(self, std::move(m));
+        return;
+      }
       persistence::write_op fired{
         persistence::write_op::kind::remove,
         &persistence::delayed_calls_table(),
