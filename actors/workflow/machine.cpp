@@ -1341,8 +1341,7 @@ private:
     t.executions.push_back(a.id);
     count_started(t, a);
     std::string id = a.id;
-    ex_.actions.emplace(id, std::move(a));
-    touch(ex_.actions[id]);
+    touch(ex_.actions.emplace(id, std::move(a)).first->second);
     touch(t);
     auto safe = policy_bool_raw(ts.safe_rerun, defaults() ? defaults()->safe_rerun : json(nullptr), t);
     auto timeout = policy_number(ts, "timeout", t);
@@ -1396,8 +1395,7 @@ private:
     t.executions.push_back(link.id);
     count_started(t, link);
     std::string id = link.id;
-    ex_.actions.emplace(id, std::move(link));
-    touch(ex_.actions[id]);
+    touch(ex_.actions.emplace(id, std::move(link)).first->second);
     touch(t);
     json params = json::object();
     params["root_execution_id"] = ex_.wf.root_execution_id ? *ex_.wf.root_execution_id : ex_.wf.id;
