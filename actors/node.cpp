@@ -92,6 +92,7 @@ engine_options engine_options_of(const config::config& cfg, const std::string& n
   o.timing.heartbeat_us = seconds_us(cfg.get_float("engine", "heartbeat_interval", 1.0));
   o.timing.takeover_us = seconds_us(cfg.get_float("engine", "takeover_interval", 0.5));
   o.instant_actions_per_commit = cfg.get_int("engine", "instant_actions_per_commit", 1000);
+  o.with_items_per_commit = cfg.get_int("engine", "with_items_per_commit", 1000);
   return o;
 }
 

@@ -144,6 +144,13 @@ void add_engine_options(std::vector<option>& opts) {
                    "and requests in between");
   chunk.min = "1";
   opts.push_back(std::move(chunk));
+  auto items = own("engine", "with_items_per_commit", opt_kind::integer, "1000",
+                   "How many items of a with-items task an execution starts inside one commit. "
+                   "The other items start in the next commits (a stored timer starts them after "
+                   "a restart too), so the rows of one commit and the memory stay bounded however "
+                   "many items there are");
+  items.min = "1";
+  opts.push_back(std::move(items));
 }
 
 void add_cluster_options(std::vector<option>& opts) {

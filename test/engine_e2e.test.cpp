@@ -215,12 +215,12 @@ json outcome_of(engine_harness& h, const std::string& id) {
 TEST_CASE("a with-items run in small commits ends exactly as one run in a single commit") {
   json chunked, whole;
   {
-    engine_harness h("[engine]\ninstant_actions_per_commit = 7\n");
+    engine_harness h("[engine]\ninstant_actions_per_commit = 7\nwith_items_per_commit = 9\n");
     h.upload_workflows(chunked_workflows);
     chunked = outcome_of(h, h.start("items_then_chain", json{{"n", 250}}));
   }
   {
-    engine_harness h("[engine]\ninstant_actions_per_commit = 100000\n");
+    engine_harness h("[engine]\ninstant_actions_per_commit = 100000\nwith_items_per_commit = 100000\n");
     h.upload_workflows(chunked_workflows);
     whole = outcome_of(h, h.start("items_then_chain", json{{"n", 250}}));
   }
@@ -237,7 +237,7 @@ TEST_CASE("a with-items run in small commits ends exactly as one run in a single
 }
 
 TEST_CASE("a chunked with-items answers its start at once and lets other executions finish meanwhile") {
-  engine_harness h("[engine]\ninstant_actions_per_commit = 5\n");
+  engine_harness h("[engine]\ninstant_actions_per_commit = 5\nwith_items_per_commit = 20\n");
   h.upload_workflows(chunked_workflows);
   h.upload_workflows("version: '2.0'\nsingle:\n  tasks:\n    one:\n      action: std.noop\n");
   auto big = h.start("items_then_chain", json{{"n", 3000}});

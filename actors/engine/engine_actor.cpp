@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <unordered_map>
 
 namespace mistral::actors {
@@ -68,7 +69,8 @@ execution_deps deps_of(self_ptr self) {
                         opts.field_size_limit_kb,
                         opts.notifications.notifier,
                         std::max<std::int64_t>(1, opts.instant_actions_per_commit),
-                        self->state.me};
+                        self->state.me,
+                        std::max<std::int64_t>(1, opts.with_items_per_commit)};
 }
 
 void track(self_ptr self, const std::string& id, caf::actor a) {
@@ -99,6 +101,28 @@ caf::actor load_local(self_ptr self, const std::string& id) {
 void route_to(self_ptr self, const std::string& id, caf::message msg, reply_promise reply = reply_promise(),
               int attempt = 0);
 
+/// The spec of a start request's `spec_json`. Executions of one definition
+/// share the text: parsing it for each start (to find the parsed spec by its
+/// dump again) was a few percent of a busy engine's CPU.
+std::shared_ptr<const dsl::workflow_spec> spec_of_text(const std::string& text) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<const dsl::workflow_spec>> by_text;
+  constexpr std::size_t max_specs = 256;
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = by_text.find(text); it != by_text.end())
+      return it->second;
+  }
+  auto spec = dsl::shared_workflow_from_raw(json::parse(text, nullptr, false));
+  if (!spec.ok())
+    return nullptr;
+  std::lock_guard lock(mutex);
+  if (by_text.size() >= max_specs)
+    by_text.clear();
+  by_text.emplace(text, *spec);
+  return *spec;
+}
+
 engine::execution new_execution(const start_execution& req) {
   engine::execution ex;
   auto& wf = ex.wf;
@@ -124,10 +148,7 @@ engine::execution new_execution(const start_execution& req) {
   if (!req.root_execution_id.empty())
     wf.root_execution_id = req.root_execution_id;
   wf.created_at = system_clock{}.now();
-  auto spec_raw = json::parse(req.spec_json, nullptr, false);
-  auto spec = dsl::shared_workflow_from_raw(spec_raw);
-  if (spec.ok())
-    ex.spec = *spec;
+  ex.spec = spec_of_text(req.spec_json);
   return ex;
 }
 

@@ -31,6 +31,7 @@ struct engine_options {
   caf::actor directory;
   engine_notifications notifications;             ///< where events go
   std::int64_t instant_actions_per_commit = 1000; ///< [engine] instant_actions_per_commit
+  std::int64_t with_items_per_commit = 1000;      ///< [engine] with_items_per_commit
 };
 
 /// Spawns the engine's router: it owns the registry of execution actors,

@@ -7,8 +7,11 @@
 
 namespace mistral::engine {
 
+/// The whole rows (every column) of a workflow, task and action execution.
 persistence::record to_record(const workflow_execution& wf, const json& spec_raw);
 persistence::record to_record(const task_execution& t, const workflow_execution& wf);
+/// to_record(wf, spec_raw).dump() (the spec last), without copying the spec.
+std::string row_text(const workflow_execution& wf, const json& spec_raw);
 persistence::record to_record(const action_execution& a, const task_execution* t,
                               const workflow_execution& wf);
 
@@ -17,7 +20,13 @@ persistence::record to_record(const action_execution& a, const task_execution* t
 /// of a started action ({"dispatch": ...}) or sub-workflow ({"start": ...}),
 /// and each scheduled timer gets its delayed_calls_v2 row, due at `now` plus
 /// its delay. All of it commits in one transaction.
-std::vector<persistence::write_op> writes_for(const execution& ex, const decision& d, timestamp now);
+///
+/// A row's first write carries all of its columns; once its `stored` flag is
+/// set (by this call, or by load_execution) only the columns that can change
+/// are written (the upsert leaves the others as they are): the spec, input
+/// and names of a workflow are written once, not at every state change.
+/// The caller must not reuse `ex` if these writes are not committed.
+std::vector<persistence::write_op> writes_for(execution& ex, const decision& d, timestamp now);
 
 /// The delayed_calls_v2 id of the timer of `kind` on task `task_id`.
 std::string timer_id(const std::string& task_id, int kind);

@@ -59,6 +59,14 @@ public:
 
   std::int64_t field_size_limit_kb() const override { return field_size_limit_kb_; }
 
+  std::size_t take_items(std::size_t wanted) override {
+    std::size_t n = std::min(wanted, items_left_);
+    items_left_ -= n;
+    return n;
+  }
+  /// Every turn (an event and its instant actions, one commit) may start this many items.
+  void set_items_per_turn(std::size_t n) { items_left_ = n; }
+
   bool workflow_exists(const std::string& name, const std::string& ns, const std::string& wb) const override {
     persistence::workflow_definition_store store(db_);
     std::vector<std::string> names;
@@ -86,6 +94,7 @@ private:
   std::int64_t field_size_limit_kb_;
   system_clock clock_;
   mutable timestamp last_ = 0;
+  std::size_t items_left_ = 0;
 };
 
 struct execution_state {
@@ -124,7 +133,8 @@ action::action_result to_result(const action_result_msg& m) {
 }
 
 std::string row_json(const engine::execution& ex) {
-  return to_record(ex.wf, ex.spec ? ex.spec->raw : json(nullptr)).dump();
+  static const json no_spec;
+  return row_text(ex.wf, ex.spec ? ex.spec->raw : no_spec);
 }
 
 void carry_out(self_ptr self, decision& d);
@@ -207,6 +217,8 @@ std::size_t queue_instant(std::vector<command>& commands, std::deque<cmd_run_act
 /// usual; the rest stay in the backlog for the next commit.
 decision decide_with_instant_actions(self_ptr self, const event* ev) {
   auto& st = self->state;
+  st.env->set_items_per_turn(
+    static_cast<std::size_t>(std::max<std::int64_t>(1, st.deps.with_items_per_commit)));
   decision total = ev ? decide(st.ex, *ev, *st.env) : decision{};
   // Mistral answers a new execution with the state its start transaction
   // left: the results of instant actions come later (RUNNING, not SUCCESS).
@@ -320,9 +332,13 @@ void apply_event(self_ptr self, const event& ev, after_commit then = {},
 
 // The timer's row was committed with the decision (writes_for).
 void schedule_timer(self_ptr self, const cmd_schedule_timer& t) {
+  timer_msg m{self->state.ex.wf.id, t.task_id, static_cast<std::int32_t>(t.kind)};
+  // The next items of a with-items start after the messages already waiting,
+  // without a trip through the clock thread.
+  if (t.kind == timer_kind::items && t.delay_seconds <= 0)
+    return self->send(self, std::move(m));
   auto delay = std::chrono::microseconds(static_cast<std::int64_t>(t.delay_seconds * 1e6));
-  self->delayed_send(self, delay,
-                     timer_msg{self->state.ex.wf.id, t.task_id, static_cast<std::int32_t>(t.kind)});
+  self->delayed_send(self, delay, std::move(m));
 }
 
 // Only ever called after the commit: a notification never reports a state
@@ -502,6 +518,13 @@ caf::behavior execution_actor(self_ptr self, execution_deps deps, engine::execut
         apply_event(self, nullptr);
     },
     [self](timer_msg& m) {
+      // The next items of a with-items wait until the instant actions already
+      // started have run (their turns are queued), so the backlog stays one
+      // chunk whatever [engine] with_items_per_commit is.
+      if (static_cast<timer_kind>(m.kind) == timer_kind::items && !self->state.instant_backlog.empty()) {
+        self->send(self, std::move(m));
+        return;
+      }
       persistence::write_op fired{
         persistence::write_op::kind::remove,
         &persistence::delayed_calls_table(),

@@ -24,6 +24,7 @@ struct execution_deps {
   caf::actor notifier;
   std::int64_t instant_actions_per_commit = 1000; ///< [engine] instant_actions_per_commit
   engine::lease_owner owner;                      ///< the engine incarnation that owns the execution
+  std::int64_t with_items_per_commit = 1000;      ///< [engine] with_items_per_commit
 };
 
 /// Spawns the actor that owns one workflow execution: it applies events

@@ -59,17 +59,25 @@ public:
   machine(execution& ex, machine_env& env) : ex_(ex), env_(env) {}
 
   decision run(const event& ev) {
-    // A completion keeps the with-items tallies; anything else may change
-    // actions (reruns, updates, stops), so they are counted again when needed.
-    if (!std::holds_alternative<ev_action_done>(ev))
+    // A completion keeps the with-items tallies and cursors, and so does the
+    // start of the next items (it only starts actions); anything else may
+    // change actions or contexts (reruns, updates, stops, env), so they are
+    // counted again when needed.
+    const auto* timer = std::get_if<ev_timer>(&ev);
+    if (!std::holds_alternative<ev_action_done>(ev) && !(timer && timer->kind == timer_kind::items))
       for (auto& t : ex_.tasks)
-        t.tally.valid = false;
+        forget_counts(t);
     std::visit([this](const auto& e) { handle(e); }, ev);
     return std::move(d_);
   }
 
 private:
   // ---- bookkeeping ---------------------------------------------------------
+
+  static void forget_counts(task_execution& t) {
+    t.tally.valid = false;
+    t.cursor = task_execution::items_cursor{};
+  }
 
   void touch_wf() {
     ex_.wf.updated_at = env_.now();
@@ -233,6 +241,14 @@ private:
         break;
       }
       case timer_kind::join_refresh: refresh_join(t->id); break;
+      case timer_kind::items:
+        // The items left for this commit start, even while the workflow is
+        // paused: without chunks they would all have started with the task.
+        if (t->st != state::running || ts->with_items.empty() || !t->runtime_context.contains("with_items"))
+          return;
+        if (auto values = items_of(*t, *ts); values)
+          schedule_next_items(*t, *ts, *values);
+        break;
       case timer_kind::timeout:
         if (is_completed(t->st))
           return;
@@ -1118,11 +1134,9 @@ private:
 
   // ---- actions --------------------------------------------------------------
 
-  json action_input_spec(const dsl::task_spec& ts) const { return ts.input; }
-
   /// The task's input for one iteration; `item` holds with-items variables.
   result<json> action_input(task_execution& t, const dsl::task_spec& ts, const json* item) {
-    json spec_input = action_input_spec(ts);
+    const json& spec_input = ts.input;
     json input = json::object();
     if (spec_input.is_string() || (spec_input.is_object() && !spec_input.empty())) {
       auto v = eval_for_task(spec_input, t, item);
@@ -1135,7 +1149,9 @@ private:
       input = std::move(*v);
     }
     // env.__actions.<action> supplies defaults that do not overwrite.
-    const json& env = ex_.wf.params.value("env", json::object());
+    static const json no_env = json::object();
+    auto env_at = ex_.wf.params.is_object() ? ex_.wf.params.find("env") : ex_.wf.params.end();
+    const json& env = env_at != ex_.wf.params.end() ? *env_at : no_env;
     if (env.is_object() && env.contains("__actions") && env["__actions"].contains(ts.action)) {
       const json& defs = env["__actions"][ts.action];
       for (auto it = defs.begin(); it != defs.end(); ++it)
@@ -1325,8 +1341,7 @@ private:
     t.executions.push_back(a.id);
     count_started(t, a);
     std::string id = a.id;
-    ex_.actions.emplace(id, std::move(a));
-    touch(ex_.actions[id]);
+    touch(ex_.actions.emplace(id, std::move(a)).first->second);
     touch(t);
     auto safe = policy_bool_raw(ts.safe_rerun, defaults() ? defaults()->safe_rerun : json(nullptr), t);
     auto timeout = policy_number(ts, "timeout", t);
@@ -1380,8 +1395,7 @@ private:
     t.executions.push_back(link.id);
     count_started(t, link);
     std::string id = link.id;
-    ex_.actions.emplace(id, std::move(link));
-    touch(ex_.actions[id]);
+    touch(ex_.actions.emplace(id, std::move(link)).first->second);
     touch(t);
     json params = json::object();
     params["root_execution_id"] = ex_.wf.root_execution_id ? *ex_.wf.root_execution_id : ex_.wf.id;
@@ -1409,13 +1423,30 @@ private:
     return ns.is_string() ? ns.get<std::string>() : ex_.wf.workflow_namespace;
   }
 
-  void schedule_with_items(task_execution& t, const dsl::task_spec& ts) {
+  using item_lists = std::vector<std::pair<std::string, json>>;
+
+  /// The with-items lists of `t`: as evaluated when it started (the items of
+  /// one start are one evaluation, as when they all started at once), or
+  /// evaluated again when forgotten (after a load, a rerun, an env change or
+  /// a published global variable). Null when that failed the task.
+  std::shared_ptr<const item_lists> items_of(task_execution& t, const dsl::task_spec& ts,
+                                             bool fresh = false) {
+    if (!fresh && t.cursor.values)
+      return t.cursor.values;
     auto values = with_items_values(t, ts);
     if (!values.ok()) {
       force_fail(t, "Failed to run task [error=" + values.err().message + ", wf=" + ex_.wf.workflow_name +
                       ", task=" + ts.name + "]:\n");
-      return;
+      return nullptr;
     }
+    t.cursor.values = std::make_shared<const item_lists>(std::move(*values));
+    return t.cursor.values;
+  }
+
+  void schedule_with_items(task_execution& t, const dsl::task_spec& ts) {
+    auto values = items_of(t, ts, true);
+    if (!values)
+      return;
     std::size_t count = values->empty() ? 0 : values->front().second.size();
     auto& rc = t.runtime_context;
     if (!rc.contains("with_items")) {
@@ -1433,34 +1464,53 @@ private:
     schedule_next_items(t, ts, *values);
   }
 
-  void schedule_next_items(task_execution& t, const dsl::task_spec& ts,
-                           const std::vector<std::pair<std::string, json>>& values) {
+  /// The cursor of `t`, counted from its executions when forgotten.
+  task_execution::items_cursor& cursor_of(task_execution& t, std::size_t count) {
+    auto& c = t.cursor;
+    if (c.valid && c.started.size() == count)
+      return c;
+    auto values = std::move(c.values);
+    c = task_execution::items_cursor{};
+    c.values = std::move(values);
+    c.started.assign(count, false);
+    for (const auto& id : t.executions) {
+      auto it = ex_.actions.find(id);
+      if (it == ex_.actions.end() || !it->second.accepted)
+        continue;
+      auto i = static_cast<std::size_t>(it->second.index);
+      if (i < count && !c.started[i]) {
+        c.started[i] = true;
+        ++c.started_count;
+      }
+    }
+    while (c.next < count && c.started[c.next])
+      ++c.next;
+    c.checked = c.next;
+    c.valid = true;
+    return c;
+  }
+
+  result<json> item_input(task_execution& t, const dsl::task_spec& ts, const item_lists& values,
+                          std::size_t i) {
+    json item = json::object();
+    for (const auto& [var, list] : values)
+      item[var] = list[i];
+    return action_input(t, ts, &item);
+  }
+
+  /// Starts the items that have room (all of them without `concurrency`), in
+  /// index order, as many as machine_env::take_items lets this decision
+  /// start; an `items` timer starts the others later. The inputs of all the
+  /// items that have room are evaluated before any action starts, as Mistral
+  /// does: those left for later once, when they first had room.
+  void schedule_next_items(task_execution& t, const dsl::task_spec& ts, const item_lists& values) {
     auto& wi = t.runtime_context["with_items"];
     std::size_t count = wi.value("count", 0);
     int capacity = wi.value("capacity", 0);
-    std::set<int> started;
-    for (const auto& id : t.executions) {
-      auto it = ex_.actions.find(id);
-      if (it != ex_.actions.end() && it->second.accepted)
-        started.insert(it->second.index);
-    }
-    std::vector<std::pair<int, json>> batch;
-    for (std::size_t i = 0; i < count && capacity > 0; ++i) {
-      if (started.count(static_cast<int>(i)))
-        continue;
-      json item = json::object();
-      for (const auto& [var, list] : values)
-        item[var] = list[i];
-      auto input = action_input(t, ts, &item);
-      if (!input.ok()) {
-        force_fail(t, "Failed to run task [error=" + input.err().message + ", wf=" + ex_.wf.workflow_name +
-                        ", task=" + ts.name + "]:\n");
-        return;
-      }
-      --capacity;
-      batch.emplace_back(static_cast<int>(i), std::move(*input));
-    }
-    if (batch.empty() && started.size() >= count) {
+    auto& cur = cursor_of(t, count);
+    std::size_t wanted =
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(capacity, 0)), count - cur.started_count);
+    if (wanted == 0 && cur.started_count >= count) {
       // A rerun without reset whose items all succeeded: nothing runs again,
       // the task completes from the accepted results.
       bool all_done = true;
@@ -1474,12 +1524,54 @@ private:
         return;
       }
     }
-    // Every input of the batch is evaluated before any action starts, as Mistral does.
-    wi["capacity"] = capacity;
+    std::size_t now = wanted == 0 ? 0 : std::min(wanted, env_.take_items(wanted));
+    auto failed = [&](const error& e) {
+      force_fail(t, "Failed to run task [error=" + e.message + ", wf=" + ex_.wf.workflow_name +
+                      ", task=" + ts.name + "]:\n");
+    };
+    std::vector<std::pair<std::size_t, json>> batch;
+    batch.reserve(now);
+    std::size_t i = cur.next;
+    for (; batch.size() < now && i < count; ++i) {
+      if (cur.started[i])
+        continue;
+      auto input = item_input(t, ts, values, i);
+      if (!input.ok())
+        return failed(input.err());
+      batch.emplace_back(i, std::move(*input));
+    }
+    const std::size_t checked_before = cur.checked;
+    if (now < wanted) {
+      // The items with room left for later: those below `checked` were
+      // evaluated already (the batch's own among them do not count).
+      std::size_t batch_checked = 0;
+      for (const auto& b : batch)
+        batch_checked += b.first < cur.checked;
+      std::size_t covered = cur.unstarted_checked - batch_checked;
+      bool evaluated = ts.input.is_string() || (ts.input.is_object() && !ts.input.empty());
+      for (std::size_t j = std::max(i, cur.checked), more = wanted - now; covered < more && j < count;
+           ++j, cur.checked = j) {
+        if (cur.started[j])
+          continue;
+        if (evaluated)
+          if (auto input = item_input(t, ts, values, j); !input.ok())
+            return failed(input.err());
+        ++covered;
+        ++cur.unstarted_checked;
+      }
+      d_.commands.push_back(cmd_schedule_timer{t.id, timer_kind::items, 0});
+    }
+    wi["capacity"] = capacity - static_cast<int>(now);
     for (auto& [index, input] : batch) {
-      start_one(t, ts, std::move(input), index);
+      start_one(t, ts, std::move(input), static_cast<int>(index));
       if (is_completed(t.st))
         return;
+      cur.started[index] = true;
+      ++cur.started_count;
+      if (index < checked_before)
+        --cur.unstarted_checked;
+      while (cur.next < count && cur.started[cur.next])
+        ++cur.next;
     }
     touch(t);
   }
@@ -1626,11 +1718,9 @@ private:
         complete_task(t, state::success, std::nullopt);
       return;
     }
-    if (!all_started) {
-      auto values = with_items_values(t, ts);
-      if (values.ok())
+    if (!all_started)
+      if (auto values = items_of(t, ts))
         schedule_next_items(t, ts, *values);
-    }
   }
 
   // ---- task completion ------------------------------------------------------
@@ -1734,6 +1824,8 @@ private:
       if (!v.ok())
         return failed(v.err());
       merge_into(ex_.wf.context, *v);
+      for (auto& other : ex_.tasks) // with-items lists may read it
+        other.cursor.values.reset();
       // Kept for the task's GET, which shows it as published_global.
       t.runtime_context[published_global_key] = *v;
       touch_wf();
@@ -1875,7 +1967,7 @@ private:
         touch(it->second);
       }
     }
-    t.tally.valid = false;
+    forget_counts(t);
     policy["retry_no"] = retry_no + 1;
     rc["retry_task_policy"] = policy;
     if (rc.contains("with_items")) {
@@ -2000,7 +2092,7 @@ private:
     a.output = json{{"result", cut_text_by_kb(msg, limit_kb())}};
     touch(a);
     if (t)
-      t->tally.valid = false;
+      forget_counts(*t);
     if (fail_task && t)
       force_fail(*t, msg);
     return false;

@@ -46,6 +46,12 @@ public:
   /// [engine] execution_field_size_limit_kb: the most an execution's input,
   /// output, params or published may take (negative: no limit).
   virtual std::int64_t field_size_limit_kb() const { return 1024; }
+  /// Of `wanted` with-items items ready to start, how many decide() starts
+  /// now (taken from a budget the caller sets). The others start on an
+  /// ev_timer of kind `items` (a zero-delay timer, stored like any other, so
+  /// a restart starts them too): the shell bounds the rows of one commit and
+  /// the memory of a with-items over 100,000 items. By default all start.
+  virtual std::size_t take_items(std::size_t wanted) { return wanted; }
   /// Mistral's "Invalid input [...]" text when `input` does not fit std action `name`.
   virtual std::optional<std::string> check_action_input(const std::string& name, const json& input) const {
     (void)name;
@@ -64,7 +70,9 @@ struct ev_action_done {
 };
 /// `join_refresh`: a join's state is checked after the events already queued,
 /// as Mistral's scheduled _refresh_task_state (so parallel arrivals are seen).
-enum class timer_kind { wait_before, wait_after, retry, timeout, join_refresh };
+/// `items`: the with-items items left for a later commit start (see
+/// machine_env::take_items).
+enum class timer_kind { wait_before, wait_after, retry, timeout, join_refresh, items };
 struct ev_timer {
   std::string task_id;
   timer_kind kind = timer_kind::wait_before;

@@ -22,8 +22,16 @@ public:
   }
   bool is_std_action(const std::string& name) const override { return name.rfind("std.", 0) == 0; }
   std::int64_t field_size_limit_kb() const override { return limit_kb; }
+  std::size_t take_items(std::size_t wanted) override {
+    std::size_t n = std::min(wanted, items_left);
+    items_left -= n;
+    return n;
+  }
 
   std::int64_t limit_kb = 1024; ///< [engine] execution_field_size_limit_kb
+  /// The with-items items one decision may start ([engine] with_items_per_commit).
+  std::size_t items_per_decision = SIZE_MAX;
+  std::size_t items_left = SIZE_MAX;
 
 private:
   mutable long clock_ = 0;
@@ -48,9 +56,14 @@ struct run {
   fake_env env;
   std::vector<std::string> ran; ///< task names in the order their actions ran
 
+  std::size_t most_started = 0; ///< the most actions one decision started
+  int item_timers = 0;          ///< `items` timers fired
+
   run(const std::string& yaml, json input = json::object(), json params = json::object(),
-      script answer = std_behaviour, std::int64_t limit_kb = 1024) {
+      script answer = std_behaviour, std::int64_t limit_kb = 1024,
+      std::size_t items_per_decision = SIZE_MAX) {
     env.limit_kb = limit_kb;
+    env.items_per_decision = items_per_decision;
     auto specs = dsl::validate_workflows(yaml);
     REQUIRE_MESSAGE(specs.ok(), (specs.ok() ? "" : specs.err().message));
     ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
@@ -70,16 +83,21 @@ struct run {
     while (!events.empty() && ++guard < 10000) {
       event ev = events.front();
       events.pop_front();
+      env.items_left = env.items_per_decision;
       auto d = decide(ex, ev, env);
+      std::size_t started = 0;
       for (auto& c : d.commands) {
         if (auto* r = std::get_if<cmd_run_action>(&c)) {
           ran.push_back(ex.find_task(r->task_id)->name);
           events.push_back(ev_action_done{r->action_id, answer(*r)});
+          ++started;
         } else if (auto* t = std::get_if<cmd_schedule_timer>(&c)) {
           if (t->kind != timer_kind::timeout)
             events.push_back(ev_timer{t->task_id, t->kind});
+          item_timers += t->kind == timer_kind::items;
         }
       }
+      most_started = std::max(most_started, started);
     }
   }
 
@@ -810,4 +828,172 @@ TEST_CASE("a fan-out of 200 into a join runs the join once over every branch's c
   CHECK(r.task("joiner").in_context["v0"] == 0);
   CHECK(r.task("joiner").in_context["v199"] == 199);
   CHECK(r.task("joiner").runtime_context["triggered_by"].size() == 200);
+}
+
+namespace {
+
+/// The indices of the accepted executions of `t`, in creation order.
+std::vector<int> item_order(const execution& ex, const task_execution& t) {
+  std::vector<int> out;
+  for (const auto& id : t.executions)
+    if (const auto& a = ex.actions.at(id); a.accepted)
+      out.push_back(a.index);
+  return out;
+}
+
+const char* items_wf = R"(version: '2.0'
+wf:
+  input:
+    - n: 25
+  tasks:
+    t:
+      with-items: x in <% range($.n) %>
+      action: std.echo output=<% $.x * 10 %>
+      publish:
+        out: <% task().result %>
+      on-success: after
+    after:
+      action: std.noop
+)";
+
+/// The execution of `yaml` (its input defaults filled in) after ev_start.
+execution started_with_input(const std::string& yaml, fake_env& env, decision& first) {
+  auto specs = dsl::validate_workflows(yaml);
+  REQUIRE(specs.ok());
+  execution ex;
+  ex.spec = std::make_shared<dsl::workflow_spec>(specs->workflows.front());
+  ex.wf.id = "wf-1";
+  ex.wf.workflow_name = ex.spec->name;
+  ex.wf.input = complete_workflow_input(*ex.spec, json::object());
+  first = decide(ex, ev_start{}, env);
+  return ex;
+}
+
+} // namespace
+
+TEST_CASE("a with-items over more items than a decision may start starts them in chunks, in order") {
+  run whole(items_wf);
+  run chunked(items_wf, json::object(), json::object(), std_behaviour, 1024, 10);
+  REQUIRE(chunked.ex.wf.st == state::success);
+  CHECK(chunked.ex.wf.output == whole.ex.wf.output);
+  CHECK(chunked.ex.wf.output["out"].size() == 25);
+  CHECK(chunked.ex.wf.output["out"][24] == 240);
+  CHECK(chunked.most_started == 10);
+  CHECK(chunked.item_timers == 2);
+  std::vector<int> in_order(25);
+  for (int i = 0; i < 25; ++i)
+    in_order[i] = i;
+  CHECK(item_order(chunked.ex, chunked.task("t")) == in_order);
+  CHECK(chunked.task("t").runtime_context == whole.task("t").runtime_context);
+  CHECK(chunked.count("after") == 1);
+}
+
+TEST_CASE("with-items chunks keep concurrency: no more items run at once than it allows") {
+  std::string y = std::string(items_wf);
+  y.replace(y.find("      action: std.echo"), 0, "      concurrency: 4\n");
+  // Actions answer one at a time, in the order they started.
+  fake_env env;
+  env.items_per_decision = 3;
+  decision first;
+  env.items_left = 3;
+  execution ex = started_with_input(y, env, first);
+  std::deque<event> events;
+  std::size_t running = 0, most_running = 0;
+  auto take = [&](decision& d) {
+    for (auto& c : d.commands) {
+      if (auto* r = std::get_if<cmd_run_action>(&c)) {
+        events.push_back(ev_action_done{r->action_id, std_behaviour(*r)});
+        most_running = std::max(most_running, ++running);
+      } else if (auto* t = std::get_if<cmd_schedule_timer>(&c)) {
+        events.push_front(ev_timer{t->task_id, t->kind}); // the next chunk before the answers
+      }
+    }
+  };
+  take(first);
+  for (int guard = 0; !events.empty() && guard < 1000; ++guard) {
+    event ev = events.front();
+    events.pop_front();
+    running -= std::holds_alternative<ev_action_done>(ev) ? 1 : 0;
+    env.items_left = env.items_per_decision;
+    auto d = decide(ex, ev, env);
+    take(d);
+  }
+  REQUIRE(ex.wf.st == state::success);
+  CHECK(most_running == 4);
+  CHECK(ex.wf.output["out"].size() == 25);
+  CHECK(ex.wf.output["out"][7] == 70);
+}
+
+TEST_CASE("an item input that fails beyond the first chunk fails the task before any item runs") {
+  const char* y = R"(version: '2.0'
+wf:
+  tasks:
+    t:
+      with-items: x in <% [1, 2, 3, 4, 'abc', 6] %>
+      action: std.echo output=<% int($.x) %>
+)";
+  run whole(y);
+  run chunked(y, json::object(), json::object(), std_behaviour, 1024, 2);
+  REQUIRE(whole.ex.wf.st == state::error);
+  CHECK(chunked.ex.wf.st == state::error);
+  CHECK(chunked.ex.actions.empty());
+  CHECK(chunked.task("t").state_info == whole.task("t").state_info);
+  CHECK(chunked.ex.wf.state_info == whole.ex.wf.state_info);
+}
+
+TEST_CASE("a with-items in chunks goes on starting its items while paused and stops once cancelled") {
+  for (bool cancel : {false, true}) {
+    CAPTURE(cancel);
+    fake_env env;
+    env.items_per_decision = 10;
+    env.items_left = 10;
+    decision first;
+    execution ex = started_with_input(items_wf, env, first);
+    REQUIRE(commands_of<cmd_run_action>(first).size() == 10);
+    REQUIRE(commands_of<cmd_schedule_timer>(first).size() == 1);
+    event control = cancel ? event(ev_stop{state::cancelled, std::nullopt}) : event(ev_pause{});
+    env.items_left = 10;
+    decide(ex, control, env);
+    std::deque<event> events{ev_timer{ex.tasks[0].id, timer_kind::items}};
+    for (const auto& r : commands_of<cmd_run_action>(first))
+      events.push_back(ev_action_done{r.action_id, std_behaviour(r)});
+    for (int guard = 0; !events.empty() && guard < 1000; ++guard) {
+      event ev = events.front();
+      events.pop_front();
+      env.items_left = env.items_per_decision;
+      auto d = decide(ex, ev, env);
+      for (const auto& r : commands_of<cmd_run_action>(d))
+        events.push_back(ev_action_done{r.action_id, std_behaviour(r)});
+      for (const auto& t : commands_of<cmd_schedule_timer>(d))
+        events.push_back(ev_timer{t.task_id, t.kind});
+    }
+    if (cancel) {
+      CHECK(ex.wf.st == state::cancelled);
+      CHECK(ex.actions.size() == 10);
+      continue;
+    }
+    CHECK(ex.wf.st == state::paused);
+    CHECK(ex.tasks[0].st == state::success);
+    CHECK(ex.actions.size() == 25);
+    env.items_left = 10;
+    decide(ex, ev_resume{}, env);
+    REQUIRE(ex.last_task_named("after"));
+  }
+}
+
+TEST_CASE("a with-items rerun without reset in chunks starts only the items that failed, in order") {
+  const char* y = R"(version: '2.0'
+wf:
+  tasks:
+    t1:
+      with-items: x in <% range(12) %>
+      action: std.echo output=<% $.x %>
+      fail-on: <% env().fail %>
+)";
+  run r(y, json::object(), json{{"env", {{"fail", true}}}}, std_behaviour, 1024, 5);
+  REQUIRE(r.ex.wf.st == state::error);
+  r.feed(ev_rerun{r.task("t1").id, false, json{{"fail", false}}});
+  CHECK(r.ex.wf.st == state::success);
+  CHECK(r.task("t1").executions.size() == 12);
+  CHECK(task_result(r.ex, r.task("t1")).size() == 12);
 }

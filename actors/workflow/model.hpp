@@ -34,6 +34,9 @@ struct action_execution {
   int index = 0; ///< with-items index
   timestamp created_at = 0;
   timestamp updated_at = 0;
+  /// Not stored: the row is in the store (or on its way in the commit being
+  /// made), so later writes carry only the columns that can change.
+  bool stored = false;
 };
 
 /// A task execution.
@@ -59,6 +62,8 @@ struct task_execution {
   timestamp updated_at = 0;
   std::optional<timestamp> started_at;
   std::optional<timestamp> finished_at;
+  /// Not stored: the row is in the store (see action_execution::stored).
+  bool stored = false;
 
   /// Not stored: with-items counts over `executions`, kept by the machine as
   /// actions start and complete, so a completion costs O(1) rather than a scan
@@ -72,6 +77,22 @@ struct task_execution {
     bool any_cancelled = false, any_error = false;
   };
   items_tally tally;
+
+  /// Not stored: how far the starting of with-items items got, kept by the
+  /// machine so that starting the next items costs what they cost, not a
+  /// scan of every item (a big with-items starts in chunks, one per commit;
+  /// see machine_env::take_items). Rebuilt from `executions` when not `valid`.
+  struct items_cursor {
+    bool valid = false;
+    std::vector<bool> started;         ///< by item index: it has an accepted execution
+    std::size_t started_count = 0;     ///< items started
+    std::size_t next = 0;              ///< every item below is started
+    std::size_t checked = 0;           ///< every item below is started or had its input evaluated
+    std::size_t unstarted_checked = 0; ///< the items below `checked` not started yet
+    /// The with-items lists ({var, list}) as evaluated when the task started.
+    std::shared_ptr<const std::vector<std::pair<std::string, json>>> values;
+  };
+  items_cursor cursor;
 };
 
 /// A workflow execution.
@@ -93,6 +114,8 @@ struct workflow_execution {
   std::optional<std::string> root_execution_id;
   timestamp created_at = 0;
   timestamp updated_at = 0;
+  /// Not stored: the row is in the store (see action_execution::stored).
+  bool stored = false;
 };
 
 /// Everything one execution actor owns.

@@ -41,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORKFLOWS = [
     "fault_sequential",
     "fault_with_items",
+    "fault_items_chunks",
     "fault_join",
     "fault_sleeps",
     "fault_parent",
@@ -104,7 +105,8 @@ class Server:
         with open(self.conf, "w") as f:
             f.write(
                 "[DEFAULT]\nserver = all\n[api]\nport = %d\n[database]\nconnection = %s\n"
-                "[execution_expiration_policy]\nevaluation_interval =\n" % (port, store.url)
+                "[execution_expiration_policy]\nevaluation_interval =\n"
+                "[engine]\nwith_items_per_commit = 4\n" % (port, store.url)
             )
         self.proc = None
         self.starts = 0
