@@ -1,12 +1,14 @@
 #include "api/caf_engine_client.hpp"
 
 #include "actors/protocol.hpp"
+#include "api/request_deadlines.hpp"
+
+#include <algorithm>
+#include <memory>
 
 namespace mistral::api {
 
 namespace {
-
-constexpr auto engine_timeout = std::chrono::seconds(60);
 
 // An error that carries one text (the engine's, or the cluster proxy's "no
 // engine node is running") reads better as that text than as CAF's rendering.
@@ -16,9 +18,92 @@ std::string text_of(caf::actor_system& sys, const caf::error& e) {
   return sys.render(e);
 }
 
+/// One call handed to the client actor (in-process only: it holds a callback).
+struct engine_call {
+  caf::message request;
+  engine_client::reply done;
+};
+
+/// The client actor's own clock: it checks the deadlines of its requests.
+struct deadline_tick {};
+
+} // namespace
+
+} // namespace mistral::api
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mistral::api::engine_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mistral::api::deadline_tick)
+
+namespace mistral::api {
+
+namespace {
+
+struct client_state {
+  static inline const char* name = "mistral.api.engine_client";
+  caf::actor engine;
+  caf::timespan timeout{};
+  caf::timespan tick{};
+  request_deadlines deadlines;
+  bool ticking = false;
+};
+
+using client_ptr = caf::stateful_actor<client_state>*;
+
+void arm_tick(client_ptr self) {
+  auto& st = self->state;
+  if (st.ticking || st.deadlines.empty())
+    return;
+  st.ticking = true;
+  self->delayed_send(self, st.tick, deadline_tick{});
+}
+
+// One long-lived actor makes every engine call: spawning an actor per call
+// (scheduler enqueue and wake-up, its exit) and a CAF request timeout per
+// call (a push to the clock thread and a wake-up to set it, another to
+// cancel it) showed in the POST latency. Its requests have no CAF timeout:
+// one tick at most every second checks their deadlines and answers an
+// expired one with the error CAF's own timeout gives, which also drops its
+// response handler, so a late answer is ignored.
+caf::behavior engine_client_actor(client_ptr self, caf::actor engine, caf::timespan timeout) {
+  auto& st = self->state;
+  st.engine = std::move(engine);
+  st.timeout = timeout;
+  st.tick = std::min<caf::timespan>(std::chrono::seconds(1), timeout / 4);
+  return {
+    [self](engine_call& call) {
+      auto& st = self->state;
+      auto handle = self->request(st.engine, caf::infinite, std::move(call.request));
+      auto id = handle.id().integer_value();
+      st.deadlines.add(id, request_deadlines::clock::now() + st.timeout);
+      auto done = std::make_shared<engine_client::reply>(std::move(call.done));
+      handle.then(
+        [self, id, done](std::string& row) {
+          self->state.deadlines.remove(id);
+          (*done)(std::move(row));
+        },
+        [self, id, done](caf::error& e) {
+          self->state.deadlines.remove(id);
+          (*done)(error(errc::internal, text_of(self->system(), e)));
+        });
+      arm_tick(self);
+    },
+    [self](deadline_tick) {
+      self->state.ticking = false;
+      for (auto id : self->state.deadlines.expire(request_deadlines::clock::now()))
+        self->eq_impl(caf::message_id{id}, nullptr, self->context(),
+                      caf::make_error(caf::sec::request_timeout));
+      arm_tick(self);
+    },
+  };
+}
+
 class caf_engine_client final : public engine_client {
 public:
-  caf_engine_client(caf::actor_system& sys, caf::actor engine) : sys_(sys), engine_(std::move(engine)) {}
+  caf_engine_client(caf::actor_system& sys, caf::actor engine, caf::timespan timeout)
+    // Hidden: the actor system does not wait for it at shutdown.
+    : engine_(engine), client_(sys.spawn<caf::hidden>(engine_client_actor, std::move(engine), timeout)) {}
+
+  ~caf_engine_client() override { caf::anon_send_exit(client_, caf::exit_reason::user_shutdown); }
 
   void start(const actors::start_execution& req, reply done) override {
     ask(caf::make_message(actors::start_atom_v, req), std::move(done));
@@ -32,29 +117,18 @@ public:
 
 private:
   void ask(caf::message msg, reply done) {
-    auto engine = engine_;
-    sys_.spawn([engine, msg = std::move(msg), done = std::move(done)](caf::event_based_actor* self) mutable {
-      self->request(engine, engine_timeout, std::move(msg))
-        .then(
-          [self, done](std::string& row) {
-            done(std::move(row));
-            self->quit();
-          },
-          [self, done](caf::error& e) {
-            done(error(errc::internal, text_of(self->system(), e)));
-            self->quit();
-          });
-    });
+    caf::anon_send(client_, engine_call{std::move(msg), std::move(done)});
   }
 
-  caf::actor_system& sys_;
   caf::actor engine_;
+  caf::actor client_;
 };
 
 } // namespace
 
-std::shared_ptr<engine_client> make_caf_engine_client(caf::actor_system& sys, caf::actor engine) {
-  return std::make_shared<caf_engine_client>(sys, std::move(engine));
+std::shared_ptr<engine_client> make_caf_engine_client(caf::actor_system& sys, caf::actor engine,
+                                                      std::chrono::nanoseconds timeout) {
+  return std::make_shared<caf_engine_client>(sys, std::move(engine), timeout);
 }
 
 std::function<action::action_result(const std::string&, const std::string&, const json&, const std::string&,
