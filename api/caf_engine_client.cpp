@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <unordered_map>
 
 namespace mistral::api {
 
@@ -18,10 +19,26 @@ std::string text_of(caf::actor_system& sys, const caf::error& e) {
   return sys.render(e);
 }
 
+/// A caller's callback. Dropped unanswered (its call reached the client
+/// actor after that quit, as its engine was gone), it answers what a request
+/// to a terminated actor gets.
+struct waiting_caller {
+  engine_client::reply done;
+  std::shared_ptr<const std::string> gone_text;
+  waiting_caller(engine_client::reply d, std::shared_ptr<const std::string> t)
+    : done(std::move(d)), gone_text(std::move(t)) {}
+  waiting_caller(const waiting_caller&) = delete;
+  waiting_caller& operator=(const waiting_caller&) = delete;
+  ~waiting_caller() {
+    if (done)
+      done(error(errc::internal, *gone_text));
+  }
+};
+
 /// One call handed to the client actor (in-process only: it holds a callback).
 struct engine_call {
   caf::message request;
-  engine_client::reply done;
+  std::shared_ptr<waiting_caller> caller;
 };
 
 /// The client actor's own clock: it checks the deadlines of its requests.
@@ -44,6 +61,7 @@ struct client_state {
   caf::timespan timeout{};
   caf::timespan tick{};
   request_deadlines deadlines;
+  std::unordered_map<std::uint64_t, engine_client::reply> waiting; ///< by response id
   bool ticking = false;
 };
 
@@ -57,6 +75,17 @@ void arm_tick(client_ptr self) {
   self->delayed_send(self, st.tick, deadline_tick{});
 }
 
+void answer(client_ptr self, std::uint64_t id, result<std::string> r) {
+  auto& st = self->state;
+  st.deadlines.remove(id);
+  auto it = st.waiting.find(id);
+  if (it == st.waiting.end())
+    return;
+  auto done = std::move(it->second);
+  st.waiting.erase(it);
+  done(std::move(r));
+}
+
 // One long-lived actor makes every engine call: spawning an actor per call
 // (scheduler enqueue and wake-up, its exit) and a CAF request timeout per
 // call (a push to the clock thread and a wake-up to set it, another to
@@ -64,27 +93,37 @@ void arm_tick(client_ptr self) {
 // one tick at most every second checks their deadlines and answers an
 // expired one with the error CAF's own timeout gives, which also drops its
 // response handler, so a late answer is ignored.
-caf::behavior engine_client_actor(client_ptr self, caf::actor engine, caf::timespan timeout) {
+//
+// It lives as long as its engine: when that terminates (the node stops it
+// before the actor system goes), the calls still waiting get the error a
+// request to a terminated actor gets, and so do later ones (waiting_caller).
+caf::behavior engine_client_actor(client_ptr self, caf::actor engine, caf::timespan timeout,
+                                  std::shared_ptr<const std::string> gone_text) {
   auto& st = self->state;
   st.engine = std::move(engine);
   st.timeout = timeout;
   st.tick = std::min<caf::timespan>(std::chrono::seconds(1), timeout / 4);
+  if (st.engine)
+    self->monitor(st.engine);
+  self->set_down_handler([self, gone_text](caf::down_msg& dm) {
+    if (dm.source != self->state.engine.address())
+      return;
+    auto waiting = std::move(self->state.waiting);
+    self->state.waiting.clear();
+    for (auto& [id, done] : waiting)
+      done(error(errc::internal, *gone_text));
+    self->quit(dm.reason);
+  });
   return {
     [self](engine_call& call) {
       auto& st = self->state;
       auto handle = self->request(st.engine, caf::infinite, std::move(call.request));
       auto id = handle.id().integer_value();
       st.deadlines.add(id, request_deadlines::clock::now() + st.timeout);
-      auto done = std::make_shared<engine_client::reply>(std::move(call.done));
+      st.waiting.emplace(id, std::move(call.caller->done));
       handle.then(
-        [self, id, done](std::string& row) {
-          self->state.deadlines.remove(id);
-          (*done)(std::move(row));
-        },
-        [self, id, done](caf::error& e) {
-          self->state.deadlines.remove(id);
-          (*done)(error(errc::internal, text_of(self->system(), e)));
-        });
+        [self, id](std::string& row) { answer(self, id, std::move(row)); },
+        [self, id](caf::error& e) { answer(self, id, error(errc::internal, text_of(self->system(), e))); });
       arm_tick(self);
     },
     [self](deadline_tick) {
@@ -100,10 +139,9 @@ caf::behavior engine_client_actor(client_ptr self, caf::actor engine, caf::times
 class caf_engine_client final : public engine_client {
 public:
   caf_engine_client(caf::actor_system& sys, caf::actor engine, caf::timespan timeout)
-    // Hidden: the actor system does not wait for it at shutdown.
-    : engine_(engine), client_(sys.spawn<caf::hidden>(engine_client_actor, std::move(engine), timeout)) {}
-
-  ~caf_engine_client() override { caf::anon_send_exit(client_, caf::exit_reason::user_shutdown); }
+    : engine_(engine), gone_text_(std::make_shared<const std::string>(
+                         sys.render(caf::make_error(caf::sec::request_receiver_down)))),
+      client_(sys.spawn(engine_client_actor, std::move(engine), timeout, gone_text_)) {}
 
   void start(const actors::start_execution& req, reply done) override {
     ask(caf::make_message(actors::start_atom_v, req), std::move(done));
@@ -117,11 +155,13 @@ public:
 
 private:
   void ask(caf::message msg, reply done) {
-    caf::anon_send(client_, engine_call{std::move(msg), std::move(done)});
+    caf::anon_send(
+      client_, engine_call{std::move(msg), std::make_shared<waiting_caller>(std::move(done), gone_text_)});
   }
 
   caf::actor engine_;
-  caf::actor client_;
+  std::shared_ptr<const std::string> gone_text_;
+  caf::actor client_; // sends nothing when this goes: the actor system may be gone already
 };
 
 } // namespace

@@ -12,7 +12,9 @@ namespace mistral::api {
 
 /// The engine client over CAF: one long-lived actor makes the requests. A call
 /// the engine has not answered within `timeout` gets CAF's request_timeout
-/// error (checked at most every second, so up to a second later).
+/// error (checked at most every second, so up to a second later). The actor
+/// ends with the engine; a call waiting then, or made later, gets CAF's
+/// request_receiver_down error.
 std::shared_ptr<engine_client>
 make_caf_engine_client(caf::actor_system& sys, caf::actor engine,
                        std::chrono::nanoseconds timeout = std::chrono::seconds(60));

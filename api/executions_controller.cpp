@@ -878,13 +878,17 @@ void add_execution_routes(router& r, std::shared_ptr<api_context> ctx) {
   r.add("GET", "/v2/executions", sync(ctx, [](api_context& c, const http_request& q, const route_params&) {
           return list_executions(c, q);
         }));
-  r.add("POST", "/v2/executions", [ctx](const http_request& q, const route_params&, responder respond) {
-    create_execution(*ctx, q, std::move(respond));
-  });
-  r.add("GET", "/v2/executions/{id}",
-        sync(ctx, [](api_context& c, const http_request&, const route_params& p) {
-          return get_execution(c, p.at("id"));
-        }));
+  // Starting an execution and reading one run on the listener's thread
+  // (router::add_inline): one store read, then an answer or a message to
+  // the engine; both are thread-safe.
+  r.add_inline("POST", "/v2/executions",
+               [ctx](const http_request& q, const route_params&, responder respond) {
+                 create_execution(*ctx, q, std::move(respond));
+               });
+  r.add_inline("GET", "/v2/executions/{id}",
+               sync(ctx, [](api_context& c, const http_request&, const route_params& p) {
+                 return get_execution(c, p.at("id"));
+               }));
   r.add("PUT", "/v2/executions/{id}", [ctx](const http_request& q, const route_params& p, responder respond) {
     update_execution(*ctx, q, p.at("id"), std::move(respond));
   });
