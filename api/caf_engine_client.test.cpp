@@ -190,3 +190,30 @@ TEST_CASE("an engine's error with a text reaches the caller as that text") {
   REQUIRE_FALSE(got.by_request["x"][0].ok());
   CHECK(got.by_request["x"][0].err().message == "the engine cannot reach the store");
 }
+
+TEST_CASE(
+  "when the engine terminates, the calls waiting on it and later ones get CAF's receiver-down error") {
+  system_fixture f;
+  auto engine = f.sys->spawn(holding_engine, std::size_t{1000000});
+  auto client = api::make_caf_engine_client(*f.sys, engine);
+  replies got;
+  client->start(start_of("held"), got.callback("held"));
+  // A control answered at once shows the engine holds "held" by now.
+  actors::control_msg pause;
+  pause.execution_id = "probe";
+  client->control(pause, got.callback("probe"));
+  REQUIRE(got.wait_for(1));
+  caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+  REQUIRE(got.wait_for(2));
+  client->start(start_of("later"), got.callback("later"));
+  REQUIRE(got.wait_for(3));
+  auto gone = f.sys->render(caf::make_error(caf::sec::request_receiver_down));
+  std::lock_guard lock(got.mutex);
+  REQUIRE(got.by_request["probe"].size() == 1);
+  CHECK(got.by_request["probe"][0].ok());
+  for (const char* id : {"held", "later"}) {
+    REQUIRE(got.by_request[id].size() == 1);
+    REQUIRE_FALSE(got.by_request[id][0].ok());
+    CHECK(got.by_request[id][0].err().message == gone);
+  }
+}
