@@ -5,12 +5,19 @@
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <functional>
 
 namespace mistral::api {
 
-/// The engine client over CAF: a short-lived actor per call does the request.
-std::shared_ptr<engine_client> make_caf_engine_client(caf::actor_system& sys, caf::actor engine);
+/// The engine client over CAF: one long-lived actor makes the requests. A call
+/// the engine has not answered within `timeout` gets CAF's request_timeout
+/// error (checked at most every second, so up to a second later). The actor
+/// ends with the engine; a call waiting then, or made later, gets CAF's
+/// request_receiver_down error.
+std::shared_ptr<engine_client>
+make_caf_engine_client(caf::actor_system& sys, caf::actor engine,
+                       std::chrono::nanoseconds timeout = std::chrono::seconds(60));
 
 /// Runs an action through a cluster dispatcher (actors/cluster): sends a
 /// run_action_msg and waits on the calling (non-CAF) thread for its result.

@@ -16,15 +16,19 @@ http_response internal_error(const std::string& what) {
   return r;
 }
 
+void handler_failed(const std::exception& e, const responder& respond) {
+  // A handler bug must cost one request, never the server.
+  log::error("api", std::string("handler failed: ") + e.what());
+  respond(internal_error("Internal server error"));
+}
+
 caf::behavior http_actor(caf::event_based_actor*, std::shared_ptr<const router> routes) {
   return {
     [routes](http_exchange& ex) {
       try {
         routes->dispatch(*ex.request, ex.respond);
       } catch (const std::exception& e) {
-        // A handler bug must cost one request, never the server.
-        log::error("api", std::string("handler failed: ") + e.what());
-        ex.respond(internal_error("Internal server error"));
+        handler_failed(e, ex.respond);
       }
     },
   };
@@ -34,6 +38,18 @@ caf::behavior http_actor(caf::event_based_actor*, std::shared_ptr<const router> 
 
 caf::actor spawn_http_actor(caf::actor_system& sys, std::shared_ptr<const router> routes) {
   return sys.spawn(http_actor, std::move(routes));
+}
+
+bool dispatch_inline(const router& routes, const http_request& req, responder& respond) {
+  // A handler that threw after moving the responder out has it in its
+  // frame, gone now: keep a copy to answer with.
+  responder keep = respond;
+  try {
+    return routes.dispatch_inline(req, respond);
+  } catch (const std::exception& e) {
+    handler_failed(e, keep);
+    return true;
+  }
 }
 
 } // namespace mistral::api

@@ -20,6 +20,11 @@ struct http_exchange {
 /// exchange through `routes`; handlers answer now or later through the responder.
 caf::actor spawn_http_actor(caf::actor_system& sys, std::shared_ptr<const router> routes);
 
+/// Runs `req` here, on the calling (listener) thread, when its route was
+/// added with router::add_inline, answering a handler's exception as the
+/// HTTP actor does; false when it is the HTTP actor's to route.
+bool dispatch_inline(const router& routes, const http_request& req, responder& respond);
+
 } // namespace mistral::api
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mistral::api::http_exchange)

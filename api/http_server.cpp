@@ -64,13 +64,33 @@ void send(const http::http_request& req, const http_response& resp, const std::s
   } else {
     out.set_body(resp.body, resp.content_type);
   }
-  req.reply(out).then([](pplx::task<void> t) {
-    try {
-      t.get();
-    } catch (...) {
-      // The client went away; nothing to do.
-    }
-  });
+  // No continuation on reply's task: without Windows' HTTP server API it is
+  // an already completed one (http_listener_msg.cpp, _reply_impl), and a
+  // .then() on it is a post to the listener's thread and a wake-up for
+  // nothing. A failed write is cpprest's business (it closes the connection).
+  try {
+    req.reply(out);
+  } catch (...) {
+    // A second reply to the same request: the first one stands.
+  }
+}
+
+// Hands a request whose body has arrived (`available` is done) to the sink.
+void forward(const http_server::sink& handle, const http::http_request& req,
+             pplx::task<utility::size64_t>& available) {
+  std::string body;
+  try {
+    available.get();
+    body = req._get_impl()->extract_string(true);
+  } catch (...) {
+    // An unreadable body is treated as empty; the controller answers.
+  }
+  const auto version = req.http_version();
+  auto connection = req.headers().find(http::header_names::connection);
+  std::string answer = connection_header(
+    version.major, version.minor,
+    connection == req.headers().end() ? std::nullopt : std::optional<std::string>(connection->second));
+  handle(convert(req, std::move(body)), [req, answer](http_response resp) { send(req, resp, answer); });
 }
 
 void ensure_pool(int threads) {
@@ -172,21 +192,13 @@ result<std::unique_ptr<http_server>> http_server::start(const std::string& host,
     state->listener = std::make_unique<http::experimental::listener::http_listener>(url);
     auto* raw = state.get();
     auto handler = [raw](http::http_request req) {
-      req.extract_string(true).then([raw, req](pplx::task<std::string> body_task) {
-        std::string body;
-        try {
-          body = body_task.get();
-        } catch (...) {
-          // An unreadable body is treated as empty; the controller answers.
-        }
-        const auto version = req.http_version();
-        auto connection = req.headers().find(http::header_names::connection);
-        std::string answer = connection_header(
-          version.major, version.minor,
-          connection == req.headers().end() ? std::nullopt : std::optional<std::string>(connection->second));
-        raw->handle(convert(req, std::move(body)),
-                    [req, answer](http_response resp) { send(req, resp, answer); });
-      });
+      // The body is complete at once for a request without one, later for
+      // one with a body. Read it as soon as it is there: one continuation at
+      // most (extract_string().then takes two), none when it is there.
+      auto available = pplx::create_task(req._get_impl()->_get_data_available());
+      if (available.is_done())
+        return forward(raw->handle, req, available);
+      available.then([raw, req](pplx::task<utility::size64_t> done) { forward(raw->handle, req, done); });
     };
     state->listener->support(handler);
     // The catch-all above does not see OPTIONS and TRACE: cpprest answers them

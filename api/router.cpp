@@ -6,6 +6,23 @@ void router::add(std::string method, std::string pattern, handler h) {
   routes_.push_back(route{std::move(method), split(pattern), std::move(h)});
 }
 
+void router::add_inline(std::string method, std::string pattern, handler h) {
+  routes_.push_back(route{std::move(method), split(pattern), std::move(h), true});
+}
+
+bool router::dispatch_inline(const http_request& req, responder& respond) const {
+  auto parts = split(req.path);
+  route_params params;
+  for (const auto& r : routes_)
+    if (r.method == req.method && match(r, parts, params)) {
+      if (!r.inline_ok)
+        return false;
+      r.h(req, params, std::move(respond));
+      return true;
+    }
+  return false;
+}
+
 std::vector<std::string> router::split(const std::string& path) {
   std::vector<std::string> parts;
   std::string current;

@@ -23,15 +23,27 @@ public:
   /// Adds a route; later additions never shadow earlier ones.
   void add(std::string method, std::string pattern, handler h);
 
+  /// Adds a route that dispatch_inline runs on the caller's (the HTTP
+  /// listener's) thread instead of the HTTP actor's. Its handler must be
+  /// thread-safe, quick, and never wait on anything but a store read: it
+  /// holds up the listener meanwhile.
+  void add_inline(std::string method, std::string pattern, handler h);
+
   /// Routes `req`: calls the matching handler, else answers 404 (no path
   /// matches) or 405 (the path matches under another method).
   void dispatch(const http_request& req, responder respond) const;
+
+  /// Routes `req` as dispatch does when the route dispatch would pick was
+  /// added with add_inline (then `respond` is moved from) and returns true;
+  /// otherwise does nothing and returns false.
+  bool dispatch_inline(const http_request& req, responder& respond) const;
 
 private:
   struct route {
     std::string method;
     std::vector<std::string> segments;
     handler h;
+    bool inline_ok = false;
   };
   static std::vector<std::string> split(const std::string& path);
   static bool match(const route& r, const std::vector<std::string>& parts, route_params& out);

@@ -82,3 +82,44 @@ TEST_CASE("OPTIONS answers an empty 200 on any path, and the root's document on 
   CHECK(root.status == 200);
   CHECK(root.body == call(root_router(), "GET", "/").body);
 }
+
+TEST_CASE("only a request whose route was added inline is dispatched inline, as dispatch would route it") {
+  router r;
+  std::vector<std::string> ran;
+  auto named = [&](std::string name) {
+    return [&ran, name](const http_request&, const route_params& p, responder respond) {
+      ran.push_back(name + (p.count("id") ? ":" + p.at("id") : ""));
+      respond(http_response{});
+    };
+  };
+  r.add("GET", "/v2/things/special", named("special"));
+  r.add_inline("GET", "/v2/things/{id}", named("one"));
+  r.add("PUT", "/v2/things/{id}", named("put"));
+  r.add_inline("POST", "/v2/things", named("create"));
+  auto inline_call = [&](std::string method, std::string path) {
+    http_request req;
+    req.method = std::move(method);
+    req.path = std::move(path);
+    bool answered = false;
+    responder respond = [&](http_response) { answered = true; };
+    bool handled = r.dispatch_inline(req, respond);
+    CHECK(handled == answered);
+    return handled;
+  };
+  CHECK(inline_call("GET", "/v2/things/7"));
+  CHECK(inline_call("POST", "/v2/things/"));
+  // An earlier route that is not inline wins, as in dispatch.
+  CHECK_FALSE(inline_call("GET", "/v2/things/special"));
+  // Other methods, unknown paths, 404s, 405s and OPTIONS stay the actor's.
+  CHECK_FALSE(inline_call("PUT", "/v2/things/7"));
+  CHECK_FALSE(inline_call("DELETE", "/v2/things/7"));
+  CHECK_FALSE(inline_call("OPTIONS", "/v2/things/7"));
+  CHECK_FALSE(inline_call("GET", "/v2/nothing"));
+  CHECK(ran == std::vector<std::string>{"one:7", "create"});
+  // dispatch routes inline routes too.
+  http_request req;
+  req.method = "GET";
+  req.path = "/v2/things/8";
+  r.dispatch(req, [](http_response) {});
+  CHECK(ran.back() == "one:8");
+}
