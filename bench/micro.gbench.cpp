@@ -5,10 +5,12 @@
 //   build/bin/bench_micro --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
 #include "actors/workflow/machine.hpp"
+#include "common/uuid.hpp"
 #include "dsl/expr/expression.hpp"
 #include "dsl/parser.hpp"
 #include "persistence/database.hpp"
 #include "persistence/definition_stores.hpp"
+#include "persistence/execution_tables.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -215,6 +217,117 @@ void store_commit(benchmark::State& state, const char* synchronous) {
 }
 BENCHMARK_CAPTURE(store_commit, durable, "FULL")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
 BENCHMARK_CAPTURE(store_commit, no_fsync, "OFF")->Arg(1)->Arg(100)->UseRealTime();
+
+/// The commit of one finished 50-task sequential execution, as scenario (e)
+/// of bench/compare.py makes it: 1 workflow row, 50 task rows, 50 action
+/// rows (the engine's columns, random UUID ids), synchronous=OFF: the CPU of
+/// the writer thread per execution, without the fsync.
+std::vector<persistence::write_op> execution_commit() {
+  using persistence::write_op;
+  std::vector<write_op> ops;
+  std::string wf = make_uuid();
+  json ctx = {{"__execution", {{"id", wf}, {"created_at", "2026-11-29 18:00:00"}}}};
+  ops.push_back({write_op::kind::upsert,
+                 &persistence::workflow_executions_table(),
+                 {{"id", wf},
+                  {"name", "cmp_seq50"},
+                  {"workflow_name", "cmp_seq50"},
+                  {"workflow_id", make_uuid()},
+                  {"workflow_namespace", ""},
+                  {"description", "cmp-0123456789"},
+                  {"tags", json::array()},
+                  {"spec", {{"name", "cmp_seq50"}, {"tasks", {{"t1", {{"action", "std.noop"}}}}}}},
+                  {"state", "SUCCESS"},
+                  {"state_info", nullptr},
+                  {"input", json::object()},
+                  {"output", json::object()},
+                  {"params", {{"namespace", ""}}},
+                  {"context", ctx},
+                  {"runtime_context", json::object()},
+                  {"task_execution_id", nullptr},
+                  {"root_execution_id", nullptr},
+                  {"project_id", "<default-project>"},
+                  {"created_at", 1},
+                  {"updated_at", 2}},
+                 {}});
+  for (int i = 1; i <= 50; ++i) {
+    std::string task = make_uuid(), name = "t" + std::to_string(i);
+    ops.push_back({write_op::kind::upsert,
+                   &persistence::task_executions_table(),
+                   {{"id", task},
+                    {"name", name},
+                    {"type", "ACTION"},
+                    {"workflow_name", "cmp_seq50"},
+                    {"workflow_namespace", ""},
+                    {"workflow_id", "wf-id"},
+                    {"workflow_execution_id", wf},
+                    {"state", "SUCCESS"},
+                    {"state_info", nullptr},
+                    {"in_context", ctx},
+                    {"published", json::object()},
+                    {"runtime_context", json::object()},
+                    {"processed", true},
+                    {"error_handled", false},
+                    {"has_next_tasks", i < 50},
+                    {"next_tasks", json::array({json::array({"t" + std::to_string(i + 1), "on-success"})})},
+                    {"unique_key", nullptr},
+                    {"tags", json::array()},
+                    {"project_id", "<default-project>"},
+                    {"created_at", 1},
+                    {"updated_at", 2},
+                    {"started_at", 1},
+                    {"finished_at", 2}},
+                   {}});
+    ops.push_back({write_op::kind::upsert,
+                   &persistence::action_executions_table(),
+                   {{"id", make_uuid()},
+                    {"name", "std.noop"},
+                    {"workflow_name", "cmp_seq50"},
+                    {"workflow_namespace", ""},
+                    {"task_name", name},
+                    {"task_execution_id", task},
+                    {"workflow_execution_id", wf},
+                    {"state", "SUCCESS"},
+                    {"state_info", nullptr},
+                    {"accepted", true},
+                    {"is_workflow", false},
+                    {"is_sync", true},
+                    {"input", json::object()},
+                    {"output", {{"result", nullptr}}},
+                    {"idx", 0},
+                    {"description", ""},
+                    {"tags", json::array()},
+                    {"project_id", "<default-project>"},
+                    {"created_at", 1},
+                    {"updated_at", 2}},
+                   {}});
+  }
+  return ops;
+}
+
+/// `range(0)` executions per transaction (group commit merges many).
+void store_commit_executions(benchmark::State& state) {
+  temp_store store("OFF");
+  std::int64_t rows = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<persistence::write_op> ops;
+    for (std::int64_t k = 0; k < state.range(0); ++k)
+      for (auto& op : execution_commit())
+        ops.push_back(std::move(op));
+    rows += static_cast<std::int64_t>(ops.size());
+    state.ResumeTiming();
+    if (!store.db->write_batch(ops).ok())
+      state.SkipWithError("the commit failed");
+    state.PauseTiming();
+    ops.clear(); // freeing the records is the engine's cost, not the store's
+    state.ResumeTiming();
+  }
+  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+}
+// Fixed iterations: a commit costs more as the tables grow (random ids).
+BENCHMARK(store_commit_executions)->Arg(1)->Iterations(200)->Unit(benchmark::kMicrosecond);
+BENCHMARK(store_commit_executions)->Arg(10)->Iterations(40)->Unit(benchmark::kMicrosecond);
 
 /// find_one by id over 1,000 rows, as the API and the engine read one row:
 /// the cost of a read (statement, binding, decoding the row).

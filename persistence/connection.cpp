@@ -128,10 +128,12 @@ status database::execute_script(const std::string&) {
   return error(errc::internal, "this store does not run SQL scripts");
 }
 
-result<std::optional<record>> database::find_one(const table_def& t, const std::vector<filter>& where) {
+result<std::optional<record>> database::find_one(const table_def& t, const std::vector<filter>& where,
+                                                 const std::vector<std::string>& columns) {
   list_query q;
   q.filters = where;
   q.limit = 1;
+  q.columns = columns;
   auto rows = list(t, q);
   if (!rows.ok())
     return std::move(rows).err();

@@ -103,8 +103,9 @@ public:
   virtual void flush() {}
   /// Rows in the order and page `q` asks for.
   virtual result<std::vector<record>> list(const table_def& t, const list_query& q) = 0;
-  /// The first row matching `where`, if any.
-  result<std::optional<record>> find_one(const table_def& t, const std::vector<filter>& where);
+  /// The first row matching `where`, if any, with only `columns` (empty: all).
+  result<std::optional<record>> find_one(const table_def& t, const std::vector<filter>& where,
+                                         const std::vector<std::string>& columns = {});
 };
 
 /// Opens (and creates when missing) the database of `info`, ready for use.

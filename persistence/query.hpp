@@ -32,6 +32,9 @@ struct list_query {
   std::optional<std::string> marker; ///< id of the last row of the previous page
   std::optional<std::int64_t> limit;
   std::optional<std::int64_t> offset = std::nullopt; ///< rows to skip (after the marker)
+  /// The columns to read, in any order (rows hold them in table order);
+  /// empty: every column. Filters and sort keys may name other columns.
+  std::vector<std::string> columns = {};
 };
 
 /// Parses Mistral's filter value syntax "op:value" ("in:a,b", "gt:3"); no

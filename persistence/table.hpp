@@ -22,6 +22,8 @@ struct column {
 };
 
 /// A table as the generic store sees it. Every table has a text `id` key.
+/// Tables are static: the store keys its prepared statements on their
+/// address, so a table_def must outlive every database it was used with.
 struct table_def {
   std::string name;
   std::vector<column> columns;

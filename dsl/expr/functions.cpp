@@ -546,7 +546,7 @@ result<json> global(const eval_env& e, const std::string& name) {
 }
 
 std::string uuid() {
-  return mistral::make_uuid();
+  return mistral::make_random_uuid();
 }
 
 std::string json_dump(const json& data) {

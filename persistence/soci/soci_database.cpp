@@ -7,10 +7,15 @@
 
 #include <soci/connection-pool.h>
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <deque>
 #include <filesystem>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
 
 namespace mistral::persistence {
@@ -130,6 +135,138 @@ std::string bind_value(binder& b, const column& c, const json& v, bool for_filte
   return b.add_null();
 }
 
+// ---- row writes (upsert, insert) ----------------------------------------------
+// The engine writes ~100 rows per commit: each row finds its columns in one
+// pass, picks a statement by (table, kind, columns present) and binds its
+// values without building SQL text or copying strings.
+
+namespace sq = ::sqlite_api;
+
+constexpr std::size_t max_row_columns = 64; ///< the present-column set is a bitmask
+
+using row_cells = std::array<const json*, max_row_columns>;
+
+// The values of `row` for the columns of `t`, by column index; returns the
+// bitmask of the present ones. Records list their columns in table order
+// (engine/records.cpp), so the search resumes after the last match: one
+// pass, where contains()/at() on an ordered_map were O(columns^2).
+std::uint64_t present_columns(const table_def& t, const record& row, row_cells& cells) {
+  std::uint64_t present = 0;
+  if (!row.is_object())
+    return present;
+  const std::size_t n = t.columns.size();
+  std::size_t next = 0;
+  for (auto it = row.begin(); it != row.end(); ++it) {
+    const std::string& key = it.key();
+    for (std::size_t tried = 0; tried < n; ++tried) {
+      std::size_t i = next + tried < n ? next + tried : next + tried - n;
+      if (t.columns[i].name == key) {
+        cells[i] = &it.value();
+        present |= std::uint64_t{1} << i;
+        next = i + 1 < n ? i + 1 : 0;
+        break;
+      }
+    }
+  }
+  return present;
+}
+
+// json::dump into `out`, reusing its capacity (dump() allocates a new string).
+void dump_into(std::string& out, const json& v) {
+  out.clear();
+  nlohmann::detail::serializer<json> s(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
+                                       nlohmann::detail::error_handler_t::strict);
+  s.dump(v, false, false, 0);
+}
+
+// One value to bind, as bind_value(..., for_filter = false) would bind it.
+struct cell_value {
+  enum { null, number, text } what = null;
+  long long n = 0;
+  std::string_view s; ///< into the record or the scratch string
+};
+
+cell_value value_of(const column& c, const json& v, std::string& scratch) {
+  if (v.is_null())
+    return {};
+  switch (c.kind) {
+    case column_kind::text:
+      if (v.is_string())
+        return {cell_value::text, 0, v.get_ref<const std::string&>()};
+      dump_into(scratch, v);
+      return {cell_value::text, 0, scratch};
+    case column_kind::json_text: dump_into(scratch, v); return {cell_value::text, 0, scratch};
+    case column_kind::boolean: return {cell_value::number, to_bool(v) ? 1 : 0, {}};
+    case column_kind::integer:
+    case column_kind::timestamp: return {cell_value::number, to_int(c, v), {}};
+  }
+  return {};
+}
+
+// Which row statement: the SQL text follows from it.
+struct row_key {
+  const table_def* table = nullptr;
+  std::uint64_t present = 0;
+  write_op::kind what = write_op::kind::upsert;
+  bool operator==(const row_key&) const = default;
+};
+
+struct row_key_hash {
+  std::size_t operator()(const row_key& k) const noexcept {
+    auto h = reinterpret_cast<std::uintptr_t>(k.table) * 0x9E3779B97F4A7C15ULL;
+    h ^= k.present + 0x7F4A7C159E3779B9ULL + (h << 6) + (h >> 2);
+    return static_cast<std::size_t>(h ^ static_cast<std::size_t>(k.what));
+  }
+};
+
+// INSERT ... [ON CONFLICT(id) DO UPDATE: the same text on SQLite >= 3.24 and
+// PostgreSQL] for the present columns; parameters ?1.. (SQLite's own API) or
+// :p0.. (SOCI).
+std::string row_sql(const row_key& k, bool positional) {
+  const table_def& t = *k.table;
+  std::string cols, vals, sets;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    if (!(k.present & (std::uint64_t{1} << i)))
+      continue;
+    const std::string& name = t.columns[i].name;
+    if (n) {
+      cols += ", ";
+      vals += ", ";
+    }
+    cols += name;
+    vals += positional ? "?" + std::to_string(n + 1) : ":p" + std::to_string(n);
+    ++n;
+    if (name != "id")
+      sets += (sets.empty() ? "" : ", ") + name + " = excluded." + name;
+  }
+  std::string sql = "INSERT INTO " + t.name + "(" + cols + ") VALUES(" + vals + ")";
+  if (k.what == write_op::kind::upsert)
+    sql += sets.empty() ? " ON CONFLICT(id) DO NOTHING" : " ON CONFLICT(id) DO UPDATE SET " + sets;
+  return sql;
+}
+
+// A prepared row statement of one session: SQLite's own statement (SOCI's
+// use elements copied every value once more), or a SOCI statement with one
+// value slot per parameter, whose addresses SOCI keeps.
+struct row_statement {
+  sq::sqlite3_stmt* native = nullptr;
+  std::unique_ptr<soci::statement> statement;
+  std::vector<std::string> texts;
+  std::vector<long long> numbers;
+  std::vector<soci::indicator> inds;
+
+  row_statement() = default;
+  row_statement(const row_statement&) = delete;
+  row_statement& operator=(const row_statement&) = delete;
+  ~row_statement() {
+    if (native)
+      sq::sqlite3_finalize(native);
+  }
+};
+
+using row_statement_cache = std::unordered_map<row_key, std::unique_ptr<row_statement>, row_key_hash>;
+
 json read_value(const column& c, const soci::row& r, std::size_t i) {
   if (r.get_indicator(i) == soci::i_null)
     return nullptr;
@@ -154,12 +291,12 @@ json read_value(const column& c, const soci::row& r, std::size_t i) {
     }
   }
   switch (c.kind) {
-    case column_kind::text: return is_text ? json(text) : json(std::to_string(number));
+    case column_kind::text: return is_text ? json(std::move(text)) : json(std::to_string(number));
     case column_kind::json_text: {
       if (!is_text)
         return number;
       auto parsed = json::parse(text, nullptr, false);
-      return parsed.is_discarded() ? json(text) : parsed;
+      return parsed.is_discarded() ? json(std::move(text)) : parsed;
     }
     case column_kind::boolean: return is_text ? (text == "1" || text == "true") : number != 0;
     case column_kind::integer:
@@ -227,10 +364,23 @@ result<std::string> where_clause(const table_def& t, const std::vector<filter>& 
   return sql;
 }
 
-std::string column_list(const table_def& t) {
-  std::string out;
+// The columns a read asks for, in table order; every one when `names` is empty.
+result<std::vector<const column*>> projection(const table_def& t, const std::vector<std::string>& names) {
+  std::vector<const column*> out;
+  out.reserve(names.empty() ? t.columns.size() : names.size());
+  for (const auto& n : names)
+    if (!t.find(n))
+      return error(errc::invalid_input, "unknown column " + n + " of " + t.name);
   for (const auto& c : t.columns)
-    out += (out.empty() ? "" : ", ") + c.name;
+    if (names.empty() || std::find(names.begin(), names.end(), c.name) != names.end())
+      out.push_back(&c);
+  return out;
+}
+
+std::string column_list(const std::vector<const column*>& columns) {
+  std::string out;
+  for (const column* c : columns)
+    out += (out.empty() ? "" : ", ") + c->name;
   return out;
 }
 
@@ -294,8 +444,8 @@ using statement_cache = std::unordered_map<std::string, std::unique_ptr<cached_s
 class soci_database final : public database {
 public:
   soci_database(connection_info info)
-    : info_(std::move(info)), pool_(info_.pool_size), statements_(info_.pool_size),
-      queries_(info_.pool_size) {}
+    : info_(std::move(info)), pool_(info_.pool_size), native_(info_.pool_size, nullptr),
+      rows_(info_.pool_size), statements_(info_.pool_size), queries_(info_.pool_size) {}
 
   status connect() {
     try {
@@ -307,6 +457,7 @@ public:
           s << "PRAGMA journal_mode=WAL", soci::into(mode);
           s << "PRAGMA synchronous=" + info_.sqlite_synchronous;
           s << "PRAGMA foreign_keys=ON";
+          native_[i] = static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
         } else {
           s << "SET client_min_messages TO warning"; // no NOTICEs on stderr
         }
@@ -396,11 +547,15 @@ public:
   }
 
   status insert(const table_def& t, const record& row) override {
-    binder b;
-    auto done = execute(insert_sql(t, row, b), b);
-    if (!done.ok())
-      return std::move(done).err();
-    return ok_v;
+    try {
+      leased_session lease(pool_);
+      auto done = run_row(lease, write_op{write_op::kind::insert, &t, row, {}});
+      if (!done.ok())
+        return std::move(done).err();
+      return ok_v;
+    } catch (const std::exception& e) {
+      return error(is_unique_violation(e.what()) ? errc::conflict : errc::internal, first_line(e.what()));
+    }
   }
 
   status write_batch(const std::vector<write_op>& ops) override {
@@ -470,7 +625,10 @@ public:
     auto cond = where_clause(t, where, b);
     if (!cond.ok())
       return std::move(cond).err();
-    std::string sql = "SELECT " + column_list(t) + " FROM " + t.name + *cond;
+    auto columns = projection(t, q.columns);
+    if (!columns.ok())
+      return std::move(columns).err();
+    std::string sql = "SELECT " + column_list(*columns) + " FROM " + t.name + *cond;
     if (q.marker) {
       auto keyset = marker_condition(t, order, *q.marker, b);
       if (!keyset.ok())
@@ -489,37 +647,10 @@ public:
       sql += " LIMIT -1"; // SQLite takes OFFSET only after a LIMIT
     if (q.offset)
       sql += " OFFSET " + std::to_string(*q.offset);
-    return query(t, sql, b);
+    return query(*columns, sql, b);
   }
 
 private:
-  // INSERT ... ON CONFLICT(id) DO UPDATE: the same text on SQLite >= 3.24 and PostgreSQL.
-  static std::string upsert_sql(const table_def& t, const record& row, binder& b) {
-    std::string cols, vals, sets;
-    for (const auto& c : t.columns) {
-      if (!row.contains(c.name))
-        continue;
-      cols += (cols.empty() ? "" : ", ") + c.name;
-      vals += (vals.empty() ? "" : ", ") + bind_value(b, c, row.at(c.name), false);
-      if (c.name != "id")
-        sets += (sets.empty() ? "" : ", ") + c.name + " = excluded." + c.name;
-    }
-    std::string sql = "INSERT INTO " + t.name + "(" + cols + ") VALUES(" + vals + ")";
-    sql += sets.empty() ? " ON CONFLICT(id) DO NOTHING" : " ON CONFLICT(id) DO UPDATE SET " + sets;
-    return sql;
-  }
-
-  static std::string insert_sql(const table_def& t, const record& row, binder& b) {
-    std::string cols, vals;
-    for (const auto& c : t.columns) {
-      if (!row.contains(c.name))
-        continue;
-      cols += (cols.empty() ? "" : ", ") + c.name;
-      vals += (vals.empty() ? "" : ", ") + bind_value(b, c, row.at(c.name), false);
-    }
-    return "INSERT INTO " + t.name + "(" + cols + ") VALUES(" + vals + ")";
-  }
-
   // "UPDATE t SET ..." for the columns of `changes`; empty when there is none.
   static std::string update_head(const table_def& t, const record& changes, binder& b) {
     std::string sets;
@@ -574,25 +705,21 @@ private:
   status write_ops(leased_session& lease, const std::vector<write_op>& ops) {
     try {
       for (const auto& op : ops) {
-        binder b;
-        std::string sql;
-        switch (op.what) {
-          case write_op::kind::upsert: sql = upsert_sql(*op.table, op.row, b); break;
-          case write_op::kind::insert: sql = insert_sql(*op.table, op.row, b); break;
-          case write_op::kind::remove:
-          case write_op::kind::expect: {
-            std::string head = op.what == write_op::kind::remove ? "DELETE FROM " + op.table->name
-                                                                 : update_head(*op.table, op.row, b);
-            if (head.empty())
-              return error(errc::invalid_input, "an expect write needs a column to set");
-            auto cond = where_clause(*op.table, op.where, b);
-            if (!cond.ok())
-              return std::move(cond).err();
-            sql = head + *cond;
-            break;
-          }
+        if (op.what == write_op::kind::upsert || op.what == write_op::kind::insert) {
+          auto written = run_row(lease, op);
+          if (!written.ok())
+            return std::move(written).err();
+          continue;
         }
-        auto changed = run_cached(lease, sql, b);
+        binder b;
+        std::string head = op.what == write_op::kind::remove ? "DELETE FROM " + op.table->name
+                                                             : update_head(*op.table, op.row, b);
+        if (head.empty())
+          return error(errc::invalid_input, "an expect write needs a column to set");
+        auto cond = where_clause(*op.table, op.where, b);
+        if (!cond.ok())
+          return std::move(cond).err();
+        auto changed = run_cached(lease, head + *cond, b);
         if (op.what == write_op::kind::expect && changed == 0)
           return error(errc::conflict, fenced_message);
       }
@@ -603,6 +730,100 @@ private:
       return error(errc::internal, first_line(e.what()));
     }
   }
+
+  // The session's statement for `key`, prepared on first use.
+  row_statement& row_statement_for(leased_session& lease, const row_key& key) {
+    auto& cache = rows_[lease.position()];
+    auto it = cache.find(key);
+    if (it != cache.end())
+      return *it->second;
+    auto entry = std::make_unique<row_statement>();
+    const auto n = static_cast<std::size_t>(std::popcount(key.present));
+    entry->texts.resize(n);
+    entry->numbers.resize(n);
+    entry->inds.resize(n, soci::i_ok);
+    if (sq::sqlite3* db = native_[lease.position()]) {
+      std::string sql = row_sql(key, true);
+      if (sq::sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()) + 1, SQLITE_PREPARE_PERSISTENT,
+                                 &entry->native, nullptr) != SQLITE_OK)
+        throw soci::soci_error(std::string("cannot prepare a row write: ") + sq::sqlite3_errmsg(db));
+    } else {
+      entry->statement = std::make_unique<soci::statement>(lease.session());
+      auto& st = *entry->statement;
+      std::size_t k = 0;
+      for (std::uint64_t m = key.present; m; m &= m - 1, ++k) {
+        const column& c = key.table->columns[static_cast<std::size_t>(std::countr_zero(m))];
+        std::string name = "p" + std::to_string(k);
+        if (c.kind == column_kind::text || c.kind == column_kind::json_text)
+          st.exchange(soci::use(entry->texts[k], entry->inds[k], name));
+        else
+          st.exchange(soci::use(entry->numbers[k], entry->inds[k], name));
+      }
+      st.alloc();
+      st.prepare(row_sql(key, false));
+      st.define_and_bind();
+    }
+    if (cache.size() >= max_cached_statements)
+      cache.clear();
+    return *cache.emplace(key, std::move(entry)).first->second;
+  }
+
+  // One upsert or insert; returns the rows changed. Throws what SOCI
+  // throws; a statement that failed is dropped from the cache.
+  result<std::int64_t> run_row(leased_session& lease, const write_op& op) {
+    const table_def& t = *op.table;
+    if (t.columns.size() > max_row_columns)
+      return error(errc::internal, "table " + t.name + " has too many columns");
+    row_cells cells;
+    const row_key key{&t, present_columns(t, op.row, cells), op.what};
+    if (key.present == 0)
+      return error(errc::invalid_input, "a row write to " + t.name + " names none of its columns");
+    row_statement& st = row_statement_for(lease, key);
+    std::size_t k = 0;
+    if (st.native) {
+      int rc = SQLITE_OK;
+      for (std::uint64_t m = key.present; m && rc == SQLITE_OK; m &= m - 1, ++k) {
+        auto i = static_cast<std::size_t>(std::countr_zero(m));
+        cell_value v = value_of(t.columns[i], *cells[i], st.texts[k]);
+        const int pos = static_cast<int>(k) + 1;
+        // Static: the record and the scratch strings outlive the step.
+        rc =
+          v.what == cell_value::null ? sq::sqlite3_bind_null(st.native, pos)
+          : v.what == cell_value::number
+            ? sq::sqlite3_bind_int64(st.native, pos, v.n)
+            : sq::sqlite3_bind_text(st.native, pos, v.s.data(), static_cast<int>(v.s.size()), SQLITE_STATIC);
+      }
+      if (rc == SQLITE_OK)
+        rc = sq::sqlite3_step(st.native);
+      sq::sqlite3* db = native_[lease.position()];
+      if (rc != SQLITE_DONE) {
+        std::string what = sq::sqlite3_errmsg(db);
+        forget_row(lease, key);
+        return error(is_unique_violation(what) ? errc::conflict : errc::internal, what);
+      }
+      auto changed = static_cast<std::int64_t>(sq::sqlite3_changes(db));
+      sq::sqlite3_reset(st.native);
+      return changed;
+    }
+    for (std::uint64_t m = key.present; m; m &= m - 1, ++k) {
+      auto i = static_cast<std::size_t>(std::countr_zero(m));
+      cell_value v = value_of(t.columns[i], *cells[i], st.texts[k]);
+      st.inds[k] = v.what == cell_value::null ? soci::i_null : soci::i_ok;
+      if (v.what == cell_value::number)
+        st.numbers[k] = v.n;
+      else if (v.what == cell_value::text && v.s.data() != st.texts[k].data())
+        st.texts[k].assign(v.s);
+    }
+    try {
+      st.statement->execute(true);
+      return static_cast<std::int64_t>(st.statement->get_affected_rows());
+    } catch (...) {
+      forget_row(lease, key);
+      throw;
+    }
+  }
+
+  void forget_row(leased_session& lease, const row_key& key) { rows_[lease.position()].erase(key); }
 
   result<std::int64_t> execute(const std::string& sql, binder& b) {
     try {
@@ -670,7 +891,8 @@ private:
   // IN lists never evict the writes of the engine's hot path. Every result is
   // fetched to its end: an SQLite statement left mid-result would hold the
   // connection's read snapshot open.
-  result<std::vector<record>> query(const table_def& t, const std::string& sql, binder& b) {
+  result<std::vector<record>> query(const std::vector<const column*>& columns, const std::string& sql,
+                                    binder& b) {
     try {
       leased_session lease(pool_);
       auto& cache = queries_[lease.position()];
@@ -681,9 +903,13 @@ private:
         std::vector<record> out;
         if (st.execute(true)) {
           do {
+            // Appended straight to the object's vector: the names are
+            // distinct, and operator[] would search them first.
             record rec = json::object();
-            for (std::size_t i = 0; i < t.columns.size(); ++i)
-              rec[t.columns[i].name] = read_value(t.columns[i], r, i);
+            auto& fields = rec.get_ref<json::object_t&>();
+            fields.reserve(columns.size());
+            for (std::size_t i = 0; i < columns.size(); ++i)
+              fields.emplace_back(columns[i]->name, read_value(*columns[i], r, i));
             out.push_back(std::move(rec));
           } while (st.fetch());
         }
@@ -701,6 +927,11 @@ private:
 
   connection_info info_;
   soci::connection_pool pool_;
+  /// Per pool position: SQLite's own handle of the session (null on PostgreSQL).
+  std::vector<sq::sqlite3*> native_;
+  /// Per pool position: the prepared upserts and inserts (before the pool
+  /// in destruction: SQLite closes no connection with statements left).
+  std::vector<row_statement_cache> rows_;
   /// Per pool position: only the session's lessee touches its cache.
   std::vector<statement_cache> statements_;
   /// Prepared reads, per pool position like `statements_`.
