@@ -57,7 +57,7 @@ struct node::impl {
 namespace {
 
 // `network`: the cluster plugin, in cluster mode only.
-std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&,
+std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config& settings,
                                                           const cluster::network_functions* network) {
   auto cfg = std::make_unique<caf::actor_system_config>();
   cfg->add_message_types<caf::id_block::mistral>();
@@ -71,7 +71,8 @@ std::unique_ptr<caf::actor_system_config> make_caf_config(const config::config&,
   // Requests come from HTTP threads: the sharing policy wakes actors faster
   // than work stealing's sleep back-off (STACK.md §3.4).
   cfg->set("scheduler.policy", caf::atom("sharing"));
-  cfg->set("scheduler.max-threads", 2);
+  cfg->set("scheduler.max-threads",
+           std::max<std::int64_t>(1, settings.get_int("engine", "actor_threads", 1)));
   return cfg;
 }
 

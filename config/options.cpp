@@ -151,6 +151,14 @@ void add_engine_options(std::vector<option>& opts) {
                    "many items there are");
   items.min = "1";
   opts.push_back(std::move(items));
+  auto threads = own("engine", "actor_threads", opt_kind::integer, "1",
+                     "How many threads run this server's actors (HTTP handlers, engine, "
+                     "executions). Actions that wait (std.http, std.ssh, std.sleep...) run on "
+                     "threads of their own, so one is enough on small machines: every further "
+                     "thread adds a wake-up to the messages between actors (on 2 cores, 2 threads "
+                     "made a 1-task execution 0.5 ms slower)");
+  threads.min = "1";
+  opts.push_back(std::move(threads));
 }
 
 void add_cluster_options(std::vector<option>& opts) {
