@@ -119,22 +119,6 @@ long long to_int(const column& c, const json& v) {
   return 0;
 }
 
-// Binds `v` as a value of column `c`. `for_filter`: a string given for a JSON
-// column is compared as stored text, not re-encoded.
-std::string bind_value(binder& b, const column& c, const json& v, bool for_filter) {
-  if (v.is_null())
-    return b.add_null();
-  switch (c.kind) {
-    case column_kind::text: return b.add_text(v.is_string() ? v.get<std::string>() : v.dump());
-    case column_kind::json_text:
-      return b.add_text(for_filter && v.is_string() ? v.get<std::string>() : v.dump());
-    case column_kind::boolean: return b.add_int(to_bool(v) ? 1 : 0);
-    case column_kind::integer:
-    case column_kind::timestamp: return b.add_int(to_int(c, v));
-  }
-  return b.add_null();
-}
-
 // ---- row writes (upsert, insert) ----------------------------------------------
 // The engine writes ~100 rows per commit: each row finds its columns in one
 // pass, picks a statement by (table, kind, columns present) and binds its
@@ -147,9 +131,9 @@ constexpr std::size_t max_row_columns = 64; ///< the present-column set is a bit
 using row_cells = std::array<const json*, max_row_columns>;
 
 // The values of `row` for the columns of `t`, by column index; returns the
-// bitmask of the present ones. Records list their columns in table order
-// (engine/records.cpp), so the search resumes after the last match: one
-// pass, where contains()/at() on an ordered_map were O(columns^2).
+// bitmask of the present ones. The search for each key resumes after the
+// last match (wrapping around), so a record in table order costs one pass;
+// contains()/at() on an ordered_map were O(columns^2) for every record.
 std::uint64_t present_columns(const table_def& t, const record& row, row_cells& cells) {
   std::uint64_t present = 0;
   if (!row.is_object())
@@ -179,7 +163,8 @@ void dump_into(std::string& out, const json& v) {
   s.dump(v, false, false, 0);
 }
 
-// One value to bind, as bind_value(..., for_filter = false) would bind it.
+// One value to bind as a value of column `c`: what a row write binds, and
+// bind_value below for statements with SQL text.
 struct cell_value {
   enum { null, number, text } what = null;
   long long n = 0;
@@ -201,6 +186,21 @@ cell_value value_of(const column& c, const json& v, std::string& scratch) {
     case column_kind::timestamp: return {cell_value::number, to_int(c, v), {}};
   }
   return {};
+}
+
+// Binds `v` as a value of column `c`. `for_filter`: a string given for a JSON
+// column is compared as stored text, not re-encoded.
+std::string bind_value(binder& b, const column& c, const json& v, bool for_filter) {
+  if (for_filter && c.kind == column_kind::json_text && v.is_string())
+    return b.add_text(v.get<std::string>());
+  std::string scratch;
+  cell_value cell = value_of(c, v, scratch);
+  switch (cell.what) {
+    case cell_value::null: return b.add_null();
+    case cell_value::number: return b.add_int(cell.n);
+    case cell_value::text: return b.add_text(std::string(cell.s));
+  }
+  return b.add_null();
 }
 
 // Which row statement: the SQL text follows from it.
