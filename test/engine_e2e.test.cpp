@@ -125,6 +125,30 @@ TEST_CASE("an instant action's failure goes to on-error") {
   CHECK(json::parse(row["output"].get<std::string>()) == json{{"note", "recovered"}});
 }
 
+TEST_CASE("a start runs the definition as it is now, after an update or a delete and re-create") {
+  engine_harness h;
+  auto said = [&](const std::string& id) {
+    auto row = h.wait_terminal(id);
+    REQUIRE_MESSAGE(row["state"] == "SUCCESS", row.dump());
+    return json::parse(row["output"].get<std::string>())["said"];
+  };
+  auto version = [](const std::string& word) {
+    return "version: '2.0'\nversioned:\n  tasks:\n    t:\n      action: std.echo output=\"" + word + "\"" +
+           "\n      publish:\n        said: <% task().result %>\n  output:\n    said: <% $.said %>\n";
+  };
+  h.upload_workflows(version("one"));
+  CHECK(said(h.start("versioned")) == "one");
+  CHECK(said(h.start("versioned")) == "one");
+  auto put = h.call("PUT", "/v2/workflows", version("two"), "text/plain");
+  REQUIRE_MESSAGE(put.status == 200, put.body);
+  CHECK(said(h.start("versioned")) == "two");
+  for (const auto& id : {h.start("versioned"), h.start("versioned")})
+    CHECK(h.call("DELETE", "/v2/executions/" + id + "?force=true").status == 204);
+  REQUIRE(h.call("DELETE", "/v2/workflows/versioned").status == 204);
+  h.upload_workflows(version("three"));
+  CHECK(said(h.start("versioned")) == "three");
+}
+
 TEST_CASE("many concurrent executions each commit and finish with their own result") {
   engine_harness h;
   h.upload_workflows(workflows);
