@@ -210,13 +210,15 @@ http_response execution_not_found(const std::string& id) {
   return wsme_fault(404, "WorkflowExecution not found [id=" + id + "]");
 }
 
-http_response get_execution(api_context& ctx, const std::string& id) {
+/// GET shows published_global; a PUT answers without it (Mistral's put
+/// returns Execution.from_dict of the row, its get adds the field).
+http_response get_execution(api_context& ctx, const std::string& id, bool with_published = true) {
   auto row = find_execution(ctx, id);
   if (!row.ok())
     return wsme_fault(row.err());
   if (!row->has_value())
     return execution_not_found(id);
-  return json_response(200, execution_resource(**row, true, true));
+  return json_response(200, execution_resource(**row, true, with_published));
 }
 
 http_response list_executions(api_context& ctx, const http_request& req, std::vector<filter> extra = {}) {
@@ -260,23 +262,6 @@ std::optional<std::string> oversized_start_fields(const api_context& ctx, const 
   if (auto bad = engine::field_size_error("input", input, limit))
     return bad;
   return engine::field_size_error("params", params, limit);
-}
-
-// The engine answers a start with the whole row; the resource it becomes has
-// no spec, the row's largest value (8 % of a 50-task start's CPU went to
-// building its tree): it is only scanned, never built.
-json parse_row_without_spec(const std::string& text) {
-  bool in_spec = false;
-  return json::parse(
-    text,
-    [&in_spec](int depth, json::parse_event_t event, json& parsed) {
-      if (depth == 1 && event == json::parse_event_t::key) {
-        in_spec = parsed == "spec";
-        return !in_spec;
-      }
-      return !(in_spec && depth >= 1);
-    },
-    false);
 }
 
 void create_execution(api_context& ctx, const http_request& req, responder respond) {
@@ -328,8 +313,7 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
   ctx.engine->start(*start, [respond](result<std::string> row) {
     if (!row.ok())
       return respond(wsme_fault(500, row.err().message));
-    auto rec = parse_row_without_spec(*row);
-    respond(json_response(201, execution_resource(rec, true, false)));
+    respond(json_response(201, execution_resource(json::parse(*row, nullptr, false), true, false)));
   });
 }
 
@@ -357,7 +341,7 @@ void update_execution(api_context& ctx, const http_request& req, const std::stri
                                {{"description", (*body)["description"]}});
     if (!done.ok())
       return respond(wsme_fault(done.err()));
-    return respond(get_execution(ctx, id));
+    return respond(get_execution(ctx, id, false));
   }
   std::string current = (**row).value("state", "");
   if (!has_state) {
@@ -373,7 +357,7 @@ void update_execution(api_context& ctx, const http_request& req, const std::stri
                                {{"params", new_params}});
     if (!done.ok())
       return respond(wsme_fault(done.err()));
-    return respond(get_execution(ctx, id));
+    return respond(get_execution(ctx, id, false));
   }
   std::string target = (*body)["state"].is_string() ? (*body)["state"].get<std::string>() : "";
   static const std::vector<std::string> allowed = {"RUNNING", "PAUSED", "SUCCESS", "ERROR", "CANCELLED"};
@@ -416,7 +400,7 @@ void update_execution(api_context& ctx, const http_request& req, const std::stri
   ctx.engine->control(m, [respond](result<std::string> r) {
     if (!r.ok())
       return respond(wsme_fault(500, r.err().message));
-    respond(json_response(200, execution_resource(json::parse(*r), true, true)));
+    respond(json_response(200, execution_resource(json::parse(*r, nullptr, false), true, false)));
   });
 }
 

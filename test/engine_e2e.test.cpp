@@ -149,6 +149,22 @@ TEST_CASE("a start runs the definition as it is now, after an update or a delete
   CHECK(said(h.start("versioned")) == "three");
 }
 
+TEST_CASE("a PUT of an execution answers without published_global, which GET shows") {
+  engine_harness h;
+  h.upload_workflows(
+    "version: '2.0'\nwaiting:\n  vars:\n    v: 1\n  tasks:\n    t:\n      action: std.async_noop\n");
+  auto id = h.start("waiting");
+  auto described = h.call_json("PUT", "/v2/executions/" + id, R"({"description": "renamed"})");
+  CHECK(described["description"] == "renamed");
+  CHECK_FALSE(described.contains("published_global"));
+  auto paused = h.call_json("PUT", "/v2/executions/" + id, R"({"state": "PAUSED"})");
+  CHECK(paused["state"] == "PAUSED");
+  CHECK_FALSE(paused.contains("published_global"));
+  auto got = h.call_json("GET", "/v2/executions/" + id);
+  CHECK(got["published_global"] == "{}");
+  CHECK(h.call("DELETE", "/v2/executions/" + id + "?force=true").status == 204);
+}
+
 TEST_CASE("many concurrent executions each commit and finish with their own result") {
   engine_harness h;
   h.upload_workflows(workflows);

@@ -123,13 +123,8 @@ persistence::record to_record(const workflow_execution& wf, const json& spec_raw
   return wf_row(wf, true, &spec_raw);
 }
 
-std::string row_text(const workflow_execution& wf, const json& spec_raw) {
-  std::string text = wf_row(wf, true, nullptr).dump();
-  text.pop_back(); // the closing brace: the spec follows, dumped where it is
-  text += ",\"spec\":";
-  text += spec_raw.dump();
-  text += '}';
-  return text;
+std::string answer_row_text(const workflow_execution& wf) {
+  return wf_row(wf, true, nullptr).dump();
 }
 
 persistence::record to_record(const task_execution& t, const workflow_execution& wf) {

@@ -10,8 +10,11 @@ namespace mistral::engine {
 /// The whole rows (every column) of a workflow, task and action execution.
 persistence::record to_record(const workflow_execution& wf, const json& spec_raw);
 persistence::record to_record(const task_execution& t, const workflow_execution& wf);
-/// to_record(wf, spec_raw).dump() (the spec last), without copying the spec.
-std::string row_text(const workflow_execution& wf, const json& spec_raw);
+/// The row the engine answers a start or a control with, as text: every
+/// column of to_record but the spec. Neither answer shows the spec (nor
+/// published_global, which needs its vars), and it was most of the bytes,
+/// dumped by the engine and scanned by the API for nothing.
+std::string answer_row_text(const workflow_execution& wf);
 persistence::record to_record(const action_execution& a, const task_execution* t,
                               const workflow_execution& wf);
 

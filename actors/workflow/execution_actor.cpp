@@ -133,8 +133,7 @@ action::action_result to_result(const action_result_msg& m) {
 }
 
 std::string row_json(const engine::execution& ex) {
-  static const json no_spec;
-  return row_text(ex.wf, ex.spec ? ex.spec->raw : no_spec);
+  return answer_row_text(ex.wf);
 }
 
 void carry_out(self_ptr self, decision& d);
