@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "persistence/packed_row.hpp"
 #include "persistence/query.hpp"
 #include "persistence/table.hpp"
 
@@ -53,6 +54,7 @@ struct write_op {
   const table_def* table = nullptr;
   record row; ///< for upsert and insert: every column to write (must hold "id"); expect: the changes
   std::vector<filter> where; ///< for remove and expect
+  packed_row packed = {};    ///< for upsert and insert, instead of `row` when set (of the same table)
 };
 
 /// The message of the error an `expect` write that matched no row gives.

@@ -5,19 +5,15 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <type_traits>
 
 namespace mistral::engine {
 
 namespace {
 
-json opt(const std::optional<std::string>& s) {
-  return s ? json(*s) : json(nullptr);
-}
-json opt_time(const std::optional<timestamp>& t) {
-  return t ? json(*t) : json(nullptr);
-}
-json time_or_null(timestamp t) {
-  return t ? json(t) : json(nullptr);
+std::optional<timestamp> time_or_null(timestamp t) {
+  return t ? std::optional<timestamp>(t) : std::nullopt;
 }
 
 std::optional<std::string> opt_string(const json& v) {
@@ -26,16 +22,26 @@ std::optional<std::string> opt_string(const json& v) {
 
 constexpr const char* default_project = "<default-project>";
 
-/// Builds a row column by column. The columns are distinct, so they are
+const json& empty_list() {
+  static const json list = json::array();
+  return list;
+}
+
+/// Builds a record column by column. The columns are distinct, so they are
 /// appended to slots reserved once, without ordered_map's search for a
 /// duplicate key per column nor the two-element array per column of an
-/// initializer list: building rows was a tenth of the server's CPU.
-class row_builder {
+/// initializer list.
+class record_builder {
 public:
-  explicit row_builder(std::size_t columns) { slots().reserve(columns); }
+  record_builder(const persistence::table_def&, std::size_t columns) { slots().reserve(columns); }
   template <class V>
-  row_builder& operator()(const char* column, V&& value) {
-    slots().emplace_back(column, json(std::forward<V>(value)));
+  record_builder& operator()(const char* column, V&& value) {
+    using plain = std::remove_cvref_t<V>;
+    if constexpr (std::is_same_v<plain, std::optional<std::string>> ||
+                  std::is_same_v<plain, std::optional<timestamp>>)
+      slots().emplace_back(column, value ? json(*value) : json(nullptr));
+    else
+      slots().emplace_back(column, json(std::forward<V>(value)));
     return *this;
   }
   persistence::record take() { return std::move(row_); }
@@ -43,6 +49,21 @@ public:
 private:
   json::object_t& slots() { return row_.get_ref<json::object_t&>(); }
   persistence::record row_ = json::object();
+};
+
+/// Builds the packed row (persistence/packed_row.hpp) of a write.
+class packed_builder {
+public:
+  packed_builder(const persistence::table_def& t, std::size_t) : row_(t) {}
+  template <class V>
+  packed_builder& operator()(const char* column, V&& value) {
+    row_.set(column, std::forward<V>(value));
+    return *this;
+  }
+  persistence::packed_row take() { return std::move(row_); }
+
+private:
+  persistence::packed_row row_;
 };
 
 json next_tasks_of(const task_execution& t) {
@@ -60,28 +81,32 @@ json next_tasks_of(const task_execution& t) {
 // whole row. An action row has one slot more, for the dispatch (`params`).
 constexpr std::size_t wf_changing = 9, task_changing = 15, action_changing = 8;
 
-void wf_changes(row_builder& b, const workflow_execution& wf) {
-  b("id", wf.id)("state", to_string(wf.st))("state_info", opt(wf.state_info))("output", wf.output)(
+template <class Builder>
+void wf_changes(Builder& b, const workflow_execution& wf) {
+  b("id", wf.id)("state", to_string(wf.st))("state_info", wf.state_info)("output", wf.output)(
     "params", wf.params)("context", wf.context)("runtime_context", wf.runtime_context)(
     "updated_at", time_or_null(wf.updated_at))("created_at", wf.created_at);
 }
 
-void task_changes(row_builder& b, const task_execution& t, const workflow_execution& wf) {
-  b("id", t.id)("state", to_string(t.st))("state_info", opt(t.state_info))("in_context", t.in_context)(
+template <class Builder>
+void task_changes(Builder& b, const task_execution& t, const workflow_execution& wf) {
+  b("id", t.id)("state", to_string(t.st))("state_info", t.state_info)("in_context", t.in_context)(
     "published", t.published)("runtime_context", t.runtime_context)("processed", t.processed)(
     "error_handled", t.error_handled)("has_next_tasks", t.has_next_tasks)("next_tasks", next_tasks_of(t))(
-    "updated_at", time_or_null(t.updated_at))("started_at", opt_time(t.started_at))(
-    "finished_at", opt_time(t.finished_at))("created_at", t.created_at)("workflow_execution_id", wf.id);
+    "updated_at", time_or_null(t.updated_at))("started_at", t.started_at)("finished_at", t.finished_at)(
+    "created_at", t.created_at)("workflow_execution_id", wf.id);
 }
 
-void action_changes(row_builder& b, const action_execution& a) {
-  b("id", a.id)("state", to_string(a.st))("state_info", opt(a.state_info))("accepted", a.accepted)(
+template <class Builder>
+void action_changes(Builder& b, const action_execution& a) {
+  b("id", a.id)("state", to_string(a.st))("state_info", a.state_info)("accepted", a.accepted)(
     "output", a.output)("updated_at", time_or_null(a.updated_at))("created_at", a.created_at);
 }
 
 // Without `spec_raw`, the whole row but its spec.
-persistence::record wf_row(const workflow_execution& wf, bool whole, const json* spec_raw) {
-  row_builder b(wf_changing + (whole ? 11 : 0));
+template <class Builder>
+auto wf_row(const workflow_execution& wf, bool whole, const json* spec_raw) {
+  Builder b(persistence::workflow_executions_table(), wf_changing + (whole ? 11 : 0));
   wf_changes(b, wf);
   if (!whole)
     return b.take();
@@ -89,51 +114,53 @@ persistence::record wf_row(const workflow_execution& wf, bool whole, const json*
     "workflow_namespace", wf.workflow_namespace)("description", wf.description)("tags", wf.tags);
   if (spec_raw)
     b("spec", *spec_raw);
-  b("input", wf.input)("task_execution_id", opt(wf.task_execution_id))(
-    "root_execution_id", opt(wf.root_execution_id))("project_id", default_project);
+  b("input", wf.input)("task_execution_id", wf.task_execution_id)("root_execution_id", wf.root_execution_id)(
+    "project_id", default_project);
   return b.take();
 }
 
-persistence::record task_row(const task_execution& t, const workflow_execution& wf, bool whole) {
-  row_builder b(task_changing + (whole ? 8 : 0));
+template <class Builder>
+auto task_row(const task_execution& t, const workflow_execution& wf, bool whole) {
+  Builder b(persistence::task_executions_table(), task_changing + (whole ? 8 : 0));
   task_changes(b, t, wf);
   if (whole)
-    b("name", t.name)("type", t.type)("workflow_name", wf.workflow_name)("workflow_namespace",
-                                                                         wf.workflow_namespace)(
-      "workflow_id", wf.workflow_id)("unique_key", t.unique_key.empty() ? json(nullptr) : json(t.unique_key))(
-      "tags", json::array())("project_id", default_project);
+    b("name", t.name)("type", t.type)("workflow_name", wf.workflow_name)(
+      "workflow_namespace", wf.workflow_namespace)("workflow_id", wf.workflow_id)(
+      "unique_key", t.unique_key.empty() ? std::nullopt : std::optional<std::string>(t.unique_key))(
+      "tags", empty_list())("project_id", default_project);
   return b.take();
 }
 
-persistence::record action_row(const action_execution& a, const task_execution* t,
-                               const workflow_execution& wf, bool whole) {
-  row_builder b(action_changing + (whole ? 13 : 0));
+template <class Builder>
+auto action_row(const action_execution& a, const task_execution* t, const workflow_execution& wf,
+                bool whole) {
+  Builder b(persistence::action_executions_table(), action_changing + (whole ? 13 : 0));
   action_changes(b, a);
   if (whole)
     b("name", a.name)("workflow_name", wf.workflow_name)("workflow_namespace", wf.workflow_namespace)(
-      "task_name", t ? json(t->name) : json(nullptr))("task_execution_id", a.task_id)(
+      "task_name", t ? std::optional<std::string>(t->name) : std::nullopt)("task_execution_id", a.task_id)(
       "workflow_execution_id", wf.id)("is_workflow", a.is_workflow)("is_sync", a.is_sync)("input", a.input)(
-      "idx", a.index)("description", "")("tags", json::array())("project_id", default_project);
+      "idx", a.index)("description", "")("tags", empty_list())("project_id", default_project);
   return b.take();
 }
 
 } // namespace
 
 persistence::record to_record(const workflow_execution& wf, const json& spec_raw) {
-  return wf_row(wf, true, &spec_raw);
+  return wf_row<record_builder>(wf, true, &spec_raw);
 }
 
 std::string answer_row_text(const workflow_execution& wf) {
-  return wf_row(wf, true, nullptr).dump();
+  return wf_row<record_builder>(wf, true, nullptr).dump();
 }
 
 persistence::record to_record(const task_execution& t, const workflow_execution& wf) {
-  return task_row(t, wf, true);
+  return task_row<record_builder>(t, wf, true);
 }
 
 persistence::record to_record(const action_execution& a, const task_execution* t,
                               const workflow_execution& wf) {
-  return action_row(a, t, wf, true);
+  return action_row<record_builder>(a, t, wf, true);
 }
 
 namespace {
@@ -171,9 +198,9 @@ persistence::write_op timer_write(const execution& ex, const cmd_schedule_timer&
           {}};
 }
 
-// An action row's `params` (an action_row has none; it has a slot reserved).
-void add_dispatch(persistence::record& row, json dispatch) {
-  row.get_ref<json::object_t&>().emplace_back("params", std::move(dispatch));
+// An action row's `params` (an action_row has none).
+void add_dispatch(persistence::packed_row& row, const json& dispatch) {
+  row.set("params", dispatch);
 }
 
 } // namespace
@@ -191,14 +218,18 @@ std::vector<persistence::write_op> writes_for(execution& ex, const decision& d, 
     const json* spec = ex.spec ? &ex.spec->raw : &no_spec;
     ops.push_back({write_op::kind::upsert,
                    &persistence::workflow_executions_table(),
-                   wf_row(ex.wf, !ex.wf.stored, spec),
-                   {}});
+                   nullptr,
+                   {},
+                   wf_row<packed_builder>(ex.wf, !ex.wf.stored, spec)});
     ex.wf.stored = true;
   }
   for (const auto& id : d.dirty_tasks)
     if (auto* t = ex.find_task(id)) {
-      ops.push_back(
-        {write_op::kind::upsert, &persistence::task_executions_table(), task_row(*t, ex.wf, !t->stored), {}});
+      ops.push_back({write_op::kind::upsert,
+                     &persistence::task_executions_table(),
+                     nullptr,
+                     {},
+                     task_row<packed_builder>(*t, ex.wf, !t->stored)});
       t->stored = true;
     }
   std::map<std::string, std::size_t> action_op;
@@ -208,20 +239,22 @@ std::vector<persistence::write_op> writes_for(execution& ex, const decision& d, 
       continue; // links to sub-workflows are stored too (is_workflow), hidden from the API
     auto& a = it->second;
     action_op[id] = ops.size();
-    ops.push_back({write_op::kind::upsert,
-                   &persistence::action_executions_table(),
-                   action_row(a, a.stored ? nullptr : ex.find_task(a.task_id), ex.wf, !a.stored),
-                   {}});
+    ops.push_back(
+      {write_op::kind::upsert,
+       &persistence::action_executions_table(),
+       nullptr,
+       {},
+       action_row<packed_builder>(a, a.stored ? nullptr : ex.find_task(a.task_id), ex.wf, !a.stored)});
     a.stored = true;
   }
   // The outbox: how to send again what this decision starts, and its timers.
   for (const auto& c : d.commands) {
     if (const auto* r = std::get_if<cmd_run_action>(&c)) {
       if (auto it = action_op.find(r->action_id); it != action_op.end())
-        add_dispatch(ops[it->second].row, dispatch_of(*r, ex));
+        add_dispatch(ops[it->second].packed, dispatch_of(*r, ex));
     } else if (const auto* s = std::get_if<cmd_start_subworkflow>(&c)) {
       if (auto it = action_op.find(s->execution_id); it != action_op.end())
-        add_dispatch(ops[it->second].row, dispatch_of(*s, ex));
+        add_dispatch(ops[it->second].packed, dispatch_of(*s, ex));
     } else if (const auto* t = std::get_if<cmd_schedule_timer>(&c)) {
       ops.push_back(timer_write(ex, *t, now));
     }

@@ -117,7 +117,7 @@ TEST_CASE("rows written whole once and then in part read back as the whole rows 
     if (decisions++ > 0 && d.wf_dirty)
       for (const auto& w : writes)
         if (w.table == &persistence::workflow_executions_table())
-          CHECK_FALSE(w.row.contains("spec")); // written with the first commit only
+          CHECK_FALSE(w.packed.has("spec")); // written with the first commit only
     REQUIRE(f.db->write_batch(writes).ok());
     for (auto& c : d.commands)
       if (auto* r = std::get_if<cmd_run_action>(&c))

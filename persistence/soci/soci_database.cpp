@@ -85,40 +85,6 @@ private:
   std::vector<bind> binds_;
 };
 
-bool to_bool(const json& v) {
-  if (v.is_boolean())
-    return v.get<bool>();
-  if (v.is_number())
-    return v.get<double>() != 0;
-  if (v.is_string()) {
-    auto s = v.get<std::string>();
-    return s == "true" || s == "True" || s == "1" || s == "yes";
-  }
-  return false;
-}
-
-long long to_int(const column& c, const json& v) {
-  if (v.is_number_integer())
-    return v.get<long long>();
-  if (v.is_number())
-    return static_cast<long long>(v.get<double>());
-  if (v.is_boolean())
-    return v.get<bool>() ? 1 : 0;
-  if (v.is_string()) {
-    if (c.kind == column_kind::timestamp) {
-      timestamp t = 0;
-      if (parse_time(v.get<std::string>(), t))
-        return t;
-    }
-    try {
-      return std::stoll(v.get<std::string>());
-    } catch (...) {
-      return 0;
-    }
-  }
-  return 0;
-}
-
 // ---- row writes (upsert, insert) ----------------------------------------------
 // The engine writes ~100 rows per commit: each row finds its columns in one
 // pass, picks a statement by (table, kind, columns present) and binds its
@@ -153,39 +119,6 @@ std::uint64_t present_columns(const table_def& t, const record& row, row_cells& 
     }
   }
   return present;
-}
-
-// json::dump into `out`, reusing its capacity (dump() allocates a new string).
-void dump_into(std::string& out, const json& v) {
-  out.clear();
-  nlohmann::detail::serializer<json> s(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
-                                       nlohmann::detail::error_handler_t::strict);
-  s.dump(v, false, false, 0);
-}
-
-// One value to bind as a value of column `c`: what a row write binds, and
-// bind_value below for statements with SQL text.
-struct cell_value {
-  enum { null, number, text } what = null;
-  long long n = 0;
-  std::string_view s; ///< into the record or the scratch string
-};
-
-cell_value value_of(const column& c, const json& v, std::string& scratch) {
-  if (v.is_null())
-    return {};
-  switch (c.kind) {
-    case column_kind::text:
-      if (v.is_string())
-        return {cell_value::text, 0, v.get_ref<const std::string&>()};
-      dump_into(scratch, v);
-      return {cell_value::text, 0, scratch};
-    case column_kind::json_text: dump_into(scratch, v); return {cell_value::text, 0, scratch};
-    case column_kind::boolean: return {cell_value::number, to_bool(v) ? 1 : 0, {}};
-    case column_kind::integer:
-    case column_kind::timestamp: return {cell_value::number, to_int(c, v), {}};
-  }
-  return {};
 }
 
 // Binds `v` as a value of column `c`. `for_filter`: a string given for a JSON
@@ -774,19 +707,25 @@ private:
     const table_def& t = *op.table;
     if (t.columns.size() > max_row_columns)
       return error(errc::internal, "table " + t.name + " has too many columns");
+    const bool packed = !op.packed.empty();
+    if (packed && op.packed.table() != &t)
+      return error(errc::internal, "a packed row of another table than " + t.name);
     row_cells cells;
-    const row_key key{&t, present_columns(t, op.row, cells), op.what};
+    const row_key key{&t, packed ? op.packed.present() : present_columns(t, op.row, cells), op.what};
     if (key.present == 0)
       return error(errc::invalid_input, "a row write to " + t.name + " names none of its columns");
     row_statement& st = row_statement_for(lease, key);
+    // The value of the k-th bound column, the i-th of the table.
+    auto value = [&](std::size_t i, std::size_t k) {
+      return packed ? op.packed.at(i) : value_of(t.columns[i], *cells[i], st.texts[k]);
+    };
     std::size_t k = 0;
     if (st.native) {
       int rc = SQLITE_OK;
       for (std::uint64_t m = key.present; m && rc == SQLITE_OK; m &= m - 1, ++k) {
-        auto i = static_cast<std::size_t>(std::countr_zero(m));
-        cell_value v = value_of(t.columns[i], *cells[i], st.texts[k]);
+        cell_value v = value(static_cast<std::size_t>(std::countr_zero(m)), k);
         const int pos = static_cast<int>(k) + 1;
-        // Static: the record and the scratch strings outlive the step.
+        // Static: the row and the scratch strings outlive the step.
         rc =
           v.what == cell_value::null ? sq::sqlite3_bind_null(st.native, pos)
           : v.what == cell_value::number
@@ -806,8 +745,7 @@ private:
       return changed;
     }
     for (std::uint64_t m = key.present; m; m &= m - 1, ++k) {
-      auto i = static_cast<std::size_t>(std::countr_zero(m));
-      cell_value v = value_of(t.columns[i], *cells[i], st.texts[k]);
+      cell_value v = value(static_cast<std::size_t>(std::countr_zero(m)), k);
       st.inds[k] = v.what == cell_value::null ? soci::i_null : soci::i_ok;
       if (v.what == cell_value::number)
         st.numbers[k] = v.n;
