@@ -32,12 +32,17 @@ result<record> find_definition(const std::shared_ptr<persistence::database>& db,
   } else {
     identifier = req.workflow_name;
     for (const std::string& space : {req.workflow_namespace, std::string()}) {
-      auto row = db->find_one(store.table(),
-                              {{"name", persistence::filter_op::eq, {identifier}},
-                               {"namespace", persistence::filter_op::eq, {space}}},
-                              start_columns);
-      if (row.ok() && row->has_value())
-        return **row;
+      // In the order of the unique (name, namespace, project_id) index:
+      // ordered by id, the lookup sorted its match in a temporary b-tree.
+      persistence::list_query q;
+      q.filters = {{"name", persistence::filter_op::eq, {identifier}},
+                   {"namespace", persistence::filter_op::eq, {space}}};
+      q.sort = {{"project_id", false}};
+      q.limit = 1;
+      q.columns = start_columns;
+      auto rows = db->list(store.table(), q);
+      if (rows.ok() && !rows->empty())
+        return std::move(rows->front());
       if (space.empty())
         break;
     }
