@@ -4,6 +4,7 @@
 //
 //   build/bin/bench_micro --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
+#include "actors/engine/records.hpp"
 #include "actors/workflow/machine.hpp"
 #include "common/uuid.hpp"
 #include "dsl/expr/expression.hpp"
@@ -90,7 +91,10 @@ std::shared_ptr<const dsl::workflow_spec> spec_of(const std::string& yaml) {
 
 /// Runs one execution to its end with decide() alone: every action succeeds
 /// at once and every timer fires at once. Returns the number of decide() calls.
-std::int64_t run_to_end(const std::shared_ptr<const dsl::workflow_spec>& spec, json params = json::object()) {
+/// With `writes`, each decision's rows are built too (engine::writes_for), as
+/// the execution actor does before its commit.
+std::int64_t run_to_end(const std::shared_ptr<const dsl::workflow_spec>& spec, json params = json::object(),
+                        bool writes = false) {
   engine::execution ex;
   ex.wf.params = std::move(params);
   bench_env env;
@@ -105,6 +109,8 @@ std::int64_t run_to_end(const std::shared_ptr<const dsl::workflow_spec>& spec, j
     events.pop_front();
     auto d = engine::decide(ex, ev, env);
     ++decisions;
+    if (writes)
+      benchmark::DoNotOptimize(engine::writes_for(ex, d, 0));
     for (auto& c : d.commands) {
       if (auto* r = std::get_if<engine::cmd_run_action>(&c))
         events.push_back(engine::ev_action_done{r->action_id, action::action_result::ok(nullptr)});
@@ -127,6 +133,18 @@ void decide_sequence(benchmark::State& state) {
     benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
 }
 BENCHMARK(decide_sequence)->Arg(10)->Arg(50)->Unit(benchmark::kMicrosecond);
+
+/// decide_sequence plus the rows of every decision: the execution actor's
+/// CPU per execution before the store (scenario (e) of compare.py).
+void decide_and_rows_sequence(benchmark::State& state) {
+  auto spec = spec_of(sequence_yaml(static_cast<int>(state.range(0))));
+  std::int64_t decisions = 0;
+  for (auto _ : state)
+    decisions += run_to_end(spec, json::object(), true);
+  state.counters["decisions/s"] =
+    benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+}
+BENCHMARK(decide_and_rows_sequence)->Arg(50)->Unit(benchmark::kMicrosecond);
 
 // The same with a webhook in params.notify: every state change also builds
 // its notification (payload and publishers), as the engine then sends it.
@@ -305,7 +323,16 @@ std::vector<persistence::write_op> execution_commit() {
   return ops;
 }
 
-/// `range(0)` executions per transaction (group commit merges many).
+/// `op`'s record as the packed row the engine writes (actors/engine/records.cpp).
+persistence::write_op packed(persistence::write_op op) {
+  persistence::packed_row row(*op.table);
+  for (auto it = op.row.begin(); it != op.row.end(); ++it)
+    row.set(it.key(), it.value());
+  return {op.what, op.table, nullptr, {}, std::move(row)};
+}
+
+/// `range(0)` executions per transaction (group commit merges many), as the
+/// engine's packed rows.
 void store_commit_executions(benchmark::State& state) {
   temp_store store("OFF");
   std::int64_t rows = 0;
@@ -314,13 +341,13 @@ void store_commit_executions(benchmark::State& state) {
     std::vector<persistence::write_op> ops;
     for (std::int64_t k = 0; k < state.range(0); ++k)
       for (auto& op : execution_commit())
-        ops.push_back(std::move(op));
+        ops.push_back(packed(std::move(op)));
     rows += static_cast<std::int64_t>(ops.size());
     state.ResumeTiming();
     if (!store.db->write_batch(ops).ok())
       state.SkipWithError("the commit failed");
     state.PauseTiming();
-    ops.clear(); // freeing the records is the engine's cost, not the store's
+    ops.clear(); // freeing the rows is the engine's cost, not the store's
     state.ResumeTiming();
   }
   state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
