@@ -390,6 +390,11 @@ public:
           s << "PRAGMA journal_mode=WAL", soci::into(mode);
           s << "PRAGMA synchronous=" + info_.sqlite_synchronous;
           s << "PRAGMA foreign_keys=ON";
+          // The savepoint of each group in a group commit journals every
+          // page it changes first; in temporary files, that was a pwrite
+          // per page and per page number (~6,000 system calls for 200
+          // 50-task executions). In memory, they live until the release.
+          s << "PRAGMA temp_store=MEMORY";
           native_[i] = static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
         } else {
           s << "SET client_min_messages TO warning"; // no NOTICEs on stderr
