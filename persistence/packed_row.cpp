@@ -62,9 +62,15 @@ void dump_append(std::string& out, const json& v) {
     out += v.get<bool>() ? "true" : "false";
     return;
   }
-  nlohmann::detail::serializer<json> s(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
-                                       nlohmann::detail::error_handler_t::strict);
-  s.dump(v, false, false, 0);
+  // One serializer per thread, writing to its own buffer: making one
+  // allocates and fills a 512-byte indent string and reads the locale.
+  thread_local std::string text;
+  thread_local nlohmann::detail::serializer<json> serializer(
+    nlohmann::detail::output_adapter<char, std::string>(text), ' ',
+    nlohmann::detail::error_handler_t::strict);
+  text.clear();
+  serializer.dump(v, false, false, 0);
+  out += text;
 }
 
 cell_value value_of(const column& c, const json& v, std::string& scratch) {
