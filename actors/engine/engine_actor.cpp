@@ -149,6 +149,10 @@ engine::execution new_execution(const start_execution& req) {
     wf.root_execution_id = req.root_execution_id;
   wf.created_at = system_clock{}.now();
   ex.spec = spec_of_text(req.spec_json);
+  // Room for each task once: growing the vector moved every task made so
+  // far (and its large reallocations made glibc consolidate its free lists).
+  if (ex.spec)
+    ex.tasks.reserve(ex.spec->tasks.size());
   return ex;
 }
 
