@@ -30,7 +30,8 @@ public:
   void add_inline(std::string method, std::string pattern, handler h);
 
   /// Routes `req`: calls the matching handler, else answers 404 (no path
-  /// matches) or 405 (the path matches under another method).
+  /// matches) or 405 with an Allow header (the path matches under another
+  /// method). The root controllers' index (/ and /v2/) answers any method.
   void dispatch(const http_request& req, responder respond) const;
 
   /// Routes `req` as dispatch does when the route dispatch would pick was
@@ -47,6 +48,13 @@ private:
   };
   static std::vector<std::string> split(const std::string& path);
   static bool match(const route& r, const std::vector<std::string>& parts, route_params& out);
+  /// The path of the pecan controller serving `r`: its segments up to the
+  /// last literal one (/v2/executions and /v2/executions/{id} are one
+  /// controller, /v2/executions/{id}/tasks another).
+  static std::vector<std::string> controller_of(const route& r);
+  /// A 405's Allow header: the methods of every route of `matched`'s
+  /// controller, in pecan's (sorted) order.
+  std::string allowed_methods(const route& matched) const;
 
   std::vector<route> routes_;
 };

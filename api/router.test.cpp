@@ -55,8 +55,45 @@ TEST_CASE("unknown routes get the HTML 404 and known routes under another method
   CHECK(missing.status == 404);
   CHECK(missing.content_type == "text/html; charset=UTF-8");
   CHECK(missing.body.find("The resource could not be found.") != std::string::npos);
-  auto wrong_method = call(root_router(), "DELETE", "/");
+  router r;
+  auto ok = [](const http_request&, const route_params&, responder respond) { respond(http_response{}); };
+  r.add("GET", "/v2/executions", ok);
+  r.add("POST", "/v2/executions", ok);
+  r.add("GET", "/v2/executions/{id}", ok);
+  r.add("PUT", "/v2/executions/{id}", ok);
+  r.add("DELETE", "/v2/executions/{id}", ok);
+  r.add("GET", "/v2/executions/{id}/tasks", ok);
+  r.add("GET", "/v2/services", ok);
+  auto allow = [](const http_response& resp) {
+    for (const auto& [name, value] : resp.headers)
+      if (name == "Allow")
+        return value;
+    return std::string("(none)");
+  };
+  // Pecan lists every method of the path's controller, sorted.
+  auto wrong_method = call(r, "PATCH", "/v2/executions/abc");
   CHECK(wrong_method.status == 405);
+  CHECK(allow(wrong_method) == "DELETE, GET, POST, PUT");
+  // WebOb's page, as the reference sends it (two newlines: no detail).
+  CHECK(wrong_method.body == "<html>\n <head>\n  <title>405 Method Not Allowed</title>\n </head>\n <body>\n"
+                             "  <h1>405 Method Not Allowed</h1>\n  The method PATCH is not allowed for this "
+                             "resource. <br /><br />\n\n </body>\n</html>");
+  CHECK(allow(call(r, "DELETE", "/v2/executions")) == "DELETE, GET, POST, PUT");
+  CHECK(allow(call(r, "DELETE", "/v2/executions/abc/tasks")) == "GET");
+  CHECK(allow(call(r, "POST", "/v2/services")) == "GET");
+}
+
+TEST_CASE("the root controllers answer every method as GET, but OPTIONS and POST on /v2") {
+  auto get = call(root_router(), "GET", "/");
+  for (const char* method : {"DELETE", "PATCH", "POST", "PUT", "HEAD", "OPTIONS"}) {
+    auto resp = call(root_router(), method, "/");
+    CHECK(resp.status == 200);
+    CHECK(resp.body == get.body);
+  }
+  CHECK(call(root_router(), "DELETE", "/v2/").body == call(root_router(), "GET", "/v2/").body);
+  CHECK(call(root_router(), "PUT", "/v2").status == 302);
+  CHECK(call(root_router(), "OPTIONS", "/v2").body.empty());
+  CHECK(call(root_router(), "POST", "/v2").status == 405);
 }
 
 TEST_CASE("route captures are passed to the handler") {
