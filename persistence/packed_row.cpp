@@ -125,11 +125,21 @@ long packed_row::index_of(std::string_view name) {
   return -1;
 }
 
-void packed_row::put_text(std::size_t i, std::string_view s) {
-  cells_[i] = {cell_value::text, 0, static_cast<std::uint32_t>(text_.size()),
-               static_cast<std::uint32_t>(s.size())};
-  text_.append(s);
+void packed_row::put_null(std::size_t i) {
+  cells_[i] = {};
   present_ |= std::uint64_t{1} << i;
+}
+
+void packed_row::put_text_from(std::size_t i, std::size_t start) {
+  cells_[i] = {cell_value::text, 0, static_cast<std::uint32_t>(start),
+               static_cast<std::uint32_t>(text_.size() - start)};
+  present_ |= std::uint64_t{1} << i;
+}
+
+void packed_row::put_text(std::size_t i, std::string_view s) {
+  const auto start = text_.size();
+  text_.append(s);
+  put_text_from(i, start);
 }
 
 void packed_row::put_number(std::size_t i, long long n) {
@@ -137,28 +147,27 @@ void packed_row::put_number(std::size_t i, long long n) {
   present_ |= std::uint64_t{1} << i;
 }
 
-packed_row& packed_row::set(std::string_view name, const json& v) {
-  long i = index_of(name);
-  if (i < 0)
-    return *this;
-  const column& c = table_->columns[static_cast<std::size_t>(i)];
+void packed_row::put_json(std::size_t i, const json& v) {
+  const column& c = table_->columns[i];
   if (v.is_null()) {
-    cells_[static_cast<std::size_t>(i)] = {};
-    present_ |= std::uint64_t{1} << i;
+    put_null(i);
   } else if (c.kind == column_kind::json_text || (c.kind == column_kind::text && !v.is_string())) {
     const auto start = text_.size();
-    dump_append(text_, v);
-    cells_[static_cast<std::size_t>(i)] = {cell_value::text, 0, static_cast<std::uint32_t>(start),
-                                           static_cast<std::uint32_t>(text_.size() - start)};
-    present_ |= std::uint64_t{1} << i;
+    dump_append(text_, v); // straight into the row's text, as value_of would dump it
+    put_text_from(i, start);
   } else {
     std::string scratch;
     cell_value value = value_of(c, v, scratch);
     if (value.what == cell_value::text)
-      put_text(static_cast<std::size_t>(i), value.s);
+      put_text(i, value.s);
     else
-      put_number(static_cast<std::size_t>(i), value.n);
+      put_number(i, value.n);
   }
+}
+
+packed_row& packed_row::set(std::string_view name, const json& v) {
+  if (long i = index_of(name); i >= 0)
+    put_json(static_cast<std::size_t>(i), v);
   return *this;
 }
 
@@ -166,11 +175,11 @@ packed_row& packed_row::set(std::string_view name, std::string_view v) {
   long i = index_of(name);
   if (i < 0)
     return *this;
-  if (table_->columns[static_cast<std::size_t>(i)].kind != column_kind::text) {
-    next_ = static_cast<std::size_t>(i); // found again at once
-    return set(name, json(v));
-  }
-  put_text(static_cast<std::size_t>(i), v);
+  const auto at = static_cast<std::size_t>(i);
+  if (table_->columns[at].kind == column_kind::text)
+    put_text(at, v);
+  else
+    put_json(at, json(v));
   return *this;
 }
 
@@ -186,24 +195,26 @@ packed_row& packed_row::set(std::string_view name, long long v) {
   long i = index_of(name);
   if (i < 0)
     return *this;
-  switch (table_->columns[static_cast<std::size_t>(i)].kind) {
+  const auto at = static_cast<std::size_t>(i);
+  switch (table_->columns[at].kind) {
     case column_kind::integer:
-    case column_kind::timestamp: put_number(static_cast<std::size_t>(i), v); return *this;
-    case column_kind::boolean: put_number(static_cast<std::size_t>(i), v != 0 ? 1 : 0); return *this;
-    default: next_ = static_cast<std::size_t>(i); return set(name, json(v));
+    case column_kind::timestamp: put_number(at, v); break;
+    case column_kind::boolean: put_number(at, v != 0 ? 1 : 0); break;
+    default: put_json(at, json(v));
   }
+  return *this;
 }
 
 packed_row& packed_row::set(std::string_view name, bool v) {
   long i = index_of(name);
   if (i < 0)
     return *this;
-  const column_kind kind = table_->columns[static_cast<std::size_t>(i)].kind;
-  if (kind == column_kind::text || kind == column_kind::json_text) {
-    next_ = static_cast<std::size_t>(i);
-    return set(name, json(v));
-  }
-  put_number(static_cast<std::size_t>(i), v ? 1 : 0);
+  const auto at = static_cast<std::size_t>(i);
+  const column_kind kind = table_->columns[at].kind;
+  if (kind == column_kind::text || kind == column_kind::json_text)
+    put_json(at, json(v));
+  else
+    put_number(at, v ? 1 : 0);
   return *this;
 }
 
@@ -216,11 +227,8 @@ packed_row& packed_row::set(std::string_view name, const std::optional<long>& v)
 }
 
 packed_row& packed_row::set(std::string_view name, std::nullptr_t) {
-  long i = index_of(name);
-  if (i >= 0) {
-    cells_[static_cast<std::size_t>(i)] = {};
-    present_ |= std::uint64_t{1} << i;
-  }
+  if (long i = index_of(name); i >= 0)
+    put_null(static_cast<std::size_t>(i));
   return *this;
 }
 

@@ -74,8 +74,13 @@ private:
   /// The index of column `name`, searching on from the last one found (rows
   /// set their columns in a fixed order); -1 when the table lacks it.
   long index_of(std::string_view name);
+  void put_null(std::size_t i);
+  /// Column `i` is the text appended to the row's buffer since `start`.
+  void put_text_from(std::size_t i, std::size_t start);
   void put_text(std::size_t i, std::string_view s);
   void put_number(std::size_t i, long long n);
+  /// Column `i` set to `v` as value_of stores it in the column's kind.
+  void put_json(std::size_t i, const json& v);
 
   const table_def* table_ = nullptr;
   std::uint64_t present_ = 0;
