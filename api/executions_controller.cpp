@@ -254,16 +254,6 @@ http_response list_executions(api_context& ctx, const http_request& req, std::ve
   return json_response(200, collection_body(executions_listing(), *l, std::move(items), req.host_url()));
 }
 
-// [engine] execution_field_size_limit_kb on the new execution's input and
-// params: Mistral's engine refuses the start (400).
-std::optional<std::string> oversized_start_fields(const api_context& ctx, const json& input,
-                                                  const json& params) {
-  auto limit = ctx.cfg ? ctx.cfg->get_int("engine", "execution_field_size_limit_kb", 1024) : 1024;
-  if (auto bad = engine::field_size_error("input", input, limit))
-    return bad;
-  return engine::field_size_error("params", params, limit);
-}
-
 void create_execution(api_context& ctx, const http_request& req, responder respond) {
   auto body = parse_json_body(req.body);
   if (!body.ok())
@@ -302,12 +292,12 @@ void create_execution(api_context& ctx, const http_request& req, responder respo
     request.execution_id = (*body)["id"];
   request.description =
     body->value("description", json("")).is_string() ? body->value("description", "") : "";
+  // Mistral's engine refuses an oversized input or params (400).
+  request.field_size_limit_kb =
+    ctx.cfg ? ctx.cfg->get_int("engine", "execution_field_size_limit_kb", 1024) : 1024;
   auto start = engine::build_start_execution(ctx.db, request);
   if (!start.ok())
     return respond(wsme_fault(start.err()));
-  if (auto too_big =
-        oversized_start_fields(ctx, json::parse(start->input_json), json::parse(start->params_json)))
-    return respond(wsme_fault(400, *too_big));
   if (!ctx.engine)
     return respond(wsme_fault(500, "The engine is not available on this node"));
   ctx.engine->start(*start, [respond](result<std::string> row) {

@@ -165,6 +165,27 @@ TEST_CASE("a PUT of an execution answers without published_global, which GET sho
   CHECK(h.call("DELETE", "/v2/executions/" + id + "?force=true").status == 204);
 }
 
+TEST_CASE("a start whose input or params outgrow the field size limit is refused with 400") {
+  engine_harness h("[engine]\nexecution_field_size_limit_kb = 1\n");
+  h.upload_workflows("version: '2.0'\nsized:\n  input:\n    - x\n  tasks:\n    t:\n      action: std.noop\n");
+  const std::string big(3000, 'a');
+  auto refused =
+    h.call("POST", "/v2/executions", json{{"workflow_name", "sized"}, {"input", {{"x", big}}}}.dump());
+  CHECK(refused.status == 400);
+  CHECK(json::parse(refused.body)["faultstring"] ==
+        "Field size limit exceeded [class=TaskExecution, field=input, size=2KB, limit=1KB]");
+  auto by_params =
+    h.call("POST", "/v2/executions",
+           json{{"workflow_name", "sized"}, {"input", {{"x", 1}}}, {"params", {{"k", big}}}}.dump());
+  CHECK(by_params.status == 400);
+  CHECK(json::parse(by_params.body)["faultstring"].get<std::string>().find("field=params") !=
+        std::string::npos);
+  CHECK(h.call_json("GET", "/v2/executions")["executions"].empty());
+  auto fits =
+    h.call("POST", "/v2/executions", json{{"workflow_name", "sized"}, {"input", {{"x", 1}}}}.dump());
+  CHECK(fits.status == 201);
+}
+
 TEST_CASE("many concurrent executions each commit and finish with their own result") {
   engine_harness h;
   h.upload_workflows(workflows);

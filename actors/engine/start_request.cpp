@@ -1,5 +1,6 @@
 #include "actors/engine/start_request.hpp"
 
+#include "actors/workflow/field_size.hpp"
 #include "actors/workflow/machine.hpp"
 #include "common/uuid.hpp"
 #include "dsl/expr/py_value.hpp"
@@ -141,13 +142,20 @@ result<actors::start_execution> build_start_execution(const std::shared_ptr<pers
   if (auto env = resolve_env(db, params); !env.ok())
     return std::move(env).err();
   params["namespace"] = def->value("namespace", "");
+  json full_input = complete_workflow_input(*spec, input);
+  // Creating the execution sets its input and params: Mistral's length
+  // validator refuses the start.
+  for (const auto& [field, value] :
+       {std::pair<const char*, const json*>{"input", &full_input}, {"params", &params}})
+    if (auto big = field_size_error(field, *value, req.field_size_limit_kb))
+      return error(errc::invalid_input, *big);
   actors::start_execution start;
   start.execution_id = req.execution_id.empty() ? make_uuid() : req.execution_id;
   start.workflow_id = def->value("id", "");
   start.workflow_name = def->value("name", "");
   start.workflow_namespace = def->value("namespace", "");
   start.spec_json = (*cached)->text;
-  start.input_json = complete_workflow_input(*spec, input).dump();
+  start.input_json = full_input.dump();
   start.params_json = params.dump();
   start.description = req.description;
   start.tags_json = (*def)["tags"].dump();

@@ -10,6 +10,7 @@
 #include "common/json.hpp"
 #include "persistence/database.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -24,12 +25,15 @@ struct start_request {
   json params = json::object(); ///< `env` may name a stored environment
   std::string description;
   std::string execution_id; ///< empty: a new UUID
+  /// [engine] execution_field_size_limit_kb for the input and params; -1: unchecked.
+  std::int64_t field_size_limit_kb = -1;
 };
 
 /// Builds the start_execution for `req`. Errors carry Mistral's texts:
 /// errc::not_found "Workflow not found [workflow_identifier=x, namespace=y]",
 /// errc::invalid_input for a bad spec, missing or unexpected input, an
-/// unknown reverse-workflow target task or a bad env.
+/// unknown reverse-workflow target task, a bad env or an input or params
+/// over the field size limit.
 result<actors::start_execution> build_start_execution(const std::shared_ptr<persistence::database>& db,
                                                       const start_request& req);
 
